@@ -1,0 +1,154 @@
+"""genmath: the mathematics behind generative models, tested, plus the build machinery of the site.
+
+Public names are loaded lazily (PEP 562), so ``from genmath import entropy`` imports only the module
+that defines ``entropy``. This keeps the snippet cache precise: a snippet depends on exactly the
+genmath modules it really imports (see ``genmath.build.cache``).
+
+Where things live (one module per topic, one test file per module):
+
+- ``genmath.validate``   -- input checks shared by every module; messages name the argument and value
+- ``genmath.info``       -- entropy, cross-entropy, KL, JSD, Gaussian KLs
+- ``genmath.mle``        -- maximum-likelihood estimates and log-likelihoods
+- ``genmath.vae``        -- ELBO, linear-Gaussian model, IWAE, a small torch VAE
+- ``genmath.gan``        -- optimal discriminator, value function by quadrature, a small torch GAN
+- ``genmath.diffusion``  -- DDPM schedules, posterior, variational bound
+- ``genmath.snippet``    -- what snippets call to publish values, tables and figures
+- ``genmath.figures``    -- the site's matplotlib style and deterministic SVG output
+- ``genmath.build``      -- build machinery: scanning chapters, running and caching snippets, KaTeX
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> submodule that defines it. Each module owns its block; keep blocks sorted.
+_EXPORTS: dict[str, str] = {
+    # --- genmath.info ---
+    "binary_entropy": "info",
+    "cross_entropy": "info",
+    "entropy": "info",
+    "gaussian_entropy": "info",
+    "jensen_shannon": "info",
+    "kl_continuous": "info",
+    "kl_divergence": "info",
+    "kl_monte_carlo": "info",
+    "kl_mvn": "info",
+    "kl_mvn_terms": "info",
+    "kl_normal": "info",
+    "kl_standard_normal": "info",
+    "softmax_cross_entropy": "info",
+    "total_variation": "info",
+    # --- genmath.mle ---
+    "bernoulli_log_likelihood": "mle",
+    "bernoulli_map": "mle",
+    "bernoulli_mle": "mle",
+    "bernoulli_sequence_log_likelihood": "mle",
+    "beta_posterior": "mle",
+    "binomial_log_likelihood": "mle",
+    "binomial_mle": "mle",
+    "bits_per_dim": "mle",
+    "categorical_log_likelihood": "mle",
+    "categorical_mle": "mle",
+    "fisher_information_bernoulli": "mle",
+    "fisher_information_gaussian_mean": "mle",
+    "fisher_information_poisson": "mle",
+    "fit_gaussian_gradient_descent": "mle",
+    "gaussian_log_likelihood": "mle",
+    "gaussian_mle": "mle",
+    "gaussian_nll_gradient": "mle",
+    "gaussian_variance_mle_bias": "mle",
+    "GaussianFit": "mle",
+    "log_binomial_coefficient": "mle",
+    "log_multinomial_coefficient": "mle",
+    "multinomial_log_likelihood": "mle",
+    "poisson_log_likelihood": "mle",
+    "poisson_mle": "mle",
+    # --- genmath.vae ---
+    "DigitsData": "vae",
+    "elbo_gaussian": "vae",
+    "elbo_monte_carlo": "vae",
+    "exact_posterior": "vae",
+    "expected_log_likelihood": "vae",
+    "grad_m_expected_log_joint": "vae",
+    "grad_z_log_joint": "vae",
+    "iwae_bound": "vae",
+    "iwae_bound_monte_carlo": "vae",
+    "kl_std_normal": "vae",
+    "latent_activity": "vae",
+    "LinearGaussianModel": "vae",
+    "load_digits_data": "vae",
+    "log_marginal_likelihood": "vae",
+    "log_weights": "vae",
+    "reparameterised_gradients": "vae",
+    "sample_gaussian": "vae",
+    "score_function_gradients": "vae",
+    "train_vae": "vae",
+    "VAE": "vae",
+    "vae_iwae_bound": "vae",
+    "VAETrainingResult": "vae",
+    # --- genmath.gan ---
+    # --- genmath.diffusion ---
+    # --- genmath.flows ---
+    "affine_forward": "flows",
+    "affine_inverse": "flows",
+    "affine_log_abs_det_forward": "flows",
+    "affine_log_abs_det_inverse": "flows",
+    "affine_log_prob": "flows",
+    "dequantized_log_density_bound": "flows",
+    "discrete_log_prob_from_cdf": "flows",
+    "flow_log_prob_numpy": "flows",
+    "integrate_density_1d": "flows",
+    "integrate_density_2d": "flows",
+    "log_prob_via_forward": "flows",
+    "log_prob_via_inverse": "flows",
+    "make_affine_coupling": "flows",
+    "make_realnvp": "flows",
+    "rescaled_log_density": "flows",
+    "sinh_arcsinh_cdf": "flows",
+    "sinh_arcsinh_forward": "flows",
+    "sinh_arcsinh_inverse": "flows",
+    "sinh_arcsinh_log_abs_det_forward": "flows",
+    "sinh_arcsinh_log_abs_det_inverse": "flows",
+    "sinh_arcsinh_log_prob": "flows",
+    "sinh_arcsinh_pdf_jones_pewsey": "flows",
+    "standard_normal_log_prob": "flows",
+    "train_flow": "flows",
+    # --- genmath.score ---
+    "add_gaussian_noise": "score",
+    "annealed_langevin": "score",
+    "ddpm_conditional_score": "score",
+    "ddpm_gaussian_marginal": "score",
+    "ddpm_gaussian_noise_posterior_mean": "score",
+    "dsm_loss": "score",
+    "dsm_target": "score",
+    "fit_linear_dsm": "score",
+    "gaussian_posterior_mean": "score",
+    "gaussian_score": "score",
+    "langevin": "score",
+    "mixture_component_log_probs": "score",
+    "mixture_log_prob": "score",
+    "mixture_responsibilities": "score",
+    "mixture_score": "score",
+    "mvn_log_prob": "score",
+    "noise_from_score": "score",
+    "noisy_covs": "score",
+    "regress_noise_on_xt": "score",
+    "score_from_noise": "score",
+    "tweedie_denoiser": "score",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genmath' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"genmath.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,18 @@
+"""Build machinery of the genmath site, independent of MkDocs.
+
+- ``scan``      -- read a chapter: snippet and figure directives, value quotes, math, labels (with lines)
+- ``values``    -- format a published value for prose or for math
+- ``child``     -- runs ONE snippet in a fresh subprocess and records what it published
+- ``runner``    -- runs snippets in parallel with timeouts, through the cache
+- ``cache``     -- on-disk cache keyed on snippet source, imported genmath sources and versions
+- ``katex``     -- LaTeX to HTML with KaTeX (node), cached
+- ``render``    -- HTML/Markdown for snippet blocks, figures and tables
+- ``site``      -- ``prepare()``: the pre-build step over all chapters; raises located BuildErrors
+- ``markdown``  -- the Python-Markdown extension (``genmath.build.markdown``)
+- ``lint``      -- finds hand-typed results in chapters
+- ``formulas``  -- checks labelled display formulas against genmath (used by the tests)
+- ``mkdocs_hooks`` -- the thin MkDocs glue (``hooks:`` in mkdocs.yml)
+
+This package deliberately imports nothing at import time: ``genmath.build.child`` is imported by
+every snippet run, and the snippet cache keys on every genmath module a run imports.
+"""

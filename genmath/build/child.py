@@ -1,0 +1,81 @@
+"""Run ONE snippet in this (fresh) process and write what it published as JSON.
+
+Usage: ``python -m genmath.build.child SNIPPET.py OUT.json``. Started by ``genmath.build.runner``
+with ``GENMATH_BUILD=1``. The JSON holds the published values, tables and figures, the genmath
+modules the run imported (the cache keys on their sources), and, on failure, the exception with the
+snippet line it was raised from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import runpy
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+
+def _genmath_deps(root: Path) -> list[str]:
+    """Source files (relative to the genmath package's parent) of every genmath module loaded."""
+    deps = set()
+    for name, module in list(sys.modules.items()):
+        if name == "genmath" or name.startswith("genmath."):
+            file = getattr(module, "__file__", None)
+            if file:
+                deps.add(Path(file).resolve().relative_to(root).as_posix())
+    return sorted(deps)
+
+
+def _error(exc: BaseException, snippet: Path) -> dict[str, Any]:
+    line = None
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == snippet:
+        line = exc.lineno
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).resolve() == snippet:
+            line = frame.lineno
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "line": line,
+        "traceback": "".join(traceback.format_exception(exc)),
+    }
+
+
+def main(argv: list[str]) -> int:
+    snippet, out = Path(argv[0]).resolve(), Path(argv[1])
+    random.seed(0)
+    import numpy as np
+
+    np.random.seed(0)
+    import genmath
+    from genmath import snippet as api
+
+    root = Path(genmath.__file__).resolve().parent.parent
+    sys.argv = [str(snippet)]
+    sys.path.insert(0, str(snippet.parent))
+    error = None
+    try:
+        runpy.run_path(str(snippet), run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            error = _error(exc, snippet)
+    except BaseException as exc:  # noqa: BLE001 - everything a snippet raises is reported
+        error = _error(exc, snippet)
+    sys.stdout.flush()
+    result = {
+        "values": api.RECORD["values"],
+        "tables": api.RECORD["tables"],
+        "figures": api.RECORD["figures"],
+        "deps": _genmath_deps(root),
+        "error": error,
+    }
+    out.write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("GENMATH_BUILD", "1")
+    raise SystemExit(main(sys.argv[1:]))

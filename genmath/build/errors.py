@@ -1,0 +1,60 @@
+"""One error type for everything that must fail the build, with its location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+try:  # under MkDocs, make our errors MkDocs BuildErrors: reported as one message, no traceback
+    from mkdocs.exceptions import BuildError as _Base
+except ImportError:  # pragma: no cover - genmath's machinery does not need MkDocs
+    _Base = Exception  # type: ignore[misc,assignment]
+
+
+@dataclass
+class Location:
+    """Where a problem is: a chapter file and line, and optionally a snippet file and line."""
+
+    chapter: str | None = None
+    line: int | None = None
+    snippet: str | None = None
+    snippet_line: int | None = None
+
+    def __str__(self) -> str:
+        parts = []
+        if self.chapter:
+            parts.append(f"{self.chapter}:{self.line}" if self.line else self.chapter)
+        if self.snippet:
+            parts.append(f"snippet {self.snippet}:{self.snippet_line}" if self.snippet_line
+                         else f"snippet {self.snippet}")
+        return ", ".join(parts) or "<unknown location>"
+
+
+class BuildError(_Base):
+    """A located build failure. ``str()`` is the one message the user sees."""
+
+    def __init__(self, cause: str, where: Location | None = None, detail: str = "") -> None:
+        self.cause = cause
+        self.where = where or Location()
+        self.detail = detail
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        text = f"genmath: {self.where}: {self.cause}"
+        if self.detail:
+            text += "\n" + self.detail.rstrip()
+        return text
+
+
+class BuildErrors(BuildError):
+    """Several located failures reported together as one message."""
+
+    def __init__(self, errors: list[BuildError]) -> None:
+        self.errors = errors
+        Exception.__init__(self, self.message)
+        self.cause, self.where, self.detail = "several errors", Location(), ""
+
+    @property
+    def message(self) -> str:
+        head = f"genmath: {len(self.errors)} build errors\n" if len(self.errors) > 1 else ""
+        return head + "\n\n".join(e.message for e in self.errors)

@@ -1,0 +1,749 @@
+r"""Denoising diffusion probabilistic models (DDPM): schedules, the forward process, the posterior
+:math:`q(x_{t-1}\mid x_t, x_0)`, the terms of the variational bound, the exact bound on Gaussian
+data, and a small torch DDPM on 2-D data.
+
+Notation follows Ho, Jain & Abbeel (2020), "Denoising Diffusion Probabilistic Models":
+:math:`\beta_t` is the variance added at step t, :math:`\alpha_t = 1-\beta_t`,
+:math:`\bar\alpha_t = \prod_{s=1}^t \alpha_s`, and the forward process is
+:math:`q(x_t\mid x_{t-1}) = \mathcal N(\sqrt{\alpha_t}\,x_{t-1}, \beta_t I)`.
+
+**Index convention.** The papers count steps t = 1, ..., T. Arrays here are 0-based: element
+``t - 1`` of ``betas``, ``alpha_bars(betas)``, ``posterior_variance(betas)`` ... holds the paper's
+step t. Every function that takes a step ``t`` takes the paper's 1-based t (an integer in [1, T]).
+:math:`\bar\alpha_0 = 1` (no noise) is not stored.
+
+All information quantities are in nats, per dimension unless stated otherwise. Variances are
+variances (:math:`\sigma^2`); :func:`genmath.kl_normal` takes standard deviations.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from genmath import validate as v
+from genmath.info import gaussian_entropy, kl_normal
+
+#: The two fixed reverse-process variance families of Ho et al. (2020, Sec. 3.2).
+FIXED_VARIANCES = ("beta", "beta_tilde")
+#: Reverse kernels for the exact Gaussian-data bound: the two fixed families, or the true reverse
+#: conditional q(x_{t-1}|x_t) (optimal mean and variance).
+KERNELS = ("exact",) + FIXED_VARIANCES
+
+# ----------------------------------------------------------------------------------------------
+# validation helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def check_betas(betas: ArrayLike, name: str = "betas") -> NDArray[np.float64]:
+    r"""``betas`` as a validated 1-D float array with every :math:`\beta_t \in (0, 1)`."""
+    arr = v.array(betas, name)
+    if arr.ndim != 1 or arr.size == 0:
+        v.fail(name, "a non-empty 1-D array (one beta per step)", arr.shape, " as its shape")
+    return v.in_interval(arr, name, 0.0, 1.0)
+
+
+def _step(t: Any, T: int, name: str = "t") -> int | NDArray[np.int64]:
+    """A paper (1-based) step, or an integer array of them, each in [1, T]."""
+    if isinstance(t, np.ndarray) and t.ndim > 0:
+        if not np.issubdtype(t.dtype, np.integer):
+            v.fail(name, "an integer step (or an integer array of steps)", t)
+        bad = (t < 1) | (t > T)
+        if bad.any():
+            v.fail(name, f"an integer step in [1, {T}] (paper's 1-based t)", t[bad].flat[0],
+                   f" (at index {tuple(int(i) for i in np.argwhere(bad)[0])})")
+        return t.astype(np.int64)
+    if isinstance(t, np.ndarray):
+        t = t.item()
+    return v.integer(t, name, lo=1, hi=T)
+
+
+def _positive_t(t: Any, name: str = "t") -> int:
+    return v.integer(t, name, lo=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# schedules
+# ----------------------------------------------------------------------------------------------
+
+
+def linear_betas(T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> NDArray[np.float64]:
+    r"""Linear schedule :math:`\beta_t = \beta_1 + (t-1)\,\frac{\beta_T-\beta_1}{T-1}`, t = 1..T.
+
+    Ho et al. (2020), Sec. 4: T = 1000, :math:`\beta_1 = 10^{-4}`, :math:`\beta_T = 0.02`.
+    Returns an array of length T; element t-1 is :math:`\beta_t`.
+    """
+    T = _positive_t(T, "T")
+    start = float(v.in_interval(beta_start, "beta_start", 0.0, 1.0))
+    end = float(v.in_interval(beta_end, "beta_end", 0.0, 1.0))
+    return np.linspace(start, end, T, dtype=np.float64)
+
+
+def scaled_linear_betas(T: int) -> NDArray[np.float64]:
+    r"""Ho et al.'s linear schedule stretched to T steps: :math:`\beta` from
+    :math:`10^{-4}\cdot 1000/T` to :math:`0.02\cdot 1000/T`, so that :math:`\sum_t\beta_t` (and hence
+    :math:`\bar\alpha_T \approx e^{-\sum_t \beta_t}`) stays roughly what it is at T = 1000.
+
+    This is ``get_named_beta_schedule("linear", T)`` of Nichol & Dhariwal's improved-diffusion code
+    (2021). Needs T >= 21 so that :math:`\beta_T < 1`.
+    """
+    T = _positive_t(T, "T")
+    scale = 1000.0 / T
+    if 0.02 * scale >= 1.0:
+        v.fail("T", "at least 21 (so that beta_T = 20 / T < 1)", T)
+    return linear_betas(T, 1e-4 * scale, 0.02 * scale)
+
+
+def cosine_f(t: ArrayLike, T: int, s: float = 0.008) -> NDArray[np.float64]:
+    r""":math:`f(t) = \cos^2\!\left(\frac{t/T + s}{1 + s}\cdot\frac{\pi}{2}\right)`
+    (Nichol & Dhariwal 2021, eq. 17). Unclipped :math:`\bar\alpha_t = f(t)/f(0)`."""
+    T = _positive_t(T, "T")
+    s = float(v.positive(s, "s"))
+    tt = v.in_interval(t, "t", 0.0, T, closed=True)
+    return np.cos((tt / T + s) / (1.0 + s) * np.pi / 2.0) ** 2
+
+
+def cosine_betas(T: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> NDArray[np.float64]:
+    r"""Cosine schedule of Nichol & Dhariwal (2021), eq. 17 and Sec. 3.2:
+
+    .. math:: \beta_t = \min\!\left(1 - \frac{\bar\alpha_t}{\bar\alpha_{t-1}},\ \beta_{\max}\right),
+              \qquad \bar\alpha_t = \frac{f(t)}{f(0)}.
+
+    Without the clip :math:`\beta_T = 1` (since :math:`f(T) = 0`); the paper clips at 0.999.
+    Element t-1 is :math:`\beta_t`.
+    """
+    T = _positive_t(T, "T")
+    max_beta = float(v.in_interval(max_beta, "max_beta", 0.0, 1.0))
+    f = cosine_f(np.arange(T + 1, dtype=np.float64), T, s)
+    raw = 1.0 - f[1:] / f[:-1]
+    return np.minimum(raw, max_beta)
+
+
+def alphas(betas: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`\alpha_t = 1 - \beta_t` (element t-1 is the paper's t)."""
+    return 1.0 - check_betas(betas)
+
+
+def alpha_bars(betas: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`\bar\alpha_t = \prod_{s=1}^{t}\alpha_s` (Ho et al. 2020, Sec. 2); element t-1 is
+    the paper's t, so ``alpha_bars(betas)[-1]`` is :math:`\bar\alpha_T`."""
+    return np.cumprod(alphas(betas))
+
+
+def alpha_bars_prev(betas: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`\bar\alpha_{t-1}` for t = 1..T, with :math:`\bar\alpha_0 = 1`."""
+    return np.concatenate(([1.0], alpha_bars(betas)[:-1]))
+
+
+def snr(betas: ArrayLike) -> NDArray[np.float64]:
+    r"""Signal-to-noise ratio :math:`\mathrm{SNR}(t) = \bar\alpha_t / (1-\bar\alpha_t)`
+    (Kingma et al. 2021, eq. 2 in this discrete form); element t-1 is the paper's t."""
+    ab = alpha_bars(betas)
+    return ab / (1.0 - ab)
+
+
+def log_snr(betas: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`\log\mathrm{SNR}(t) = \log\bar\alpha_t - \log(1-\bar\alpha_t)` (natural log)."""
+    ab = alpha_bars(betas)
+    return np.log(ab) - np.log1p(-ab)
+
+
+# ----------------------------------------------------------------------------------------------
+# forward process q
+# ----------------------------------------------------------------------------------------------
+
+
+def forward_step(x_prev: ArrayLike, t: int, noise: ArrayLike, betas: ArrayLike) -> NDArray[np.float64]:
+    r"""One forward step :math:`x_t = \sqrt{1-\beta_t}\,x_{t-1} + \sqrt{\beta_t}\,\epsilon`
+    (Ho et al. 2020, eq. 2), with the paper's 1-based t."""
+    b = check_betas(betas)
+    t = _step(t, b.size)
+    x = v.array(x_prev, "x_prev")
+    eps = v.array(noise, "noise")
+    v.same_shape(x, eps, "x_prev", "noise")
+    beta_t = b[t - 1]
+    return np.sqrt(1.0 - beta_t) * x + np.sqrt(beta_t) * eps
+
+
+def q_moments(x0: ArrayLike, t: Any, betas: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Mean and variance of :math:`q(x_t\mid x_0) = \mathcal N(\sqrt{\bar\alpha_t}\,x_0,\,
+    (1-\bar\alpha_t) I)` (Ho et al. 2020, eq. 4), with the paper's 1-based t (int or int array
+    broadcasting against ``x0``'s leading axis)."""
+    b = check_betas(betas)
+    t = _step(t, b.size)
+    x = v.array(x0, "x0")
+    ab_t = alpha_bars(b)[np.asarray(t) - 1]
+    ab_t = ab_t.reshape(ab_t.shape + (1,) * max(x.ndim - ab_t.ndim, 0))
+    return np.sqrt(ab_t) * x, np.broadcast_to(1.0 - ab_t, np.broadcast_shapes(ab_t.shape, x.shape))
+
+
+def q_sample(x0: ArrayLike, t: Any, noise: ArrayLike, betas: ArrayLike) -> NDArray[np.float64]:
+    r"""Sample :math:`x_t \sim q(x_t\mid x_0)` by the reparameterisation
+    :math:`x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon` (Ho et al. 2020, eq. 4
+    and Algorithm 1).
+
+    ``t`` is the paper's 1-based step: ``q_sample(x0, 1, eps, betas)`` uses
+    :math:`\bar\alpha_1 = 1-\beta_1` (``betas[0]``), ``q_sample(x0, T, ...)`` uses
+    :math:`\bar\alpha_T`. ``t`` may be an integer array with one step per row of ``x0``.
+    """
+    mean, var = q_moments(x0, t, betas)
+    eps = v.array(noise, "noise")
+    v.same_shape(v.array(x0, "x0"), eps, "x0", "noise")
+    return mean + np.sqrt(var) * eps
+
+
+# ----------------------------------------------------------------------------------------------
+# the posterior q(x_{t-1} | x_t, x_0)
+# ----------------------------------------------------------------------------------------------
+
+
+def posterior_variance(betas: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t`
+    (Ho et al. 2020, eq. 7). Element t-1 is the paper's t, so element 0 is
+    :math:`\tilde\beta_1 = 0` (because :math:`\bar\alpha_0 = 1`)."""
+    b = check_betas(betas)
+    return (1.0 - alpha_bars_prev(b)) / (1.0 - alpha_bars(b)) * b
+
+
+def posterior_mean_coefs(betas: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""The two coefficients of :math:`\tilde\mu_t(x_t, x_0)` (Ho et al. 2020, eq. 7):
+
+    .. math:: \tilde\mu_t = \underbrace{\frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}}_{
+              \text{coef. of } x_0} x_0 + \underbrace{\frac{\sqrt{\alpha_t}\,(1-\bar\alpha_{t-1})}{
+              1-\bar\alpha_t}}_{\text{coef. of } x_t} x_t.
+
+    Returns ``(coef_x0, coef_xt)``, arrays of length T (element t-1 is the paper's t).
+    """
+    b = check_betas(betas)
+    ab, ab_prev = alpha_bars(b), alpha_bars_prev(b)
+    coef_x0 = np.sqrt(ab_prev) * b / (1.0 - ab)
+    coef_xt = np.sqrt(1.0 - b) * (1.0 - ab_prev) / (1.0 - ab)
+    return coef_x0, coef_xt
+
+
+def posterior_mean(x0: ArrayLike, xt: ArrayLike, t: int, betas: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`\tilde\mu_t(x_t, x_0)` of :math:`q(x_{t-1}\mid x_t, x_0)` (Ho et al. 2020, eq. 7),
+    paper's 1-based t."""
+    b = check_betas(betas)
+    t = _step(t, b.size)
+    c0, ct = posterior_mean_coefs(b)
+    x0 = v.array(x0, "x0")
+    xt = v.array(xt, "xt")
+    return c0[t - 1] * x0 + ct[t - 1] * xt
+
+
+def reverse_variances(betas: ArrayLike, kind: str = "beta") -> NDArray[np.float64]:
+    r"""The fixed reverse-process variances :math:`\sigma_t^2` of Ho et al. (2020), Sec. 3.2:
+    ``"beta"`` gives :math:`\sigma_t^2 = \beta_t`, ``"beta_tilde"`` gives
+    :math:`\sigma_t^2 = \tilde\beta_t`.
+
+    Because :math:`\tilde\beta_1 = 0` would make a continuous decoder :math:`p_\theta(x_0\mid x_1)`
+    degenerate, ``"beta_tilde"`` uses :math:`\sigma_1^2 = \tilde\beta_2` at t = 1, as the authors'
+    code does (``posterior_log_variance_clipped`` in hojonathanho/diffusion). Needs T >= 2 for it.
+    """
+    b = check_betas(betas)
+    if kind == "beta":
+        return b.copy()
+    if kind == "beta_tilde":
+        if b.size < 2:
+            v.fail("betas", "of length >= 2 for kind='beta_tilde' (sigma_1^2 is set to beta_tilde_2)",
+                   b.size, " as its length")
+        bt = posterior_variance(b)
+        bt[0] = bt[1]
+        return bt
+    v.fail("kind", f"one of {FIXED_VARIANCES}", kind)
+    raise AssertionError  # unreachable
+
+
+def loss_weights(betas: ArrayLike, sigma2: ArrayLike) -> NDArray[np.float64]:
+    r"""The weight of :math:`\|\epsilon-\epsilon_\theta\|^2` in the true bound (Ho et al. 2020,
+    eq. 12):
+
+    .. math:: \lambda_t = \frac{\beta_t^2}{2\sigma_t^2\,\alpha_t\,(1-\bar\alpha_t)}.
+
+    ``sigma2`` holds :math:`\sigma_t^2` for t = 1..T (e.g. ``reverse_variances(betas, kind)``).
+    With a Gaussian decoder the same weight multiplies the t = 1 term of L_0 (see the chapter).
+    """
+    b = check_betas(betas)
+    s2 = v.positive(sigma2, "sigma2")
+    if s2.shape != b.shape:
+        v.fail("sigma2", f"of the same shape as betas {b.shape}", s2.shape, " as its shape")
+    return b**2 / (2.0 * s2 * (1.0 - b) * (1.0 - alpha_bars(b)))
+
+
+def eps_to_mean(xt: ArrayLike, eps: ArrayLike, t: Any, betas: ArrayLike) -> NDArray[np.float64]:
+    r"""The ε-parameterised mean (Ho et al. 2020, eq. 11):
+    :math:`\mu_\theta(x_t, t) = \frac{1}{\sqrt{\alpha_t}}\left(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}
+    \epsilon_\theta(x_t, t)\right)`. With the true ε it equals :math:`\tilde\mu_t` (eq. 10)."""
+    b = check_betas(betas)
+    t = np.asarray(_step(t, b.size))
+    x = v.array(xt, "xt")
+    e = v.array(eps, "eps")
+    v.same_shape(x, e, "xt", "eps")
+    beta_t = b[t - 1]
+    ab_t = alpha_bars(b)[t - 1]
+    shape = beta_t.shape + (1,) * max(x.ndim - beta_t.ndim, 0)
+    beta_t, ab_t = beta_t.reshape(shape), ab_t.reshape(shape)
+    return (x - beta_t / np.sqrt(1.0 - ab_t) * e) / np.sqrt(1.0 - beta_t)
+
+
+# ----------------------------------------------------------------------------------------------
+# terms of the variational bound (Ho et al. 2020, eq. 5), per dimension, nats
+# ----------------------------------------------------------------------------------------------
+
+
+def prior_term(mean_T: ArrayLike, var_T: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`L_T = \mathrm{KL}\big(q(x_T\mid x_0)\,\|\,\mathcal N(0, 1)\big)` per dimension, nats,
+    for :math:`q(x_T\mid x_0) = \mathcal N(\text{mean}_T, \text{var}_T)` (Ho et al. 2020, eq. 5)."""
+    var = v.positive(var_T, "var_T")
+    return kl_normal(v.array(mean_T, "mean_T"), np.sqrt(var), 0.0, 1.0)
+
+
+def denoising_term(mu_tilde: ArrayLike, beta_tilde: ArrayLike, mu_theta: ArrayLike,
+                   sigma2: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`L_{t-1} = \mathrm{KL}\big(\mathcal N(\tilde\mu_t, \tilde\beta_t)\,\|\,
+    \mathcal N(\mu_\theta, \sigma_t^2)\big)` per dimension, nats (Ho et al. 2020, eqs. 5 and 8)."""
+    bt = v.positive(beta_tilde, "beta_tilde")
+    s2 = v.positive(sigma2, "sigma2")
+    return kl_normal(v.array(mu_tilde, "mu_tilde"), np.sqrt(bt), v.array(mu_theta, "mu_theta"), np.sqrt(s2))
+
+
+def decoder_term(x0: ArrayLike, mu_theta: ArrayLike, sigma2: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`L_0 = -\log p_\theta(x_0\mid x_1)` per dimension, nats, for the CONTINUOUS Gaussian
+    decoder :math:`p_\theta(x_0\mid x_1) = \mathcal N(\mu_\theta(x_1, 1), \sigma_1^2)` used here for
+    real-valued data (Ho et al. use a discretised decoder for 8-bit images, eq. 13)."""
+    s2 = v.positive(sigma2, "sigma2")
+    return -stats.norm.logpdf(v.array(x0, "x0"), loc=v.array(mu_theta, "mu_theta"), scale=np.sqrt(s2))
+
+
+def bound_constants(betas: ArrayLike, sigma2: ArrayLike) -> NDArray[np.float64]:
+    r"""The parameter-free part :math:`C_t` of each bound term written as
+    :math:`L_{t-1} = \lambda_t\,\mathbb E\|\epsilon-\epsilon_\theta\|^2 + C_t` (per dimension, nats):
+
+    .. math:: C_t = \tfrac12\left(\frac{\tilde\beta_t}{\sigma_t^2} - 1 - \log\frac{\tilde\beta_t}{\sigma_t^2}
+              \right)\ (t \ge 2), \qquad C_1 = \tfrac12\log(2\pi\sigma_1^2)\ \text{(Gaussian decoder)}.
+
+    :math:`C_t` is the KL between two zero-mean normals of variances :math:`\tilde\beta_t` and
+    :math:`\sigma_t^2` (0 when :math:`\sigma_t^2 = \tilde\beta_t`); element t-1 is the paper's t.
+    """
+    b = check_betas(betas)
+    s2 = v.positive(sigma2, "sigma2")
+    if s2.shape != b.shape:
+        v.fail("sigma2", f"of the same shape as betas {b.shape}", s2.shape, " as its shape")
+    c = np.empty_like(b)
+    bt = posterior_variance(b)
+    c[1:] = kl_normal(0.0, np.sqrt(bt[1:]), 0.0, np.sqrt(s2[1:]))
+    c[0] = 0.5 * math.log(2.0 * math.pi * s2[0])
+    return c
+
+
+# ----------------------------------------------------------------------------------------------
+# the exact bound on Gaussian data
+# ----------------------------------------------------------------------------------------------
+
+
+def expected_kl_affine(mean_diff: ArrayLike, var_diff: ArrayLike, var_q: ArrayLike,
+                       var_p: ArrayLike) -> NDArray[np.float64]:
+    r"""Expected KL between two normals whose means differ by a random amount
+    :math:`d = \mu_q - \mu_p` with mean ``mean_diff`` and variance ``var_diff``:
+
+    .. math:: \mathbb E_d\,\mathrm{KL}\big(\mathcal N(\mu_q, v_q)\,\|\,\mathcal N(\mu_p, v_p)\big)
+              = \mathrm{KL}\big(\mathcal N(\mathbb E d, v_q)\,\|\,\mathcal N(0, v_p)\big)
+              + \frac{\mathrm{Var}\,d}{2 v_p},
+
+    because the KL is quadratic in :math:`d` (its only d-term is :math:`d^2/(2v_p)`).
+    """
+    vd = v.array(var_diff, "var_diff")
+    if (vd < 0).any():
+        v.fail("var_diff", ">= 0", vd[vd < 0].flat[0])
+    vp = v.positive(var_p, "var_p")
+    return kl_normal(v.array(mean_diff, "mean_diff"), np.sqrt(v.positive(var_q, "var_q")),
+                     0.0, np.sqrt(vp)) + vd / (2.0 * vp)
+
+
+def _affine_moments(g: Any, h: Any, c: Any, sqrt_ab: Any, one_minus_ab: Any,
+                    m0: float, v0: float) -> tuple[Any, Any]:
+    r"""Mean and variance of :math:`d = g\,x_0 + h\,x_t + c` when :math:`x_0 \sim \mathcal N(m_0, v_0)`
+    and :math:`x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon`."""
+    k = g + h * sqrt_ab
+    return k * m0 + c, k**2 * v0 + h**2 * one_minus_ab
+
+
+def gaussian_marginals(betas: ArrayLike, m: float, s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Means and variances of :math:`q(x_t)` for t = 0..T when :math:`x_0\sim\mathcal N(m, s^2)`:
+    :math:`\mu_t = \sqrt{\bar\alpha_t}\,m`, :math:`v_t = \bar\alpha_t s^2 + 1 - \bar\alpha_t`.
+    Here (only) element t is step t, element 0 being the data."""
+    b = check_betas(betas)
+    m = float(v.array(m, "m"))
+    s = float(v.positive(s, "s"))
+    ab = np.concatenate(([1.0], alpha_bars(b)))
+    return np.sqrt(ab) * m, ab * s**2 + (1.0 - ab)
+
+
+def gaussian_reverse_kernel(betas: ArrayLike, m: float, s: float
+                            ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    r"""The true reverse conditional :math:`q(x_{t-1}\mid x_t) = \mathcal N(a_t x_t + b_t, r_t)` for
+    Gaussian data :math:`x_0\sim\mathcal N(m, s^2)` (Gaussian conditioning on the joint of
+    :math:`(x_{t-1}, x_t)`):
+
+    .. math:: a_t = \frac{\sqrt{\alpha_t}\,v_{t-1}}{v_t},\quad b_t = \mu_{t-1} - a_t\mu_t,\quad
+              r_t = \frac{\beta_t\,v_{t-1}}{v_t}.
+
+    Returns ``(a, b, r)``, element t-1 is the paper's t.
+    """
+    bb = check_betas(betas)
+    mu, var = gaussian_marginals(bb, m, s)
+    a = np.sqrt(1.0 - bb) * var[:-1] / var[1:]
+    return a, mu[:-1] - a * mu[1:], bb * var[:-1] / var[1:]
+
+
+def kernel_variances(betas: ArrayLike, m: float, s: float, kernel: str) -> NDArray[np.float64]:
+    r""":math:`\sigma_t^2` of the reverse kernel family: ``"exact"`` (the true reverse variance
+    :math:`r_t`), ``"beta"`` or ``"beta_tilde"`` (see :func:`reverse_variances`)."""
+    if kernel == "exact":
+        return gaussian_reverse_kernel(betas, m, s)[2]
+    if kernel not in FIXED_VARIANCES:
+        v.fail("kernel", f"one of {KERNELS}", kernel)
+    return reverse_variances(betas, kernel)
+
+
+@dataclass(frozen=True)
+class GaussianBound:
+    r"""Every term of the DDPM bound for Gaussian data, exactly, per dimension, in nats.
+
+    ``terms[k]`` is :math:`L_k`: ``terms[0]`` = :math:`L_0` (decoder), ``terms[k]`` =
+    :math:`L_k = \mathrm{KL}(q(x_k\mid x_{k+1},x_0)\|p(x_k\mid x_{k+1}))` for k = 1..T-1, and
+    ``terms[T]`` = :math:`L_T` (prior). ``nll`` is the exact :math:`-\log p(x_0)` of the same model
+    (for a point x0) or the cross-entropy :math:`\mathbb E_{q(x_0)}[-\log p(x_0)]`
+    (in expectation), and ``data_entropy`` the differential entropy of the data (expectation only).
+    """
+
+    kernel: str
+    terms: NDArray[np.float64]
+    sigma2: NDArray[np.float64]
+    nll: float
+    model_mean: float
+    model_var: float
+    data_entropy: float | None
+
+    @property
+    def total(self) -> float:
+        r"""The bound :math:`L = L_T + \sum_{t=2}^T L_{t-1} + L_0`, nats per dimension."""
+        return float(self.terms.sum())
+
+    @property
+    def gap(self) -> float:
+        r""":math:`L - (-\log p(x_0))` = :math:`\mathrm{KL}(q(x_{1:T}\mid x_0)\,\|\,p(x_{1:T}\mid x_0))`
+        (averaged over :math:`x_0` in expectation), nats per dimension; always >= 0."""
+        return self.total - self.nll
+
+
+def gaussian_bound(betas: ArrayLike, m: float, s: float, kernel: str = "exact",
+                   x0: float | None = None) -> GaussianBound:
+    r"""The DDPM bound (Ho et al. 2020, eq. 5) computed EXACTLY for data :math:`x_0 \sim
+    \mathcal N(m, s^2)` (per dimension), for a given ``x0`` or in expectation over :math:`x_0`
+    (``x0=None``).
+
+    Model: :math:`p(x_T) = \mathcal N(0, 1)`,
+    :math:`p(x_{t-1}\mid x_t) = \mathcal N(a_t x_t + b_t, \sigma_t^2)` where :math:`a_t x_t + b_t
+    = \mathbb E_q[x_{t-1}\mid x_t]` is the optimal mean for ANY fixed variance (it minimises
+    :math:`\mathbb E_q\|\tilde\mu_t - \mu\|^2`), and the family of :math:`\sigma_t^2` is ``kernel``:
+
+    - ``"exact"``: :math:`\sigma_t^2 = r_t`, the true reverse variance, so every kernel equals
+      :math:`q(x_{t-1}\mid x_t)`; the gap is then :math:`\mathrm{KL}(q(x_T)\|\mathcal N(0,1)) -
+      \mathrm{KL}(q(x_0)\|p(x_0))` in expectation.
+    - ``"beta"`` / ``"beta_tilde"``: Ho et al.'s fixed variances; the bound is strictly above the NLL.
+
+    The decoder :math:`p(x_0\mid x_1)` is the continuous Gaussian of the same family (t = 1).
+    The exact :math:`p(x_0)` is Gaussian: propagate :math:`\mathcal N(0,1)` through the kernels.
+    """
+    b = check_betas(betas)
+    T = b.size
+    sigma2 = kernel_variances(b, m, s, kernel)
+    a, c, _ = gaussian_reverse_kernel(b, m, s)
+    m, s = float(m), float(s)
+    if x0 is None:
+        m0, v0 = m, s**2
+    else:
+        m0, v0 = float(v.array(x0, "x0")), 0.0
+
+    ab = alpha_bars(b)
+    sqrt_ab, one_minus_ab = np.sqrt(ab), 1.0 - ab
+    coef_x0, coef_xt = posterior_mean_coefs(b)
+    terms = np.empty(T + 1)
+
+    # L_T: q(x_T|x0) = N(sqrt(ab_T) x0, 1 - ab_T) against N(0, 1); the mean difference is sqrt(ab_T) x0.
+    md, vd = _affine_moments(sqrt_ab[-1], 0.0, 0.0, sqrt_ab[-1], one_minus_ab[-1], m0, v0)
+    terms[T] = expected_kl_affine(md, vd, one_minus_ab[-1], 1.0)
+
+    # L_{t-1}, t = 2..T: mean difference mu_tilde - mu = coef_x0 x0 + (coef_xt - a_t) x_t - b_t.
+    i = np.arange(1, T)  # array index of the paper's t = i + 1
+    md, vd = _affine_moments(coef_x0[i], coef_xt[i] - a[i], -c[i], sqrt_ab[i], one_minus_ab[i], m0, v0)
+    terms[1:T] = expected_kl_affine(md, vd, posterior_variance(b)[i], sigma2[i])
+
+    # L_0 = E[-log N(x0; a_1 x_1 + b_1, sigma_1^2)], residual x0 - a_1 x_1 - b_1.
+    md, vd = _affine_moments(1.0, -a[0], -c[0], sqrt_ab[0], one_minus_ab[0], m0, v0)
+    terms[0] = 0.5 * math.log(2.0 * math.pi * sigma2[0]) + (md**2 + vd) / (2.0 * sigma2[0])
+
+    # The model's exact marginal p(x_0): N(0,1) pushed through the T linear-Gaussian kernels.
+    mean_p, var_p = 0.0, 1.0
+    for k in range(T - 1, -1, -1):
+        mean_p, var_p = a[k] * mean_p + c[k], a[k] ** 2 * var_p + sigma2[k]
+    if x0 is None:
+        data_entropy = float(gaussian_entropy(s))
+        nll = data_entropy + float(kl_normal(m, s, mean_p, math.sqrt(var_p)))
+    else:
+        data_entropy = None
+        nll = float(-stats.norm.logpdf(m0, mean_p, math.sqrt(var_p)))
+    return GaussianBound(kernel=kernel, terms=terms, sigma2=sigma2, nll=nll, model_mean=float(mean_p),
+                         model_var=float(var_p), data_entropy=data_entropy)
+
+
+def nats_to_bits(x: ArrayLike) -> NDArray[np.float64]:
+    r"""Nats to bits: divide by :math:`\ln 2`."""
+    return v.array(x, "x", allow_inf=True) / math.log(2.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# 2-D data and a small torch DDPM
+# ----------------------------------------------------------------------------------------------
+
+
+def ring_mixture(n: int, seed: int = 0, k: int = 8, radius: float = 1.0, std: float = 0.1
+                 ) -> NDArray[np.float64]:
+    r"""``n`` points from an equal-weight mixture of ``k`` isotropic 2-D normals of standard
+    deviation ``std`` whose means sit evenly on a circle of ``radius`` (numpy, fixed seed)."""
+    n = v.integer(n, "n", lo=1)
+    k = v.integer(k, "k", lo=1)
+    radius = float(v.positive(radius, "radius"))
+    std = float(v.positive(std, "std"))
+    rng = np.random.default_rng(seed)
+    comp = rng.integers(0, k, size=n)
+    angle = 2.0 * np.pi * comp / k
+    centres = radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return centres + std * rng.standard_normal((n, 2))
+
+
+def ring_mixture_logpdf(x: ArrayLike, k: int = 8, radius: float = 1.0, std: float = 0.1
+                        ) -> NDArray[np.float64]:
+    r"""Exact log density (nats) of :func:`ring_mixture`:
+    :math:`\log\frac1k\sum_j \mathcal N(x; c_j, \mathrm{std}^2 I_2)`."""
+    x = v.array(x, "x")
+    if x.ndim != 2 or x.shape[1] != 2:
+        v.fail("x", "an (n, 2) array", x.shape, " as its shape")
+    k = v.integer(k, "k", lo=1)
+    angle = 2.0 * np.pi * np.arange(k) / k
+    centres = float(v.positive(radius, "radius")) * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    std = float(v.positive(std, "std"))
+    comp = stats.norm.logpdf(x[:, None, :], centres[None], std).sum(-1)
+    from scipy.special import logsumexp
+
+    return logsumexp(comp, axis=1) - math.log(k)
+
+
+def time_embedding(t: Any, dim: int = 32) -> Any:
+    r"""Sinusoidal embedding of the paper's step t (Vaswani et al. 2017, as in Ho et al. 2020,
+    Appendix B): :math:`[\sin(t\,\omega_j), \cos(t\,\omega_j)]_j` with
+    :math:`\omega_j = 10000^{-j/(d/2-1)}`. ``t``: a torch integer tensor of steps."""
+    import torch
+
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / max(half - 1, 1))
+    args = t.to(torch.float32)[:, None] * freqs[None]
+    return torch.cat([torch.sin(args), torch.cos(args)], dim=1)
+
+
+@functools.cache
+def _eps_mlp_class() -> type:
+    import torch
+    from torch import nn
+
+    class EpsMLP(nn.Module):
+        r""":math:`\epsilon_\theta(x_t, t)`: an MLP on :math:`[x_t, \mathrm{emb}(t)]` with SiLU."""
+
+        def __init__(self, data_dim: int = 2, hidden: int = 128, embed_dim: int = 32, depth: int = 3):
+            super().__init__()
+            self.embed_dim = embed_dim
+            layers: list[nn.Module] = []
+            width = data_dim + embed_dim
+            for _ in range(depth):
+                layers += [nn.Linear(width, hidden), nn.SiLU()]
+                width = hidden
+            layers.append(nn.Linear(width, data_dim))
+            self.net = nn.Sequential(*layers)
+
+        def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            return self.net(torch.cat([x, time_embedding(t, self.embed_dim)], dim=1))
+
+    return EpsMLP
+
+
+def make_eps_net(data_dim: int = 2, hidden: int = 128, embed_dim: int = 32, depth: int = 3,
+                 seed: int = 0) -> Any:
+    """A fresh ε-network with weights initialised under ``torch.manual_seed(seed)``."""
+    import torch
+
+    torch.manual_seed(seed)
+    return _eps_mlp_class()(v.integer(data_dim, "data_dim", lo=1), v.integer(hidden, "hidden", lo=1),
+                            v.integer(embed_dim, "embed_dim", lo=2), v.integer(depth, "depth", lo=1))
+
+
+@dataclass
+class TrainedDDPM:
+    """A trained ε-network with its schedule and the per-step training loss (L_simple)."""
+
+    model: Any
+    betas: NDArray[np.float64]
+    losses: NDArray[np.float64]
+
+
+def train_ddpm(data: ArrayLike, betas: ArrayLike, *, steps: int = 3000, batch_size: int = 256,
+               lr: float = 2e-3, hidden: int = 128, seed: int = 0) -> TrainedDDPM:
+    r"""Train :math:`\epsilon_\theta` on :math:`L_\text{simple} = \mathbb E_{t,x_0,\epsilon}
+    \|\epsilon - \epsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon, t)\|^2`
+    (Ho et al. 2020, eq. 14 and Algorithm 1; t uniform on 1..T), with Adam.
+
+    Deterministic for a fixed ``seed`` on one thread: weights, minibatches, t and ε all come from
+    seeded generators (call ``torch.set_num_threads(1)`` first for bit-identical runs).
+    The loss recorded per step is the minibatch mean over examples of :math:`\|\epsilon-\epsilon_\theta\|^2`
+    (summed over dimensions).
+    """
+    import torch
+
+    b = check_betas(betas)
+    x = v.array(data, "data")
+    if x.ndim != 2:
+        v.fail("data", "an (n, d) array", x.shape, " as its shape")
+    steps = v.integer(steps, "steps", lo=1)
+    batch_size = v.integer(batch_size, "batch_size", lo=1)
+    lr = float(v.positive(lr, "lr"))
+    T = b.size
+    model = make_eps_net(x.shape[1], hidden=hidden, seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    x_all = torch.as_tensor(x, dtype=torch.float32)
+    sqrt_ab = torch.as_tensor(np.sqrt(alpha_bars(b)), dtype=torch.float32)
+    sqrt_1m_ab = torch.as_tensor(np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
+    losses = np.empty(steps)
+    for step in range(steps):
+        idx = torch.randint(0, x_all.shape[0], (batch_size,), generator=gen)
+        t = torch.randint(1, T + 1, (batch_size,), generator=gen)  # paper's 1-based t
+        eps = torch.randn((batch_size, x_all.shape[1]), generator=gen)
+        xt = sqrt_ab[t - 1, None] * x_all[idx] + sqrt_1m_ab[t - 1, None] * eps
+        loss = ((eps - model(xt, t)) ** 2).sum(1).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses[step] = loss.item()
+    model.eval()
+    return TrainedDDPM(model=model, betas=b, losses=losses)
+
+
+def ddpm_sample(trained: TrainedDDPM, n: int, *, kind: str = "beta", seed: int = 0,
+                record: tuple[int, ...] = ()) -> tuple[NDArray[np.float64], dict[int, NDArray[np.float64]]]:
+    r"""Ancestral sampling (Ho et al. 2020, Algorithm 2): :math:`x_T\sim\mathcal N(0, I)`, then for
+    t = T..1, :math:`x_{t-1} = \mu_\theta(x_t, t) + \sigma_t z` with :math:`z\sim\mathcal N(0,I)`
+    for t > 1 and z = 0 at t = 1. Returns the samples :math:`x_0` and the states :math:`x_t` for the
+    paper steps listed in ``record`` (0 allowed, meaning :math:`x_0`)."""
+    import torch
+
+    b = trained.betas
+    T = b.size
+    n = v.integer(n, "n", lo=1)
+    for r in record:
+        v.integer(r, "record", lo=0, hi=T)
+    sigma = torch.as_tensor(np.sqrt(reverse_variances(b, kind)), dtype=torch.float32)
+    coef_eps = torch.as_tensor(b / np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
+    inv_sqrt_alpha = torch.as_tensor(1.0 / np.sqrt(1.0 - b), dtype=torch.float32)
+    gen = torch.Generator().manual_seed(seed)
+    dim = trained.model.net[-1].out_features
+    x = torch.randn((n, dim), generator=gen)
+    states: dict[int, NDArray[np.float64]] = {}
+    if T in record:
+        states[T] = x.numpy().astype(np.float64)
+    with torch.no_grad():
+        for t in range(T, 0, -1):
+            tt = torch.full((n,), t, dtype=torch.int64)
+            mean = inv_sqrt_alpha[t - 1] * (x - coef_eps[t - 1] * trained.model(x, tt))
+            z = torch.randn((n, dim), generator=gen) if t > 1 else torch.zeros((n, dim))
+            x = mean + sigma[t - 1] * z
+            if t - 1 in record:
+                states[t - 1] = x.numpy().astype(np.float64)
+    return x.numpy().astype(np.float64), states
+
+
+@dataclass(frozen=True)
+class BoundEstimate:
+    r"""A Monte Carlo estimate of the bound :math:`L` for a trained model, nats per example
+    (summed over the ``dim`` data dimensions), with its standard error and the exact
+    :math:`\sum`-decomposition: ``prior`` = :math:`L_T`, ``per_step[t-1]`` = the t-th term
+    (:math:`L_{t-1}`, so ``per_step[0]`` = :math:`L_0`)."""
+
+    kind: str
+    total: float
+    stderr: float
+    prior: float
+    per_step: NDArray[np.float64]
+    dim: int
+
+    @property
+    def nats_per_dim(self) -> float:
+        return self.total / self.dim
+
+    @property
+    def bits_per_dim(self) -> float:
+        return self.total / self.dim / math.log(2.0)
+
+
+def ddpm_eps_mse(trained: TrainedDDPM, x0: ArrayLike, *, seed: int = 0) -> NDArray[np.float64]:
+    r"""For every example and EVERY step t = 1..T, :math:`\|\epsilon - \epsilon_\theta(x_t, t)\|^2`
+    with one fresh ε per (example, t). Returns an (n, T) array; column t-1 is the paper's t."""
+    import torch
+
+    b = trained.betas
+    T = b.size
+    x = torch.as_tensor(v.array(x0, "x0"), dtype=torch.float32)
+    gen = torch.Generator().manual_seed(seed)
+    sqrt_ab = torch.as_tensor(np.sqrt(alpha_bars(b)), dtype=torch.float32)
+    sqrt_1m_ab = torch.as_tensor(np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
+    out = np.empty((x.shape[0], T))
+    with torch.no_grad():
+        for t in range(1, T + 1):
+            eps = torch.randn(x.shape, generator=gen)
+            xt = sqrt_ab[t - 1] * x + sqrt_1m_ab[t - 1] * eps
+            tt = torch.full((x.shape[0],), t, dtype=torch.int64)
+            out[:, t - 1] = ((eps - trained.model(xt, tt)) ** 2).sum(1).double().numpy()
+    return out
+
+
+def bound_from_eps_mse(eps_mse: ArrayLike, x0: ArrayLike, betas: ArrayLike, kind: str = "beta"
+                       ) -> BoundEstimate:
+    r"""The bound :math:`L = L_T + \sum_{t=1}^T \big(\lambda_t\,\|\epsilon-\epsilon_\theta\|^2
+    + D\,C_t\big)` per example (Ho et al. 2020, eqs. 5 and 12; :math:`C_t` from
+    :func:`bound_constants`, D = data dimension), averaged over the examples, with its standard
+    error. :math:`L_T` is exact for each :math:`x_0` (:func:`prior_term`)."""
+    b = check_betas(betas)
+    mse = v.array(eps_mse, "eps_mse")
+    x = v.array(x0, "x0")
+    if mse.ndim != 2 or mse.shape != (x.shape[0], b.size):
+        v.fail("eps_mse", f"an (n, T) = ({x.shape[0]}, {b.size}) array", mse.shape, " as its shape")
+    sigma2 = reverse_variances(b, kind)
+    lam = loss_weights(b, sigma2)
+    const = bound_constants(b, sigma2)
+    dim = x.shape[1]
+    ab_T = alpha_bars(b)[-1]
+    prior = prior_term(np.sqrt(ab_T) * x, np.full(x.shape, 1.0 - ab_T)).sum(1)
+    per_example_steps = lam[None] * mse + dim * const[None]
+    per_example = prior + per_example_steps.sum(1)
+    n = x.shape[0]
+    return BoundEstimate(kind=kind, total=float(per_example.mean()),
+                         stderr=float(per_example.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf,
+                         prior=float(prior.mean()), per_step=per_example_steps.mean(0), dim=dim)

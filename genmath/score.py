@@ -1,0 +1,289 @@
+r"""Score-based models: scores of Gaussians and mixtures, denoising score matching, Tweedie's formula,
+the score <-> noise-prediction link of DDPM, and (annealed) Langevin sampling.
+
+Notation (as in ``docs/score.md``): data :math:`x \in \mathbb{R}^D`, noisy data
+:math:`\tilde x = x + \sigma\eta` with :math:`\eta \sim \mathcal{N}(0, I)`, noisy marginal
+:math:`p_\sigma(\tilde x) = \int p(x)\,\mathcal{N}(\tilde x; x, \sigma^2 I)\,dx`, score
+:math:`\nabla_x \log p(x)`. DDPM: :math:`x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon`.
+
+Points are arrays whose last axis is the dimension :math:`D` (shape ``(..., D)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import linalg, special
+
+from genmath import validate
+
+FloatArray = NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------------------------------
+# Closed-form scores
+# --------------------------------------------------------------------------------------------------
+
+def _points(x: ArrayLike, name: str, dim: int | None = None) -> FloatArray:
+    arr = validate.array(x, name)
+    if arr.ndim == 0:
+        validate.fail(name, "an array of points with the dimension on the last axis, shape (..., D)", arr)
+    if dim is not None and arr.shape[-1] != dim:
+        validate.fail(name, f"points of dimension {dim} (last axis)", arr.shape)
+    return arr
+
+
+def _mean_cov(mean: ArrayLike, cov: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+    mu = validate.array(mean, "mean")
+    if mu.ndim != 1:
+        validate.fail("mean", "a vector of shape (D,)", mu.shape)
+    sigma = validate.array(cov, "cov")
+    if sigma.shape != (mu.size, mu.size):
+        validate.fail("cov", f"a ({mu.size}, {mu.size}) matrix to match `mean`", sigma.shape)
+    return mu, sigma, validate.cholesky(sigma, "cov")
+
+
+def gaussian_score(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> FloatArray:
+    r"""Score of :math:`\mathcal{N}(\mu, \Sigma)`: :math:`\nabla_x \log \mathcal{N}(x; \mu, \Sigma) = -\Sigma^{-1}(x - \mu)`."""
+    mu, _, chol = _mean_cov(mean, cov)
+    x = _points(x, "x", mu.size)
+    diff = (x - mu).reshape(-1, mu.size).T
+    return -linalg.cho_solve((chol, True), diff).T.reshape(x.shape)
+
+
+def mvn_log_prob(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> FloatArray:
+    r""":math:`\log \mathcal{N}(x; \mu, \Sigma)` in nats, shape ``x.shape[:-1]``."""
+    mu, _, chol = _mean_cov(mean, cov)
+    x = _points(x, "x", mu.size)
+    diff = (x - mu).reshape(-1, mu.size).T
+    white = linalg.solve_triangular(chol, diff, lower=True)
+    log_det = 2.0 * np.log(np.diag(chol)).sum()
+    out = -0.5 * (white**2).sum(0) - 0.5 * log_det - 0.5 * mu.size * np.log(2 * np.pi)
+    return out.reshape(x.shape[:-1])
+
+
+def _mixture(weights: ArrayLike, means: ArrayLike, covs: ArrayLike
+             ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    pi = validate.probabilities(weights, "weights")
+    if pi.ndim != 1:
+        validate.fail("weights", "a vector of K mixture weights", pi.shape)
+    mus = validate.array(means, "means")
+    if mus.ndim != 2 or mus.shape[0] != pi.size:
+        validate.fail("means", f"an array of shape (K, D) with K = {pi.size}", mus.shape)
+    sigmas = validate.array(covs, "covs")
+    d = mus.shape[1]
+    if sigmas.shape != (pi.size, d, d):
+        validate.fail("covs", f"an array of shape ({pi.size}, {d}, {d})", sigmas.shape)
+    return pi, mus, sigmas
+
+
+def mixture_component_log_probs(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike
+                                ) -> FloatArray:
+    r""":math:`\log \pi_k + \log \mathcal{N}(x; \mu_k, \Sigma_k)` for every component, shape ``(..., K)``."""
+    pi, mus, sigmas = _mixture(weights, means, covs)
+    with np.errstate(divide="ignore"):
+        log_pi = np.log(pi)
+    return np.stack([log_pi[k] + mvn_log_prob(x, mus[k], sigmas[k]) for k in range(pi.size)], axis=-1)
+
+
+def mixture_log_prob(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike) -> FloatArray:
+    r""":math:`\log p(x) = \log \sum_k \pi_k \mathcal{N}(x; \mu_k, \Sigma_k)` in nats."""
+    return special.logsumexp(mixture_component_log_probs(x, weights, means, covs), axis=-1)
+
+
+def mixture_responsibilities(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike
+                             ) -> FloatArray:
+    r""":math:`r_k(x) = \pi_k \mathcal{N}(x;\mu_k,\Sigma_k) / \sum_j \pi_j \mathcal{N}(x;\mu_j,\Sigma_j)`, shape ``(..., K)``."""
+    log_joint = mixture_component_log_probs(x, weights, means, covs)
+    return np.exp(log_joint - special.logsumexp(log_joint, axis=-1, keepdims=True))
+
+
+def mixture_score(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike) -> FloatArray:
+    r"""Score of a Gaussian mixture, the responsibility-weighted average of the component scores:
+
+    .. math:: \nabla_x \log p(x) = \sum_k r_k(x)\,\left(-\Sigma_k^{-1}(x - \mu_k)\right).
+    """
+    pi, mus, sigmas = _mixture(weights, means, covs)
+    resp = mixture_responsibilities(x, pi, mus, sigmas)
+    comp = np.stack([gaussian_score(x, mus[k], sigmas[k]) for k in range(pi.size)], axis=-2)
+    return (resp[..., None] * comp).sum(axis=-2)
+
+
+def noisy_covs(covs: ArrayLike, sigma: float) -> FloatArray:
+    r"""Covariances of :math:`p_\sigma = p * \mathcal{N}(0, \sigma^2 I)` for a Gaussian (mixture) :math:`p`:
+    :math:`\Sigma_k + \sigma^2 I` (the sum of independent Gaussians)."""
+    sigmas = validate.array(covs, "covs")
+    sigma = float(validate.in_interval(sigma, "sigma", 0.0, np.inf, closed=True))
+    return sigmas + sigma**2 * np.eye(sigmas.shape[-1])
+
+
+# --------------------------------------------------------------------------------------------------
+# Denoising score matching (Vincent, 2011) and Tweedie's formula
+# --------------------------------------------------------------------------------------------------
+
+def add_gaussian_noise(x: ArrayLike, sigma: float, rng: np.random.Generator) -> FloatArray:
+    r""":math:`\tilde x = x + \sigma\eta`, :math:`\eta \sim \mathcal{N}(0, I)`."""
+    x = _points(x, "x")
+    sigma = float(validate.positive(sigma, "sigma"))
+    return x + sigma * rng.standard_normal(x.shape)
+
+
+def dsm_target(x_tilde: ArrayLike, x: ArrayLike, sigma: float) -> FloatArray:
+    r"""Denoising score-matching regression target, the score of the noise kernel
+    (Vincent, 2011, Eq. 11 with a Gaussian kernel):
+
+    .. math:: \nabla_{\tilde x} \log q_\sigma(\tilde x \mid x) = -\frac{\tilde x - x}{\sigma^2}.
+    """
+    x_tilde = _points(x_tilde, "x_tilde")
+    x = _points(x, "x")
+    validate.same_shape(x_tilde, x, "x_tilde", "x")
+    sigma = float(validate.positive(sigma, "sigma"))
+    return -(x_tilde - x) / sigma**2
+
+
+def dsm_loss(score_values: ArrayLike, x_tilde: ArrayLike, x: ArrayLike, sigma: float) -> float:
+    r"""Monte Carlo DSM objective (Vincent, 2011, Eq. 11), in squared score units:
+    :math:`\frac{1}{N}\sum_n \tfrac12\lVert s(\tilde x_n) + (\tilde x_n - x_n)/\sigma^2\rVert^2`."""
+    target = dsm_target(x_tilde, x, sigma)
+    s = _points(score_values, "score_values")
+    validate.same_shape(s, target, "score_values", "x_tilde")
+    return float(0.5 * ((s - target) ** 2).reshape(-1, target.shape[-1]).sum(-1).mean())
+
+
+def fit_linear_dsm(x_tilde: ArrayLike, x: ArrayLike, sigma: float) -> tuple[FloatArray, FloatArray]:
+    r"""Minimise the DSM objective over linear scores :math:`s(\tilde x) = A\tilde x + b` (least squares).
+
+    For Gaussian data the minimiser over *all* functions, :math:`\mathbb{E}[-(\tilde x - x)/\sigma^2 \mid \tilde x]
+    = \nabla \log p_\sigma(\tilde x)`, is linear, so this recovers the noisy marginal's score
+    :math:`A = -(\Sigma + \sigma^2 I)^{-1}`, :math:`b = -A\mu` up to Monte Carlo error. Returns ``(A, b)``.
+    """
+    target = dsm_target(x_tilde, x, sigma)
+    xt = _points(x_tilde, "x_tilde").reshape(-1, target.shape[-1])
+    design = np.hstack([xt, np.ones((xt.shape[0], 1))])
+    coef, *_ = np.linalg.lstsq(design, target.reshape(-1, target.shape[-1]), rcond=None)
+    return coef[:-1].T, coef[-1]
+
+
+def tweedie_denoiser(x_tilde: ArrayLike, sigma: float, score_values: ArrayLike) -> FloatArray:
+    r"""Tweedie's formula (Efron, 2011, Eq. 2.8; Robbins, 1956): the posterior mean of the clean data,
+
+    .. math:: \mathbb{E}[x \mid \tilde x] = \tilde x + \sigma^2 \nabla_{\tilde x} \log p_\sigma(\tilde x),
+
+    given ``score_values`` :math:`= \nabla \log p_\sigma(\tilde x)`.
+    """
+    x_tilde = _points(x_tilde, "x_tilde")
+    s = _points(score_values, "score_values")
+    validate.same_shape(x_tilde, s, "x_tilde", "score_values")
+    sigma = float(validate.positive(sigma, "sigma"))
+    return x_tilde + sigma**2 * s
+
+
+def gaussian_posterior_mean(x_tilde: ArrayLike, mean: ArrayLike, cov: ArrayLike, sigma: float) -> FloatArray:
+    r"""Closed-form :math:`\mathbb{E}[x\mid\tilde x]` for :math:`x\sim\mathcal{N}(\mu,\Sigma)`, :math:`\tilde x = x + \sigma\eta`
+    (Gaussian conditioning): :math:`\mu + \Sigma(\Sigma + \sigma^2 I)^{-1}(\tilde x - \mu)`."""
+    mu, cov_arr, _ = _mean_cov(mean, cov)
+    sigma = float(validate.positive(sigma, "sigma"))
+    x_tilde = _points(x_tilde, "x_tilde", mu.size)
+    gain = cov_arr @ np.linalg.inv(cov_arr + sigma**2 * np.eye(mu.size))
+    return mu + (x_tilde - mu) @ gain.T
+
+
+# --------------------------------------------------------------------------------------------------
+# The DDPM link: score = -eps / sqrt(1 - alpha_bar)
+# --------------------------------------------------------------------------------------------------
+
+def _alpha_bar(alpha_bar: ArrayLike) -> FloatArray:
+    return validate.in_interval(alpha_bar, "alpha_bar", 0.0, 1.0)
+
+
+def ddpm_conditional_score(x_t: ArrayLike, x_0: ArrayLike, alpha_bar: ArrayLike) -> FloatArray:
+    r"""Score of the DDPM forward marginal :math:`q(x_t\mid x_0) = \mathcal{N}(\sqrt{\bar\alpha_t}x_0, (1-\bar\alpha_t)I)`
+    (Ho et al., 2020, Eq. 4): :math:`\nabla_{x_t}\log q(x_t\mid x_0) = -(x_t - \sqrt{\bar\alpha_t}x_0)/(1-\bar\alpha_t)`."""
+    x_t, x_0 = validate.array(x_t, "x_t"), validate.array(x_0, "x_0")
+    validate.same_shape(x_t, x_0, "x_t", "x_0")
+    a = _alpha_bar(alpha_bar)
+    return -(x_t - np.sqrt(a) * x_0) / (1.0 - a)
+
+
+def score_from_noise(eps: ArrayLike, alpha_bar: ArrayLike) -> FloatArray:
+    r""":math:`s = -\epsilon/\sqrt{1-\bar\alpha_t}` (Song et al., 2021, "Score-Based Generative Modeling through
+    SDEs", Sec. 3.3 / App. B; Luo, 2022, Eq. 133): converts a noise prediction into a score."""
+    return -validate.array(eps, "eps") / np.sqrt(1.0 - _alpha_bar(alpha_bar))
+
+
+def noise_from_score(score_values: ArrayLike, alpha_bar: ArrayLike) -> FloatArray:
+    r""":math:`\epsilon = -\sqrt{1-\bar\alpha_t}\, s`, the inverse of :func:`score_from_noise`."""
+    return -np.sqrt(1.0 - _alpha_bar(alpha_bar)) * validate.array(score_values, "score_values")
+
+
+def ddpm_gaussian_marginal(mean: ArrayLike, cov: ArrayLike, alpha_bar: float) -> tuple[FloatArray, FloatArray]:
+    r"""For :math:`x_0\sim\mathcal{N}(\mu,\Sigma)`: :math:`q(x_t) = \mathcal{N}(\sqrt{\bar\alpha_t}\mu,\ \bar\alpha_t\Sigma + (1-\bar\alpha_t)I)`."""
+    mu, cov_arr, _ = _mean_cov(mean, cov)
+    a = float(_alpha_bar(alpha_bar))
+    return np.sqrt(a) * mu, a * cov_arr + (1.0 - a) * np.eye(mu.size)
+
+
+def ddpm_gaussian_noise_posterior_mean(x_t: ArrayLike, mean: ArrayLike, cov: ArrayLike, alpha_bar: float
+                                       ) -> FloatArray:
+    r""":math:`\mathbb{E}[\epsilon\mid x_t]` for Gaussian data, by Gaussian conditioning
+    (:math:`\mathrm{Cov}(\epsilon, x_t) = \sqrt{1-\bar\alpha_t} I`):
+
+    .. math:: \mathbb{E}[\epsilon \mid x_t] = \sqrt{1-\bar\alpha_t}\,(\bar\alpha_t\Sigma + (1-\bar\alpha_t)I)^{-1}(x_t - \sqrt{\bar\alpha_t}\mu).
+    """
+    m_t, c_t = ddpm_gaussian_marginal(mean, cov, alpha_bar)
+    x_t = _points(x_t, "x_t", m_t.size)
+    a = float(alpha_bar)
+    return np.sqrt(1.0 - a) * (x_t - m_t) @ np.linalg.inv(c_t).T
+
+
+def regress_noise_on_xt(x_t: ArrayLike, eps: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    r"""Least-squares linear fit :math:`\epsilon \approx W x_t + c` from samples: the Monte Carlo estimate of
+    :math:`\mathbb{E}[\epsilon\mid x_t]` when the two are jointly Gaussian (the optimal DDPM
+    noise predictor for Gaussian data). Returns ``(W, c)``."""
+    x_t, eps = _points(x_t, "x_t"), _points(eps, "eps")
+    validate.same_shape(x_t, eps, "x_t", "eps")
+    d = x_t.shape[-1]
+    design = np.hstack([x_t.reshape(-1, d), np.ones((x_t.size // d, 1))])
+    coef, *_ = np.linalg.lstsq(design, eps.reshape(-1, d), rcond=None)
+    return coef[:-1].T, coef[-1]
+
+
+# --------------------------------------------------------------------------------------------------
+# Langevin dynamics
+# --------------------------------------------------------------------------------------------------
+
+def langevin(score: Callable[[FloatArray], FloatArray], x_init: ArrayLike, step_size: float, n_steps: int,
+             rng: np.random.Generator) -> FloatArray:
+    r"""Unadjusted Langevin dynamics (Welling & Teh, 2011; Song & Ermon, 2019, Eq. 4):
+
+    .. math:: x_{k+1} = x_k + \frac{\varepsilon}{2}\nabla_x \log p(x_k) + \sqrt{\varepsilon}\,z_k,
+              \quad z_k \sim \mathcal{N}(0, I),
+
+    run in parallel from every row of ``x_init``. Returns the final points.
+    """
+    x = _points(x_init, "x_init").copy()
+    eps = float(validate.positive(step_size, "step_size"))
+    n_steps = validate.integer(n_steps, "n_steps", lo=1)
+    for _ in range(n_steps):
+        x = x + 0.5 * eps * score(x) + np.sqrt(eps) * rng.standard_normal(x.shape)
+    return x
+
+
+def annealed_langevin(score_at: Callable[[FloatArray, float], FloatArray], x_init: ArrayLike,
+                      sigmas: ArrayLike, step_size: float, n_steps_each: int, rng: np.random.Generator
+                      ) -> FloatArray:
+    r"""Annealed Langevin dynamics (Song & Ermon, 2019, Algorithm 1): for each noise level
+    :math:`\sigma_1 > \dots > \sigma_L`, run ``n_steps_each`` Langevin steps on :math:`p_{\sigma_i}` with step
+    :math:`\alpha_i = \varepsilon\,\sigma_i^2/\sigma_L^2`. ``score_at(x, sigma)`` returns
+    :math:`\nabla\log p_\sigma(x)`."""
+    levels = validate.positive(sigmas, "sigmas")
+    if levels.ndim != 1 or levels.size == 0 or (np.diff(levels) >= 0).any():
+        validate.fail("sigmas", "a non-empty, strictly decreasing vector of noise levels", levels)
+    eps = float(validate.positive(step_size, "step_size"))
+    x = _points(x_init, "x_init").copy()
+    for sigma in levels:
+        alpha = eps * sigma**2 / levels[-1] ** 2
+        x = langevin(lambda p, s=float(sigma): score_at(p, s), x, alpha, n_steps_each, rng)
+    return x

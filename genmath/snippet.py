@@ -1,0 +1,117 @@
+"""What a snippet calls to publish results: named values, tables and figures.
+
+A snippet is a plain script under ``snippets/<chapter>/``. Run on its own
+(``python snippets/mle/coin.py``) it prints its results and writes figures to a temporary folder.
+Run by the site build (``genmath.build.child`` sets ``GENMATH_BUILD=1``), the same calls are
+recorded so chapters can quote values as ``{{ mle.coin.p_hat:.3f }}`` and show the figures.
+
+    from genmath.snippet import publish, table, figure
+    p_hat = publish("mle.coin.p_hat", 7 / 10)
+    figure(fig, "mle.coin.likelihood", alt="Likelihood of p for 7 heads in 10 tosses")
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence, TypeVar
+
+from genmath import figures as _figures
+
+#: Value names: dotted lowercase identifiers with at least two parts, e.g. ``mle.coin.p_hat``.
+NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+$")
+
+# Everything the snippet published, in order. genmath.build.child serialises this after the run.
+RECORD: dict[str, Any] = {"values": {}, "figures": [], "tables": []}
+
+T = TypeVar("T")
+
+
+def _in_build() -> bool:
+    return os.environ.get("GENMATH_BUILD") == "1"
+
+
+def _check_name(name: str, kind: str) -> None:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ValueError(f"{kind} name must be dotted lowercase like 'mle.coin.p_hat'; got {name!r}")
+
+
+def publish(name: str, value: T, *, unit: str | None = None) -> T:
+    """Publish a scalar under ``name`` (a number, bool or short string) and print it.
+
+    ``unit`` (for example ``"nats"`` or ``"bits"``) is printed after the value. NaN is refused;
+    ``inf`` is allowed (for example an infinite KL divergence) and quoted as ``\\infty``.
+    Returns ``value`` so it can be used inline.
+    """
+    _check_name(name, "value")
+    if name in RECORD["values"]:
+        raise ValueError(f"value {name!r} is published twice")
+    item: Any = value.item() if hasattr(value, "item") and not isinstance(value, str) else value
+    if isinstance(item, bool) or isinstance(item, str):
+        pass
+    elif isinstance(item, numbers.Integral):
+        item = int(item)
+    elif isinstance(item, numbers.Real):
+        item = float(item)
+        if math.isnan(item):
+            raise ValueError(f"value {name!r} is NaN; publish only computed, defined numbers")
+    else:
+        raise ValueError(f"value {name!r} must be a scalar number, bool or str; got {type(value).__name__}")
+    RECORD["values"][name] = {"value": item, "unit": unit}
+    print(f"{name} = {item!r}" + (f" {unit}" if unit else ""))
+    return value
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str = ".4g",
+          caption: str | None = None) -> None:
+    """Show a table: printed as aligned text, rendered as an HTML table on the page.
+
+    Numbers are formatted with ``fmt``; put units in the headers (e.g. ``"KL (nats)"``).
+    """
+    cells = [[_cell(v, fmt) for v in row] for row in rows]
+    for i, row in enumerate(cells):
+        if len(row) != len(headers):
+            raise ValueError(f"table row {i} has {len(row)} cells; headers have {len(headers)}")
+    RECORD["tables"].append({"headers": list(headers), "rows": cells, "caption": caption})
+    widths = [max(len(str(h)), *(len(r[j]) for r in cells)) for j, h in enumerate(headers)]
+    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def _cell(value: Any, fmt: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return str(value)
+    if isinstance(value, numbers.Real):
+        return "inf" if math.isinf(value) else format(float(value), fmt)
+    return str(value)
+
+
+def figure(fig: Any, name: str, *, alt: str, caption: str | None = None) -> None:
+    """Publish a matplotlib figure as a deterministic SVG. ``alt`` is required and non-empty.
+
+    In the build the SVG is inlined into the page; run standalone, it is written to a temporary
+    folder (``$GENMATH_FIGURE_DIR`` if set) and its path printed.
+    """
+    _check_name(name, "figure")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"figure {name!r} has no alt text: pass alt='what the figure shows'")
+    if any(f["name"] == name for f in RECORD["figures"]):
+        raise ValueError(f"figure {name!r} is published twice")
+    svg = _figures.to_svg(fig, name)
+    RECORD["figures"].append({"name": name, "alt": alt.strip(), "caption": caption, "svg": svg})
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    if not _in_build():
+        folder = Path(os.environ.get("GENMATH_FIGURE_DIR") or Path(tempfile.gettempdir()) / "genmath-figures")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.svg"
+        path.write_text(_figures.to_standalone_svg(svg), encoding="utf-8")
+        print(f"[figure {name} written to {path}]")

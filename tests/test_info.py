@@ -1,0 +1,503 @@
+"""Tests for genmath.info: cross-checks against scipy and torch, Monte Carlo checks of every closed
+form, hypothesis properties, and every error path."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import scipy.spatial.distance
+import scipy.special
+import scipy.stats
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.distributions import MultivariateNormal, Normal
+from torch.distributions import kl_divergence as torch_kl
+
+from genmath import info
+from genmath.validate import SUM_TOL
+
+torch.set_num_threads(1)
+FAST = settings(max_examples=60, deadline=None)
+LOG2 = math.log(2.0)
+
+
+def _dirichlet(rng: np.random.Generator, shape: tuple[int, ...], k: int) -> np.ndarray:
+    return rng.dirichlet(np.ones(k), size=shape)
+
+
+def _spd(rng: np.random.Generator, k: int, batch: tuple[int, ...] = ()) -> np.ndarray:
+    a = rng.normal(size=batch + (k, k))
+    return a @ np.swapaxes(a, -1, -2) + 0.5 * np.eye(k)
+
+
+def _mc_tolerance(se: float) -> float:
+    """Five Monte Carlo standard errors: a false failure has probability < 1e-6 (fixed seed anyway)."""
+    return 5.0 * se
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-checks against scipy and torch
+# ---------------------------------------------------------------------------------------------
+
+def test_entropy_matches_scipy_batched():
+    rng = np.random.default_rng(0)
+    p = _dirichlet(rng, (4, 3), 6)
+    for base in (None, 2, 10, math.e):
+        ours = info.entropy(p, base=base)
+        ref = scipy.stats.entropy(p, base=base, axis=-1)
+        assert ours.shape == (4, 3)
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_entropy_bits_are_nats_over_log2():
+    p = np.array([0.5, 0.25, 0.125, 0.125])
+    assert info.entropy(p, base=2) == pytest.approx(1.75, abs=1e-15)  # textbook value in bits
+    assert info.entropy(p) == pytest.approx(1.75 * LOG2, rel=1e-15)
+
+
+def test_kl_matches_scipy_rel_entr_and_entropy():
+    rng = np.random.default_rng(1)
+    p = _dirichlet(rng, (5,), 7)
+    q = _dirichlet(rng, (5,), 7)
+    ref = scipy.special.rel_entr(p, q).sum(axis=-1)
+    np.testing.assert_allclose(info.kl_divergence(p, q), ref, rtol=1e-12)
+    np.testing.assert_allclose(info.kl_divergence(p, q, base=2),
+                               scipy.stats.entropy(p, q, base=2, axis=-1), rtol=1e-12)
+
+
+def test_cross_entropy_matches_direct_sum():
+    rng = np.random.default_rng(2)
+    p = _dirichlet(rng, (3, 2), 5)
+    q = _dirichlet(rng, (3, 2), 5)
+    np.testing.assert_allclose(info.cross_entropy(p, q), -(p * np.log(q)).sum(-1), rtol=1e-12)
+    np.testing.assert_allclose(info.cross_entropy(p, q, base=2), -(p * np.log2(q)).sum(-1),
+                               rtol=1e-12)
+
+
+def test_jsd_matches_scipy_jensenshannon_squared():
+    rng = np.random.default_rng(3)
+    p = _dirichlet(rng, (6,), 5)
+    q = _dirichlet(rng, (6,), 5)
+    for base in (None, 2):
+        root = scipy.spatial.distance.jensenshannon(p, q, base=base, axis=-1)
+        np.testing.assert_allclose(info.jensen_shannon(p, q, base=base), root**2, rtol=1e-12)
+
+
+def test_kl_normal_matches_torch():
+    rng = np.random.default_rng(4)
+    mu_p, mu_q = rng.normal(size=(2, 20))
+    sigma_p, sigma_q = rng.uniform(0.1, 3.0, size=(2, 20))
+    ref = torch_kl(Normal(torch.tensor(mu_p), torch.tensor(sigma_p)),
+                   Normal(torch.tensor(mu_q), torch.tensor(sigma_q))).numpy()
+    np.testing.assert_allclose(info.kl_normal(mu_p, sigma_p, mu_q, sigma_q), ref,
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_kl_normal_broadcasts():
+    out = info.kl_normal(np.zeros((3, 1)), 1.0, np.arange(4.0), 2.0)
+    assert out.shape == (3, 4)
+    assert isinstance(info.kl_normal(0.0, 1.0, 0.0, 1.0), np.floating)
+
+
+def test_kl_mvn_matches_torch_batched():
+    rng = np.random.default_rng(5)
+    k, batch = 4, (3, 2)
+    mu_p, mu_q = rng.normal(size=(2,) + batch + (k,))
+    cov_p, cov_q = _spd(rng, k, batch), _spd(rng, k, batch)
+    ref = torch_kl(MultivariateNormal(torch.tensor(mu_p), torch.tensor(cov_p)),
+                   MultivariateNormal(torch.tensor(mu_q), torch.tensor(cov_q))).numpy()
+    ours = info.kl_mvn(mu_p, cov_p, mu_q, cov_q)
+    assert ours.shape == batch
+    np.testing.assert_allclose(ours, ref, rtol=1e-12)
+
+
+def test_kl_mvn_terms_match_the_explicit_formula():
+    rng = np.random.default_rng(6)
+    k = 3
+    mu_p, mu_q = rng.normal(size=(2, k))
+    cov_p, cov_q = _spd(rng, k), _spd(rng, k)
+    terms = info.kl_mvn_terms(mu_p, cov_p, mu_q, cov_q)
+    inv_q = np.linalg.inv(cov_q)  # explicit inverse only as an independent reference
+    d = mu_q - mu_p
+    assert terms.trace == pytest.approx(np.trace(inv_q @ cov_p), rel=1e-12)
+    assert terms.quadratic == pytest.approx(d @ inv_q @ d, rel=1e-12)
+    assert terms.log_det_ratio == pytest.approx(
+        np.linalg.slogdet(cov_q)[1] - np.linalg.slogdet(cov_p)[1], rel=1e-12)
+    assert terms.dim == k
+
+
+def test_kl_mvn_reduces_to_kl_normal_in_one_dimension():
+    assert info.kl_mvn([0.3], [[0.25]], [-1.0], [[4.0]]) == pytest.approx(
+        info.kl_normal(0.3, 0.5, -1.0, 2.0), rel=1e-13)
+
+
+def test_kl_mvn_broadcasts_shared_q():
+    rng = np.random.default_rng(7)
+    mu_p = rng.normal(size=(5, 2))
+    cov_p = _spd(rng, 2, (5,))
+    out = info.kl_mvn(mu_p, cov_p, np.zeros(2), np.eye(2))
+    expected = [info.kl_mvn(mu_p[i], cov_p[i], np.zeros(2), np.eye(2)) for i in range(5)]
+    np.testing.assert_allclose(out, expected, rtol=1e-13)
+
+
+def test_kl_standard_normal_is_vae_formula_and_matches_torch():
+    rng = np.random.default_rng(8)
+    mu = rng.normal(size=(4, 3))
+    log_var = rng.normal(size=(4, 3))
+    vae = -0.5 * np.sum(1 + log_var - mu**2 - np.exp(log_var), axis=-1)
+    np.testing.assert_allclose(info.kl_standard_normal(mu, log_var), vae, rtol=1e-12)
+    ref = torch_kl(Normal(torch.tensor(mu), torch.tensor(np.exp(0.5 * log_var))),
+                   Normal(torch.zeros(4, 3, dtype=torch.float64), torch.ones(4, 3, dtype=torch.float64)))
+    np.testing.assert_allclose(info.kl_standard_normal(mu, log_var), ref.sum(-1).numpy(), rtol=1e-12)
+
+
+def test_softmax_cross_entropy_matches_torch_and_nll():
+    rng = np.random.default_rng(9)
+    logits = rng.normal(scale=2.0, size=(8, 5))
+    labels = rng.integers(0, 5, size=8)
+    ref = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(labels)).item()
+    nll = -np.mean(scipy.special.log_softmax(logits, axis=-1)[np.arange(8), labels])
+    assert info.softmax_cross_entropy(logits, labels) == pytest.approx(ref, rel=1e-12)
+    assert info.softmax_cross_entropy(logits, labels) == pytest.approx(nll, rel=1e-12)
+    assert info.softmax_cross_entropy(logits, labels, base=2) == pytest.approx(ref / LOG2, rel=1e-12)
+    assert info.softmax_cross_entropy(logits[0], labels[0]) == pytest.approx(
+        -scipy.special.log_softmax(logits[0])[labels[0]], rel=1e-12)
+
+
+def test_binary_entropy_and_total_variation():
+    np.testing.assert_allclose(info.binary_entropy([0.0, 0.5, 1.0], base=2), [0.0, 1.0, 0.0],
+                               atol=1e-15)
+    assert info.binary_entropy(0.11, base=2) == pytest.approx(
+        scipy.stats.entropy([0.11, 0.89], base=2), rel=1e-12)
+    assert info.total_variation([0.5, 0.5, 0.0], [0.0, 0.5, 0.5]) == pytest.approx(0.5)
+
+
+def test_gaussian_entropy_matches_scipy_and_can_be_negative():
+    sigma = np.array([0.05, 0.3, 1.0, 4.0])
+    np.testing.assert_allclose(info.gaussian_entropy(sigma), scipy.stats.norm(0, sigma).entropy(),
+                               rtol=1e-12)
+    threshold = 1.0 / math.sqrt(2 * math.pi * math.e)
+    assert info.gaussian_entropy(threshold) == pytest.approx(0.0, abs=1e-15)
+    assert info.gaussian_entropy(0.9 * threshold) < 0 < info.gaussian_entropy(1.1 * threshold)
+    assert info.gaussian_entropy(1.0, base=2) == pytest.approx(info.gaussian_entropy(1.0) / LOG2)
+
+
+def test_kl_continuous_matches_closed_form():
+    p = scipy.stats.norm(0.5, 0.7)
+    q = scipy.stats.norm(-1.0, 2.0)
+    assert info.kl_continuous(p.logpdf, q.logpdf) == pytest.approx(
+        info.kl_normal(0.5, 0.7, -1.0, 2.0), rel=1e-9)
+    # finite limits with breakpoints
+    assert info.kl_continuous(p.logpdf, q.logpdf, lower=-15, upper=15, points=[0.5]) == pytest.approx(
+        info.kl_normal(0.5, 0.7, -1.0, 2.0), rel=1e-9)
+
+
+def test_infinite_kl_when_supports_do_not_match():
+    assert info.kl_divergence([0.5, 0.5, 0.0], [1.0, 0.0, 0.0]) == np.inf
+    assert info.cross_entropy([0.5, 0.5], [1.0, 0.0]) == np.inf
+    assert info.kl_divergence([1.0, 0.0, 0.0], [0.5, 0.5, 0.0]) == pytest.approx(LOG2)
+    # JSD never blows up: the mixture covers both supports
+    assert info.jensen_shannon([1.0, 0.0], [0.0, 1.0]) == pytest.approx(LOG2, rel=1e-15)
+    assert info.jensen_shannon([1.0, 0.0], [0.0, 1.0], base=2) == pytest.approx(1.0, rel=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Monte Carlo checks of every closed form: E_p[log p - log q] with a fixed seed
+# ---------------------------------------------------------------------------------------------
+
+def test_kl_normal_closed_form_vs_monte_carlo():
+    rng = np.random.default_rng(10)
+    p, q = scipy.stats.norm(0.3, 0.8), scipy.stats.norm(-0.5, 1.7)
+    est = info.kl_monte_carlo(p.logpdf, q.logpdf, p.rvs(size=200_000, random_state=rng))
+    closed = info.kl_normal(0.3, 0.8, -0.5, 1.7)
+    assert abs(est.estimate - closed) < _mc_tolerance(est.std_error)
+    assert est.n == 200_000
+
+
+def test_kl_mvn_closed_form_vs_monte_carlo():
+    rng = np.random.default_rng(11)
+    k = 3
+    mu_p, mu_q = rng.normal(size=(2, k))
+    cov_p, cov_q = _spd(rng, k), _spd(rng, k)
+    p = scipy.stats.multivariate_normal(mu_p, cov_p)
+    q = scipy.stats.multivariate_normal(mu_q, cov_q)
+    est = info.kl_monte_carlo(p.logpdf, q.logpdf, p.rvs(size=100_000, random_state=rng))
+    closed = info.kl_mvn(mu_p, cov_p, mu_q, cov_q)
+    assert abs(est.estimate - closed) < _mc_tolerance(est.std_error)
+
+
+def test_kl_standard_normal_closed_form_vs_monte_carlo():
+    rng = np.random.default_rng(12)
+    mu = np.array([0.5, -1.0])
+    log_var = np.array([-0.7, 0.4])
+    sigma = np.exp(0.5 * log_var)
+    x = mu + sigma * rng.standard_normal(size=(100_000, 2))
+    est = info.kl_monte_carlo(lambda z: scipy.stats.norm(mu, sigma).logpdf(z).sum(-1),
+                              lambda z: scipy.stats.norm().logpdf(z).sum(-1), x)
+    assert abs(est.estimate - info.kl_standard_normal(mu, log_var)) < _mc_tolerance(est.std_error)
+
+
+def test_gaussian_entropy_closed_form_vs_monte_carlo():
+    rng = np.random.default_rng(13)
+    sigma = 0.15  # negative differential entropy
+    neg_log_p = -scipy.stats.norm(0, sigma).logpdf(rng.normal(0, sigma, size=100_000))
+    se = neg_log_p.std(ddof=1) / math.sqrt(neg_log_p.size)
+    assert abs(neg_log_p.mean() - info.gaussian_entropy(sigma)) < _mc_tolerance(se)
+
+
+def test_discrete_kl_entropy_and_cross_entropy_vs_monte_carlo():
+    rng = np.random.default_rng(14)
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    q = np.array([0.4, 0.3, 0.2, 0.1])
+    x = rng.choice(4, size=200_000, p=p)
+    est = info.kl_monte_carlo(lambda i: np.log(p[i.astype(int)]), lambda i: np.log(q[i.astype(int)]), x)
+    assert abs(est.estimate - info.kl_divergence(p, q)) < _mc_tolerance(est.std_error)
+    for values, closed in ((-np.log(p[x]), info.entropy(p)), (-np.log(q[x]), info.cross_entropy(p, q))):
+        se = values.std(ddof=1) / math.sqrt(x.size)
+        assert abs(values.mean() - closed) < _mc_tolerance(se)
+
+
+def test_jsd_closed_form_vs_monte_carlo():
+    rng = np.random.default_rng(15)
+    p = np.array([0.7, 0.2, 0.1])
+    q = np.array([0.1, 0.3, 0.6])
+    m = 0.5 * (p + q)
+    xp = rng.choice(3, size=100_000, p=p)
+    xq = rng.choice(3, size=100_000, p=q)
+    values = 0.5 * np.log(p[xp] / m[xp]) + 0.5 * np.log(q[xq] / m[xq])
+    se = values.std(ddof=1) / math.sqrt(values.size)
+    assert abs(values.mean() - info.jensen_shannon(p, q)) < _mc_tolerance(se)
+
+
+def test_monte_carlo_standard_error_scales_as_inverse_root_n():
+    rng = np.random.default_rng(16)
+    p, q = scipy.stats.norm(0, 1), scipy.stats.norm(1, 2)
+    se = [info.kl_monte_carlo(p.logpdf, q.logpdf, p.rvs(size=n, random_state=rng)).std_error
+          for n in (1_000, 100_000)]
+    assert se[0] / se[1] == pytest.approx(10.0, rel=0.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hypothesis properties
+# ---------------------------------------------------------------------------------------------
+
+@st.composite
+def distributions(draw, k: int | None = None, n: int = 1, zeros: bool = True):
+    """``n`` probability vectors on a common support of size ``k`` (some entries may be 0)."""
+    if k is None:
+        k = draw(st.integers(2, 6))
+    out = []
+    for _ in range(n):
+        lo = 0.0 if zeros else 1e-3
+        w = np.array(draw(st.lists(st.floats(lo, 1.0), min_size=k, max_size=k)))
+        if w.sum() < 1e-3:
+            w = w + 1.0
+        out.append(w / w.sum())
+    return out
+
+
+@FAST
+@given(distributions(n=2))
+def test_gibbs_inequality(pq):
+    p, q = pq
+    assert info.kl_divergence(p, q) >= 0.0
+    assert info.cross_entropy(p, q) >= info.entropy(p) - 1e-12
+
+
+@FAST
+@given(distributions(n=2))
+def test_cross_entropy_is_entropy_plus_kl(pq):
+    p, q = pq
+    ce, h, kl = info.cross_entropy(p, q), info.entropy(p), info.kl_divergence(p, q)
+    if np.isinf(kl):
+        assert np.isinf(ce)
+    else:
+        assert ce == pytest.approx(h + kl, rel=1e-12, abs=1e-12)
+        # and against the independent direct sum -sum p log q over the support of p
+        s = p > 0
+        assert ce == pytest.approx(-(p[s] * np.log(q[s])).sum(), rel=1e-10, abs=1e-12)
+
+
+@FAST
+@given(distributions(n=2))
+def test_jsd_symmetric_and_bounded(pq):
+    p, q = pq
+    j = info.jensen_shannon(p, q)
+    assert j == pytest.approx(info.jensen_shannon(q, p), rel=1e-12, abs=1e-15)
+    assert 0.0 <= j <= LOG2 + 1e-12
+    assert 0.0 <= info.jensen_shannon(p, q, base=2) <= 1.0 + 1e-12
+
+
+@FAST
+@given(distributions(n=3))
+def test_sqrt_jsd_triangle_inequality(pqr):
+    p, q, r = pqr
+    d = lambda a, b: math.sqrt(info.jensen_shannon(a, b))  # noqa: E731
+    assert d(p, r) <= d(p, q) + d(q, r) + 1e-9
+
+
+def test_jsd_itself_violates_triangle_inequality():
+    p, q, r = np.array([1.0, 0.0]), np.array([0.5, 0.5]), np.array([0.0, 1.0])
+    direct = info.jensen_shannon(p, r)
+    via_q = info.jensen_shannon(p, q) + info.jensen_shannon(q, r)
+    assert direct == pytest.approx(LOG2)
+    assert direct > via_q + 0.2  # log 2 = 0.693 > 0.432 nats
+    # while the square root (a metric) satisfies it on the same triple
+    assert math.sqrt(direct) <= math.sqrt(info.jensen_shannon(p, q)) + math.sqrt(
+        info.jensen_shannon(q, r))
+
+
+@FAST
+@given(distributions(n=2))
+def test_kl_zero_only_when_equal(pq):
+    p, q = pq
+    assert info.kl_divergence(p, p) == 0.0
+    assert info.jensen_shannon(p, p) == pytest.approx(0.0, abs=1e-15)
+    # Pinsker: KL >= 2 TV^2 (nats), so KL = 0 forces TV = 0, i.e. p = q
+    tv = info.total_variation(p, q)
+    kl = info.kl_divergence(p, q)
+    assert kl >= 2 * tv**2 - 1e-12
+    if tv > 1e-6:
+        assert kl > 0.0
+
+
+@FAST
+@given(st.floats(-5, 5), st.floats(0.05, 5), st.floats(-5, 5), st.floats(0.05, 5))
+def test_kl_normal_nonnegative_and_equal_variance_symmetric(mu_1, s_1, mu_2, s_2):
+    assert info.kl_normal(mu_1, s_1, mu_2, s_2) >= -1e-12
+    forward = info.kl_normal(mu_1, s_1, mu_2, s_1)
+    assert forward == pytest.approx(info.kl_normal(mu_2, s_1, mu_1, s_1), rel=1e-12, abs=1e-14)
+    assert forward == pytest.approx((mu_1 - mu_2) ** 2 / (2 * s_1**2), rel=1e-10, abs=1e-14)
+
+
+# ---------------------------------------------------------------------------------------------
+# Error paths: the message names the argument and the value
+# ---------------------------------------------------------------------------------------------
+
+GOOD = [0.5, 0.5]
+#: "got " then the value; tolerates numpy's scalar repr ("np.float64(-0.5)") as well as "-0.5".
+G = r"got (?:np\.[a-z0-9]+\()?"
+
+
+@pytest.mark.parametrize("fn", [info.kl_divergence, info.cross_entropy, info.jensen_shannon,
+                                info.total_variation])
+def test_pair_errors(fn):
+    with pytest.raises(ValueError, match=G.join([r"`p` must be non-negative; ", r"-0\.5"])):
+        fn([-0.5, 1.5], GOOD)
+    with pytest.raises(ValueError, match=G.join([r"`q` must be finite; ", r"nan"])):
+        fn(GOOD, [np.nan, 0.5])
+    with pytest.raises(ValueError, match=r"`q` must be a probability vector summing to 1 .*" + G + r"0\.9"):
+        fn(GOOD, [0.4, 0.5])
+    with pytest.raises(ValueError, match=r"`p` and `q` must have the same shape; got \(2,\) and \(3,\)"):
+        fn(GOOD, [0.2, 0.3, 0.5])
+
+
+def test_sum_tolerance_is_the_documented_one():
+    assert SUM_TOL == 1e-9
+    info.entropy([0.5, 0.5 + 0.5 * SUM_TOL])  # inside the tolerance: accepted
+    with pytest.raises(ValueError, match=r"`p` must be a probability vector summing to 1 \(tolerance 1e-09\)"):
+        info.entropy([0.5, 0.5 + 3 * SUM_TOL])
+
+
+def test_entropy_errors():
+    with pytest.raises(ValueError, match=G.join([r"`p` must be non-negative; ", r"-0\.1\)? \(at index \(1,\)\)"])):
+        info.entropy([1.1, -0.1])
+    with pytest.raises(ValueError, match=G.join([r"`p` must be finite; ", r"nan"])):
+        info.entropy([np.nan, 1.0])
+    with pytest.raises(ValueError, match=r"`p` must be a probability vector \(at least 1-D\); got 1\.0"):
+        info.entropy(1.0)
+    with pytest.raises(ValueError, match=r"`p` must be a probability vector summing to 1.*" + G + r"1\.5"):
+        info.entropy([[0.5, 0.5], [0.5, 1.0]])
+
+
+@pytest.mark.parametrize("base", [0, -2, 1, 1.0, np.nan, np.inf, "2"])
+def test_base_errors(base):
+    with pytest.raises(ValueError, match=r"`base` must be a positive number other than 1, or None \(nats\); got "
+                       + re.escape(repr(base))):
+        info.entropy(GOOD, base=base)
+    with pytest.raises(ValueError, match=r"`base`"):
+        info.kl_divergence(GOOD, GOOD, base=base)
+    with pytest.raises(ValueError, match=r"`base`"):
+        info.gaussian_entropy(1.0, base=base)
+
+
+def test_binary_entropy_errors():
+    with pytest.raises(ValueError, match=G.join([r"`p` must be in \[0, 1\]; ", r"1\.2"])):
+        info.binary_entropy(1.2)
+    with pytest.raises(ValueError, match=G.join([r"`p` must be finite; ", r"nan"])):
+        info.binary_entropy(np.nan)
+
+
+@pytest.mark.parametrize("sigma", [0.0, -1.0])
+def test_gaussian_errors(sigma):
+    with pytest.raises(ValueError, match=G.join([r"`sigma` must be > 0; ", re.escape(repr(sigma))])):
+        info.gaussian_entropy(sigma)
+    with pytest.raises(ValueError, match=G.join([r"`sigma_p` must be > 0; ", re.escape(repr(sigma))])):
+        info.kl_normal(0.0, sigma, 0.0, 1.0)
+    with pytest.raises(ValueError, match=G.join([r"`sigma_q` must be > 0; ", re.escape(repr(sigma)) + r"\)? \(at index \(1,\)\)"])):
+        info.kl_normal(0.0, 1.0, 0.0, [1.0, sigma])
+
+
+def test_kl_normal_other_errors():
+    with pytest.raises(ValueError, match=G.join([r"`mu_q` must be finite; ", r"nan"])):
+        info.kl_normal(0.0, 1.0, np.nan, 1.0)
+    with pytest.raises(ValueError, match=r"shapes do not broadcast: `mu_p` \(2,\), `sigma_p` \(3,\)"):
+        info.kl_normal([0.0, 1.0], [1.0, 1.0, 1.0], 0.0, 1.0)
+
+
+def test_kl_standard_normal_errors():
+    with pytest.raises(ValueError, match=G.join([r"`log_var` must be finite; ", r"inf"])):
+        info.kl_standard_normal([0.0], [np.inf])
+    with pytest.raises(ValueError, match=r"`mu` must be at least 1-D .*; got 0\.0"):
+        info.kl_standard_normal(0.0, 0.0)
+
+
+def test_kl_mvn_errors():
+    eye = np.eye(2)
+    not_pd = np.array([[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match=r"(?s)`cov_q` must be positive definite; got \[\[1\. 2\.\].*\(smallest eigenvalue -1\)"):
+        info.kl_mvn([0, 0], eye, [0, 0], not_pd)
+    with pytest.raises(ValueError, match=r"`cov_p` must be symmetric; got"):
+        info.kl_mvn([0, 0], [[1.0, 0.5], [0.0, 1.0]], [0, 0], eye)
+    with pytest.raises(ValueError, match=r"`cov_p` must be a square matrix .*; got \(2, 3\)"):
+        info.kl_mvn([0, 0], np.ones((2, 3)), [0, 0], eye)
+    with pytest.raises(ValueError, match=r"`mu_q` must be a vector of length 2 .*; got \(3,\)"):
+        info.kl_mvn([0, 0], eye, [0, 0, 0], eye)
+    with pytest.raises(ValueError, match=r"`cov_p` and `cov_q` must have the same dimension; got \(2, 2\) and \(3, 3\)"):
+        info.kl_mvn([0, 0], eye, [0, 0], np.eye(3))
+    with pytest.raises(ValueError, match=G.join([r"`mu_p` must be finite; ", r"nan"])):
+        info.kl_mvn([np.nan, 0], eye, [0, 0], eye)
+    with pytest.raises(ValueError, match=r"batch shapes do not broadcast: `mu_p` \(3, 2\)"):
+        info.kl_mvn(np.zeros((3, 2)), np.stack([eye] * 4), [0, 0], eye)
+
+
+def test_softmax_cross_entropy_errors():
+    with pytest.raises(ValueError, match=r"`labels` must be in \[0, 3\); got 3"):
+        info.softmax_cross_entropy(np.zeros((2, 3)), [0, 3])
+    with pytest.raises(ValueError, match=r"`labels` must be integer class indices; got \[0\.5"):
+        info.softmax_cross_entropy(np.zeros((2, 3)), [0.5, 1.0])
+    with pytest.raises(ValueError, match=r"`labels` must be of shape \(2,\) to match `logits` \(2, 3\); got \(3,\)"):
+        info.softmax_cross_entropy(np.zeros((2, 3)), [0, 1, 2])
+    with pytest.raises(ValueError, match=G.join([r"`logits` must be finite; ", r"inf"])):
+        info.softmax_cross_entropy([[np.inf, 0.0]], [0])
+    with pytest.raises(ValueError, match=r"`logits` must be of shape \(N, K\) or \(K,\); got \(\)"):
+        info.softmax_cross_entropy(1.0, 0)
+
+
+def test_monte_carlo_and_quadrature_errors():
+    f = scipy.stats.norm().logpdf
+    with pytest.raises(ValueError, match=r"`samples` must be at least 2 samples .*; got \(1,\)"):
+        info.kl_monte_carlo(f, f, [0.0])
+    with pytest.raises(ValueError, match=G.join([r"`samples` must be finite; ", r"nan"])):
+        info.kl_monte_carlo(f, f, [0.0, np.nan])
+    with pytest.raises(ValueError, match=r"`log_p` and `log_q` must return one value per sample"):
+        info.kl_monte_carlo(lambda x: np.zeros(3), f, [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"`samples` must be points where log p - log q is defined"):
+        info.kl_monte_carlo(lambda x: np.full(x.shape, -np.inf), lambda x: np.full(x.shape, -np.inf),
+                            [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"`lower` must be < `upper`; got 1 and 0"):
+        info.kl_continuous(f, f, lower=1, upper=0)
