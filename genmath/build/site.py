@@ -112,11 +112,18 @@ def _check_chapter(site: Site, chapter: Chapter, errors: list[BuildError]) -> No
     for line, text in chapter.loose:
         errors.append(BuildError(f"{text} is neither a value quote ({{{{ chapter.name:spec }}}}) nor "
                                  f"a snippet/figure directive alone on its line", Location(chapter.path, line)))
+    file_lines = chapter.text.split("\n")
     for q in chapter.quotes:
         try:
             site.quote(q.name, q.spec, q.in_math, Location(chapter.path, q.line))
         except BuildError as err:
             errors.append(err)
+            continue
+        unit = site.values[q.name].get("unit")
+        after = " ".join(file_lines[q.line - 1:q.line + 1])[q.end:q.end + 60] if q.line <= len(file_lines) else ""
+        if unit and unit not in after:
+            errors.append(BuildError(f"value {q.name!r} is in {unit}: write {unit!r} right after the quote",
+                                     Location(chapter.path, q.line)))
     for d in chapter.directives:
         if d.kind == "figure" and d.target not in site.figures:
             close = difflib.get_close_matches(d.target, site.figures, n=1)

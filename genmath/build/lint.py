@@ -1,0 +1,67 @@
+"""Find hand-typed results in a chapter: numbers with 3+ significant digits that are not quotes.
+
+Inputs and definitions may be typed when the chapter's front matter lists them with a reason::
+
+    numbers_allowed:
+      "0.999": "input: max_beta of the cosine schedule (Nichol & Dhariwal 2021, Sec. 3.2)"
+
+Ignored: code (fenced and inline), HTML comments and tags, value quotes and directives, link
+targets, ``\\label``/``\\eqref``/``\\tag`` arguments, and years (1900–2099) in citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from genmath.build.scan import Chapter, LOOSE_RE, mask_code
+
+NUMBER_RE = re.compile(r"(?<![\w.])(?P<num>\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w]|\.\d)")
+_STRIP = [
+    re.compile(r"\{\{.*?\}\}"),  # quotes and directives
+    re.compile(r"\]\([^)]*\)"),  # link targets
+    re.compile(r"<[^>]+>"),  # HTML tags and their attributes
+    re.compile(r"\\(?:label|eqref|tag|ref)\{[^{}]*\}"),
+    re.compile(r"https?://\S+"),
+]
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+@dataclass
+class Finding:
+    chapter: str
+    line: int
+    number: str
+
+    def __str__(self) -> str:
+        return f"docs/{self.chapter}:{self.line}: hand-typed number {self.number}"
+
+
+def significant_digits(number: str) -> int:
+    digits = number.replace(".", "").lstrip("0")
+    if "." not in number:
+        digits = digits.rstrip("0")
+    return len(digits)
+
+
+def hand_typed_numbers(chapter: Chapter) -> list[Finding]:
+    allowed = {str(k) for k in (chapter.meta.get("numbers_allowed") or {})}
+    body = chapter.text.split("\n")[chapter.offset:]
+    findings = []
+    for i, line in enumerate(mask_code(body)):
+        for pattern in _STRIP:
+            line = pattern.sub(lambda m: " " * len(m.group(0)), line)
+        line = LOOSE_RE.sub(lambda m: " " * len(m.group(0)), line)
+        for m in NUMBER_RE.finditer(line):
+            num = m.group("num")
+            if significant_digits(num) < 3 or _YEAR.match(num) or num in allowed:
+                continue
+            findings.append(Finding(chapter.path, i + 1 + chapter.offset, num))
+    return findings
+
+
+def bad_allow_entries(chapter: Chapter) -> list[str]:
+    """Allow-list entries without a reason."""
+    entries = chapter.meta.get("numbers_allowed") or {}
+    return [f"docs/{chapter.path}: numbers_allowed[{k!r}] needs a reason" for k, v in entries.items()
+            if not isinstance(v, str) or not v.strip()]

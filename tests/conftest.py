@@ -1,0 +1,83 @@
+"""Shared fixtures: the project root, and small throw-away projects for build-machinery tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Filled by tests/test_formula_checks.py, printed at the end of the run.
+FORMULA_STATS: dict[str, int] = {}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    if FORMULA_STATS:
+        terminalreporter.write_sep("-", "formula checks")
+        terminalreporter.write_line(
+            f"checked {FORMULA_STATS['checked']} of {FORMULA_STATS['display']} display formulas "
+            f"({FORMULA_STATS['labelled']} labelled) across {FORMULA_STATS['chapters']} chapters")
+        for chapter, (checked, total) in sorted(FORMULA_STATS.get("per_chapter", {}).items()):  # type: ignore[attr-defined]
+            terminalreporter.write_line(f"  docs/{chapter}: {checked} of {total}")
+
+
+class MiniProject:
+    """A tiny site (its own docs/, snippets/, cache, and a copy of genmath) built in a temp folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        shutil.copytree(ROOT / "genmath", path / "genmath",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        (path / "node_modules").symlink_to(ROOT / "node_modules")
+        (path / "docs").mkdir()
+        (path / "snippets").mkdir()
+        (path / "mkdocs.yml").write_text(textwrap.dedent("""\
+            site_name: mini
+            theme:
+              name: material
+              font: false
+            plugins: []
+            hooks:
+              - genmath/build/mkdocs_hooks.py
+            markdown_extensions:
+              - genmath.build.markdown:
+                  timeout: 20
+              - admonition
+              - attr_list
+              - md_in_html
+              - pymdownx.superfences
+              - pymdownx.tabbed:
+                  alternate_style: true
+            """))
+
+    def write(self, rel: str, text: str) -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text), encoding="utf-8")
+        return target
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONPATH=str(self.path), **extra)
+        env.pop("GENMATH_REFRESH", None)
+        env.update(extra)
+        return env
+
+    def build(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mkdocs", "build", *args], cwd=self.path,
+                              env=self.env(**env), capture_output=True, text=True, timeout=300)
+
+    def prepare(self, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run only the pre-build step (python -m genmath.build) with this project's genmath copy."""
+        return subprocess.run([sys.executable, "-m", "genmath.build", str(self.path)], cwd=self.path,
+                              env=self.env(**env), capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> MiniProject:
+    return MiniProject(tmp_path / "proj")
