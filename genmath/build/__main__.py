@@ -18,7 +18,7 @@ def main() -> int:
     try:
         prepare(Config.from_options(root, {}))
     except BuildError as err:
-        print(err.message, file=sys.stderr)
+        print(str(err), file=sys.stderr)
         return 1
     return 0
 

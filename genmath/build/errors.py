@@ -36,14 +36,23 @@ class BuildError(_Base):
         self.cause = cause
         self.where = where or Location()
         self.detail = detail
-        super().__init__(self.message)
+        super().__init__(self._format())
 
-    @property
-    def message(self) -> str:
+    def _format(self) -> str:
         text = f"genmath: {self.where}: {self.cause}"
         if self.detail:
             text += "\n" + self.detail.rstrip()
         return text
+
+    def locate(self, where: Location) -> BuildError:
+        """Set where the problem is (when only the caller knows) and refresh the message."""
+        self.where = where
+        self.message = self._format()
+        self.args = (self.message,)
+        return self
+
+    def __str__(self) -> str:
+        return self._format()
 
 
 class BuildErrors(BuildError):
@@ -51,10 +60,9 @@ class BuildErrors(BuildError):
 
     def __init__(self, errors: list[BuildError]) -> None:
         self.errors = errors
-        Exception.__init__(self, self.message)
-        self.cause, self.where, self.detail = "several errors", Location(), ""
+        super().__init__("several errors")
 
-    @property
-    def message(self) -> str:
-        head = f"genmath: {len(self.errors)} build errors\n" if len(self.errors) > 1 else ""
-        return head + "\n\n".join(e.message for e in self.errors)
+    def _format(self) -> str:
+        errors = getattr(self, "errors", [])
+        head = f"genmath: {len(errors)} build errors\n" if len(errors) > 1 else ""
+        return head + "\n\n".join(str(e) for e in errors)

@@ -160,7 +160,7 @@ class KatexPostprocessor(Postprocessor):
         pos = 0
         for (m, display), (tex, label), out in zip(found, prepared, rendered):
             if isinstance(out, BuildError):
-                out.where = Location(_PAGE["path"], self._line_of(tex))
+                out.locate(Location(_PAGE["path"], self._line_of(tex)))
                 raise out
             if display:
                 anchor = f' id="eq-{label}"' if label else ""

@@ -81,7 +81,7 @@ def tex_for_katex(tex: str, labels: dict[str, int], display: bool) -> tuple[str,
 def eqref_link(label: str, here: str, where: tuple[str, int]) -> str:
     """Markdown link for ``\\eqref{label}`` in prose, to this page or another chapter."""
     chapter, number = where
-    if chapter == here:
-        return f"[({number})](#eq-{label})"
+    if chapter == here:  # raw HTML: the anchor is added after MkDocs' own anchor validation runs
+        return f'<a class="genmath-eqref" href="#eq-{label}">({number})</a>'
     rel = posixpath.relpath(chapter, posixpath.dirname(here) or ".")
     return f"[({number}) in {posixpath.splitext(posixpath.basename(chapter))[0]}]({rel}#eq-{label})"

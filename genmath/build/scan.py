@@ -195,14 +195,14 @@ def scan_text(text: str, path: str) -> Chapter:
     try:
         meta, body, offset = split_front_matter(text)
     except BuildError as err:
-        err.where = Location(chapter=path, line=1)
+        err.locate(Location(chapter=path, line=1))
         raise
     lines = body.split("\n")
     masked = mask_code(lines)
     try:
         blocks = display_blocks(masked)
     except BuildError as err:
-        err.where = Location(chapter=path, line=(err.where.line or 0) + offset)
+        err.locate(Location(chapter=path, line=(err.where.line or 0) + offset))
         raise
     in_block = {i for a, b in blocks for i in range(a, b + 1)}
 
@@ -216,7 +216,7 @@ def scan_text(text: str, path: str) -> Chapter:
             try:
                 target, options = parse_directive_args(m.group("kind"), m.group("args"))
             except BuildError as err:
-                err.where = Location(chapter=path, line=lineno)
+                err.locate(Location(chapter=path, line=lineno))
                 raise
             directives.append(Directive(m.group("kind"), target, lineno, options))
             continue

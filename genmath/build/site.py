@@ -149,7 +149,7 @@ def _check_math(site: Site, errors: list[BuildError]) -> None:
             origins.append((chapter, m.line))
     for out, (chapter, line) in zip(site.katex.render_many(items), origins):
         if isinstance(out, BuildError):
-            out.where = Location(chapter.path, line)
+            out.locate(Location(chapter.path, line))
             errors.append(out)
     site.katex.save()
 

