@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+if TYPE_CHECKING:  # matplotlib is imported lazily: the site build inlines SVGs without it
+    from matplotlib.figure import Figure
 
 #: Sentinel colours, replaced in the SVG by theme-aware CSS.
 FOREGROUND = "#010203"
@@ -48,7 +45,6 @@ STYLE: dict[str, Any] = {
     "grid.linewidth": 0.6,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
     "lines.linewidth": 1.8,
     "legend.frameon": False,
     "svg.fonttype": "none",  # keep text as <text>: small, selectable, uses the page font
@@ -58,18 +54,26 @@ STYLE: dict[str, Any] = {
 
 def apply_style() -> None:
     """Apply the site style to matplotlib's global rcParams (each snippet runs in its own process)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     matplotlib.rcParams.update(STYLE)
+    matplotlib.rcParams["axes.prop_cycle"] = matplotlib.cycler(color=PALETTE)
 
 
 def subplots(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
     """``plt.subplots`` with the site style applied; use this in snippets."""
     apply_style()
+    import matplotlib.pyplot as plt
+
     kwargs.setdefault("layout", "constrained")
     return plt.subplots(*args, **kwargs)
 
 
 def to_svg(fig: Figure, name: str) -> str:
     """Render ``fig`` to a deterministic SVG string (sentinel colours still in place)."""
+    import matplotlib
+
     with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none"}):
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, transparent=True)

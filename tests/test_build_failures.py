@@ -94,7 +94,7 @@ def test_invalid_tex_inline_with_front_matter(project: MiniProject) -> None:
 def test_missing_unit_after_a_quote(project: MiniProject) -> None:
     project.write("snippets/t/unit.py", "from genmath.snippet import publish\npublish('t.u.kl', 0.25, unit='nats')\n")
     project.write("docs/index.md", _page('{{ snippet("t/unit.py") }}\n\nKL is {{ t.u.kl:.2f }} here.'))
-    _expect_failure(project, False, "index.md:7", "is in nats")
+    _expect_failure(project, False, "index.md:7", "is in nats: state the unit")
 
 
 @pytest.mark.build

@@ -120,10 +120,13 @@ def _check_chapter(site: Site, chapter: Chapter, errors: list[BuildError]) -> No
             errors.append(err)
             continue
         unit = site.values[q.name].get("unit")
-        after = " ".join(file_lines[q.line - 1:q.line + 1])[q.end:q.end + 60] if q.line <= len(file_lines) else ""
-        if unit and unit not in after:
-            errors.append(BuildError(f"value {q.name!r} is in {unit}: write {unit!r} right after the quote",
-                                     Location(chapter.path, q.line)))
+        if unit:
+            stem = unit.split()[0].rstrip("s")  # "nats" -> "nat", "bits per dim" -> "bit"
+            nearby = " ".join(file_lines[max(0, q.line - 2):q.line + 1])
+            if stem not in nearby:
+                errors.append(BuildError(
+                    f"value {q.name!r} is in {unit}: state the unit next to the quote "
+                    f"(on its line or the lines around it)", Location(chapter.path, q.line)))
     for d in chapter.directives:
         if d.kind == "figure" and d.target not in site.figures:
             close = difflib.get_close_matches(d.target, site.figures, n=1)
