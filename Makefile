@@ -15,7 +15,7 @@ NODE_STAMP := node_modules/.genmath-installed
 # Material for MkDocs prints an end-of-life banner on every build; this silences that banner only.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup serve test site bench snippets clean-cache
+.PHONY: setup browser serve test site bench snippets clean-cache
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -34,7 +34,19 @@ $(NODE_STAMP): package.json package-lock.json $(STAMP)
 serve: setup
 	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
 
-test: setup
+# The page tests drive Debian's Chromium (Playwright's own browser download does not work here).
+# As root with apt-get, install it (and a CJK font for the Korean glossary); otherwise say what to do.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the page tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "The page tests need headless Chromium. Install Debian's 'chromium' package"; \
+	    echo "(sudo apt-get install chromium fonts-noto-cjk), then run make test again."; exit 1; \
+	  fi; }
+
+test: setup browser
 	$(PY) -m pytest
 
 site: setup

@@ -18,6 +18,12 @@ FORMULA_STATS: dict[str, int] = {}
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    browser = sys.modules.get("test_browser")
+    if browser is not None and browser.PAGE_TABLE:
+        terminalreporter.write_sep("-", "page weight and speed (headless Chromium, local server)")
+        terminalreporter.write_line(f"{'page':28} {'transferred':>12} {'DOMContentLoaded':>17}")
+        for name, size, dcl in sorted(browser.PAGE_TABLE):
+            terminalreporter.write_line(f"{name:28} {size / 1e3:9.1f} kB {dcl:14.0f} ms")
     if FORMULA_STATS:
         terminalreporter.write_sep("-", "formula checks")
         terminalreporter.write_line(
@@ -76,6 +82,27 @@ class MiniProject:
         """Run only the pre-build step (python -m genmath.build) with this project's genmath copy."""
         return subprocess.run([sys.executable, "-m", "genmath.build", str(self.path)], cwd=self.path,
                               env=self.env(**env), capture_output=True, text=True, timeout=300)
+
+
+EPOCH = "1700000000"
+
+
+def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """A strict build of the real site into ``dest`` (SOURCE_DATE_EPOCH fixed)."""
+    full_env = dict(os.environ, NO_MKDOCS_2_WARNING="1", SOURCE_DATE_EPOCH=EPOCH, **env)
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(dest)],
+                          cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The strictly built site. GENMATH_TEST_SITE=<folder> reuses a site already built there."""
+    if os.environ.get("GENMATH_TEST_SITE"):
+        return Path(os.environ["GENMATH_TEST_SITE"])
+    dest = tmp_path_factory.mktemp("site") / "site"
+    result = build_site(dest)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return dest
 
 
 @pytest.fixture

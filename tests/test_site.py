@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-
-EPOCH = "1700000000"
-
-
-def _build(dest: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full_env = dict(os.environ, NO_MKDOCS_2_WARNING="1", SOURCE_DATE_EPOCH=EPOCH, **env)
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(dest)],
-                          cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=1800)
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("site") / "site"
-    result = _build(dest)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return dest
+from conftest import build_site as _build
 
 
 def _pages(site: Path) -> list[Path]:

@@ -1,6 +1,6 @@
 """Thin MkDocs glue (``hooks:`` in mkdocs.yml). All machinery lives in genmath.build.
 
-- on_pre_build: run the pre-build step (snippets, checks) before any page renders, on every build
+- on_files: run the pre-build step (snippets, checks) before any page renders, on every build
   and every ``mkdocs serve`` rebuild; a failure aborts this build with the located message, and
   ``mkdocs serve`` keeps serving the last good site.
 - on_page_markdown: tell the Markdown extension which chapter file it renders (for error lines and
@@ -20,15 +20,18 @@ from genmath.build.scan import split_front_matter
 EXTENSION = "genmath.build.markdown"
 
 
-def on_pre_build(config: Any, **_: Any) -> None:
+def on_files(files: Any, config: Any, **_: Any) -> Any:
     options = dict(config["mdx_configs"].get(EXTENSION, {}))
     site.CURRENT = None
-    site.prepare(site.Config.from_options(Path(config.config_file_path).parent, options))
+    prepared = site.Config.from_options(Path(config.config_file_path).parent, options)
+    prepared.pages = sorted(f.src_uri for f in files.documentation_pages())  # honours exclude_docs
+    site.prepare(prepared)
+    return files
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, **_: Any) -> str:
     text = Path(page.file.abs_src_path).read_text(encoding="utf-8")
     _, _, offset = split_front_matter(text)
-    repo = config.get("repo_url")
+    repo = (config.get("extra") or {}).get("repository")
     gm_markdown.set_page(page.file.src_uri, offset, f"{repo.rstrip('/')}/blob/main" if repo else None)
     return markdown

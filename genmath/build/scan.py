@@ -75,6 +75,7 @@ class Chapter:
     quotes: list[Quote]
     maths: list[Math]
     loose: list[tuple[int, str]]  # {{ ... }} that are neither a directive nor a valid quote
+    eqrefs: list[tuple[int, str]] = field(default_factory=list)  # (line, label) of \eqref{label}
 
     @property
     def labels(self) -> dict[str, int]:
@@ -209,6 +210,7 @@ def scan_text(text: str, path: str) -> Chapter:
     directives: list[Directive] = []
     quotes: list[Quote] = []
     loose: list[tuple[int, str]] = []
+    eqrefs: list[tuple[int, str]] = []
     for i, line in enumerate(masked):
         lineno = i + 1 + offset
         m = DIRECTIVE_RE.match(line)
@@ -227,6 +229,7 @@ def scan_text(text: str, path: str) -> Chapter:
                                 q.start(), q.end()))
         for loose_match in LOOSE_RE.finditer(QUOTE_RE.sub("", line)):
             loose.append((lineno, loose_match.group(0)))
+        eqrefs += [(lineno, e.group("id")) for e in EQREF_RE.finditer(line)]
 
     maths: list[Math] = []
     for a, b in blocks:
@@ -245,7 +248,7 @@ def scan_text(text: str, path: str) -> Chapter:
         for mm in INLINE_MATH_RE.finditer(line):
             maths.append(Math(lines[i][mm.start("tex"):mm.end("tex")], False, i + 1 + offset))
     maths.sort(key=lambda m: m.line)
-    return Chapter(path, text, offset, meta, directives, quotes, maths, loose)
+    return Chapter(path, text, offset, meta, directives, quotes, maths, loose, eqrefs)
 
 
 def scan_file(docs_dir: Path, path: Path) -> Chapter:

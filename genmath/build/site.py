@@ -35,6 +35,7 @@ class Config:
     timeout: float = 60.0  # default per-snippet timeout, seconds
     workers: int | None = None  # parallel snippet processes; default: the number of cores
     refresh: bool = False  # GENMATH_REFRESH=1: ignore the cache, re-execute every snippet
+    pages: list[str] | None = None  # chapters to build (relative to docs/); None: every *.md
 
     @classmethod
     def from_options(cls, root: Path, options: dict[str, Any]) -> Config:
@@ -127,6 +128,10 @@ def _check_chapter(site: Site, chapter: Chapter, errors: list[BuildError]) -> No
                 errors.append(BuildError(
                     f"value {q.name!r} is in {unit}: state the unit next to the quote "
                     f"(on its line or the lines around it)", Location(chapter.path, q.line)))
+    for line, label in chapter.eqrefs:
+        if label not in site.labels:
+            errors.append(BuildError(f"\\eqref{{{label}}}: no display formula has \\label{{{label}}}",
+                                     Location(chapter.path, line)))
     for d in chapter.directives:
         if d.kind == "figure" and d.target not in site.figures:
             close = difflib.get_close_matches(d.target, site.figures, n=1)
@@ -162,7 +167,9 @@ def prepare(config: Config) -> Site:
     global CURRENT
     errors: list[BuildError] = []
     chapters: dict[str, Chapter] = {}
-    for path in sorted(config.docs_dir.rglob("*.md")):
+    paths = sorted(config.docs_dir.rglob("*.md")) if config.pages is None else \
+        sorted(config.docs_dir / p for p in config.pages)
+    for path in paths:
         try:
             chapter = scan_file(config.docs_dir, path)
         except BuildError as err:
