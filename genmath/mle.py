@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, xlog1py, xlogy
 
 from genmath import validate
+
+if TYPE_CHECKING:  # torch is imported lazily: only the gradient-descent functions need it
+    import torch
 
 Array = NDArray[np.float64]
 
@@ -391,6 +393,7 @@ def fisher_information_poisson(lam: ArrayLike) -> Any:
 
 def _gaussian_mean_nll_torch(x: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
     r"""Mean negative log-likelihood :math:`\bar\ell = -\frac1n\sum_i \log\mathcal{N}(x_i;\mu,e^{2s})`."""
+    import torch
     return -torch.distributions.Normal(mu, torch.exp(log_sigma)).log_prob(x).mean()
 
 
@@ -418,6 +421,8 @@ def gaussian_nll_gradient(x: ArrayLike, mu: float, sigma: float) -> tuple[float,
         validate.fail("x", "1-D (one data set)", arr.shape)
     mu_f = float(validate.array(mu, "mu"))
     sigma_f = float(validate.positive(sigma, "sigma"))
+    import torch
+
     x_t = torch.as_tensor(arr, dtype=torch.float64)
     mu_t = torch.tensor(mu_f, dtype=torch.float64, requires_grad=True)
     s_t = torch.tensor(math.log(sigma_f), dtype=torch.float64, requires_grad=True)
@@ -453,6 +458,7 @@ def fit_gaussian_gradient_descent(x: ArrayLike, *, mu0: float = 0.0, sigma0: flo
     sigma0_f = float(validate.positive(sigma0, "sigma0"))
     lr_f = float(validate.positive(lr, "lr"))
     steps_i = validate.integer(steps, "steps", lo=1)
+    import torch
 
     x_t = torch.as_tensor(arr, dtype=torch.float64)
     mu_t = torch.tensor(mu0_f, dtype=torch.float64, requires_grad=True)

@@ -11,8 +11,8 @@ Conventions
 * numpy code returns numpy floats (0-d) or arrays; torch is imported only by the torch functions,
   so the linear-Gaussian part of this module does not pay torch's import time.
 
-The linear-Gaussian model (probabilistic PCA; Tipping & Bishop 1999, Eqs. 2-6)
-------------------------------------------------------------------------------
+The linear-Gaussian model (probabilistic PCA; Tipping & Bishop 1999)
+--------------------------------------------------------------------
 .. math:: z \sim \mathcal N(0, I_k), \qquad x \mid z \sim \mathcal N(W z + b, \sigma^2 I_d),
 
 has everything in closed form: the evidence :math:`x \sim \mathcal N(b, W W^\top + \sigma^2 I_d)`,
@@ -22,11 +22,11 @@ the posterior :math:`p(z \mid x)` (Bishop 2006, Eqs. 2.113-2.117), and the ELBO 
 
 References
 ----------
-* Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014: ELBO Eq. (3), reparameterisation
-  Sec. 2.4, Gaussian KL term Appendix B / Eq. (10).
+* Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014: identity Eq. (1), ELBO Eqs. (2)-(3),
+  reparameterisation Sec. 2.4, Gaussian KL term Appendix B / Eq. (10).
 * Rezende, Mohamed & Wierstra, "Stochastic Backpropagation ...", ICML 2014.
 * Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016: bound Eq. (8),
-  monotonicity Theorem 1, active units Sec. 5.2.
+  monotonicity Theorem 1, active units (variance of the encoder mean > 0.01).
 * Williams, "Simple statistical gradient-following algorithms ...", Machine Learning 8, 1992
   (REINFORCE / score-function estimator).
 * Higgins et al., "beta-VAE", ICLR 2017 (the beta-weighted objective); Alemi et al., "Fixing a
@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -51,10 +52,10 @@ from genmath import validate
 from genmath.info import MonteCarloEstimate, kl_mvn, kl_standard_normal
 
 __all__ = [
+    "VAE",  # noqa: F822 - built lazily by the module __getattr__ (keeps torch out of imports)
     "DigitsData",
     "LinearGaussianModel",
     "MonteCarloEstimate",
-    "VAE",
     "VAETrainingResult",
     "elbo_gaussian",
     "elbo_monte_carlo",
@@ -66,6 +67,7 @@ __all__ = [
     "iwae_bound_monte_carlo",
     "kl_std_normal",
     "latent_activity",
+    "linear_gaussian_example",
     "load_digits_data",
     "log_joint",
     "log_likelihood",
@@ -155,7 +157,7 @@ class LinearGaussianModel:
     r""":math:`z \sim \mathcal N(0, I_k)`, :math:`x \mid z \sim \mathcal N(W z + b, \sigma^2 I_d)`.
 
     ``W``: ``(d, k)`` loading matrix; ``b``: ``(d,)`` offset; ``sigma``: observation noise standard
-    deviation (> 0). Probabilistic PCA (Tipping & Bishop 1999, Eq. 2).
+    deviation (> 0). Probabilistic PCA (Tipping & Bishop 1999).
     """
 
     W: NDArray[np.float64]
@@ -194,6 +196,15 @@ class LinearGaussianModel:
         z = rng.standard_normal((n, self.k))
         x = z @ self.W.T + self.b + self.sigma * rng.standard_normal((n, self.d))
         return x, z
+
+
+def linear_gaussian_example() -> tuple[LinearGaussianModel, NDArray[np.float64]]:
+    r"""The chapter's running example: :math:`d = 5`, :math:`k = 2`, :math:`\sigma = 0.5`, ``W`` and
+    ``b`` drawn once from ``default_rng(0)``, and one observation ``x`` sampled from the model."""
+    rng = np.random.default_rng(0)
+    model = LinearGaussianModel(W=rng.normal(size=(5, 2)), b=0.5 * rng.normal(size=5), sigma=0.5)
+    x = model.sample(1, rng)[0][0]
+    return model, x
 
 
 def _vector(x: ArrayLike, name: str, length: int) -> NDArray[np.float64]:
@@ -236,11 +247,11 @@ def _gaussian_q(model: LinearGaussianModel, m: ArrayLike, S: ArrayLike
 def log_marginal_likelihood(model: LinearGaussianModel, x: ArrayLike) -> Any:
     r"""Exact evidence :math:`\log p(x) = \log \mathcal N(x;\, b,\, W W^\top + \sigma^2 I_d)`, nats.
 
-    Integrating out :math:`z` from the linear-Gaussian model (Tipping & Bishop 1999, Eq. 6;
-    Bishop 2006, Eq. 2.115). ``x``: shape ``(..., d)``; returns shape ``(...)``.
+    Integrating out :math:`z` from the linear-Gaussian model (Bishop 2006, Eq. 2.115).
+    ``x``: shape ``(..., d)``; returns shape ``(...)``.
     """
     x_arr = _batch(x, "x", model.d)
-    chol = np.linalg.cholesky(model.marginal_cov())
+    chol = np.asarray(np.linalg.cholesky(model.marginal_cov()), dtype=np.float64)
     return _out(_mvn_log_density(x_arr, model.b, chol))
 
 
@@ -282,8 +293,8 @@ def exact_posterior(model: LinearGaussianModel, x: ArrayLike
     .. math:: \Sigma_{z|x} = \big(I_k + W^\top W / \sigma^2\big)^{-1}, \qquad
               \mu_{z|x} = \Sigma_{z|x} W^\top (x - b) / \sigma^2
 
-    (Bayes' rule for a Gaussian prior and linear-Gaussian likelihood: Bishop 2006, Eqs. 2.116-2.117;
-    Tipping & Bishop 1999, Eq. 7). Solved with a Cholesky factor of the precision.
+    (Bayes' rule for a Gaussian prior and linear-Gaussian likelihood: Bishop 2006, Eqs. 2.116-2.117).
+    Solved with a Cholesky factor of the precision.
     """
     x_arr = _vector(x, "x", model.d)
     precision = np.eye(model.k) + model.W.T @ model.W / model.sigma**2
@@ -296,7 +307,7 @@ def exact_posterior(model: LinearGaussianModel, x: ArrayLike
 
 def expected_log_likelihood(model: LinearGaussianModel, x: ArrayLike, m: ArrayLike,
                             S: ArrayLike) -> Any:
-    r"""The reconstruction term :math:`\mathbb E_{q}[\log p(x \mid z)]` for :math:`q = \mathcal N(m, S)`, nats.
+    r"""The reconstruction term :math:`\mathbb E_{q}[\log p(x \mid z)]`, :math:`q = \mathcal N(m, S)`, nats.
 
     .. math:: \mathbb E_q[\log p(x \mid z)] = -\frac d2 \log(2\pi\sigma^2)
               - \frac{\|x - W m - b\|^2 + \operatorname{tr}(W S W^\top)}{2\sigma^2},
@@ -312,7 +323,7 @@ def expected_log_likelihood(model: LinearGaussianModel, x: ArrayLike, m: ArrayLi
 
 
 def elbo_gaussian(model: LinearGaussianModel, x: ArrayLike, m: ArrayLike, S: ArrayLike) -> Any:
-    r"""Closed-form ELBO of :math:`q(z) = \mathcal N(m, S)`, nats (Kingma & Welling 2014, Eq. 7).
+    r"""Closed-form ELBO of :math:`q(z) = \mathcal N(m, S)`, nats (Kingma & Welling 2014, Eq. 3).
 
     .. math:: \mathcal L(q) = \mathbb E_q[\log p(x \mid z)] - \mathrm{KL}(q(z) \,\|\, p(z)),
 
@@ -327,8 +338,9 @@ def elbo_gaussian(model: LinearGaussianModel, x: ArrayLike, m: ArrayLike, S: Arr
 
 def sample_gaussian(m: ArrayLike, S: ArrayLike, n: int, rng: np.random.Generator
                     ) -> NDArray[np.float64]:
-    r"""``n`` reparameterised samples :math:`z = m + L \varepsilon`, :math:`\varepsilon \sim \mathcal N(0, I)`,
-    :math:`S = L L^\top`; shape ``(n, k)`` (Kingma & Welling 2014, Sec. 2.4)."""
+    r"""``n`` reparameterised samples :math:`z = m + L \varepsilon`, with
+    :math:`\varepsilon \sim \mathcal N(0, I)` and :math:`S = L L^\top`; shape ``(n, k)``
+    (Kingma & Welling 2014, Sec. 2.4)."""
     L = validate.cholesky(S, "S")
     m_arr = _vector(m, "m", L.shape[-1])
     n = validate.integer(n, "n", lo=1)
@@ -682,7 +694,7 @@ def train_vae(train_x: ArrayLike, *, test_x: ArrayLike | None = None, latent_dim
 
 def latent_activity(model: Any, x: ArrayLike) -> NDArray[np.float64]:
     r"""Activity of each latent dimension: :math:`A_u = \operatorname{Cov}_x\big(\mathbb E_{q(z|x)}[z_u]\big)`
-    over the examples ``x`` (Burda et al. 2016, Sec. 5.2, who call a unit *active* if
+    over the examples ``x`` (Burda et al. 2016, who call a unit *active* if
     :math:`A_u > 10^{-2}`). A collapsed dimension has :math:`q(z_u \mid x) \approx p(z_u)` for every
     ``x``, so its encoder mean no longer varies with ``x`` and :math:`A_u \to 0`. Returns
     ``(latent_dim,)``."""

@@ -23,6 +23,8 @@ def _show(value: Any) -> str:
         if value.ndim == 0:
             return repr(value.item())
         return np.array2string(value, threshold=8, precision=6)
+    if isinstance(value, np.generic):  # np.float64(2.0) -> 2.0
+        return repr(value.item())
     return repr(value)
 
 

@@ -49,6 +49,7 @@ class MiniProject:
               name: material
               font: false
             plugins: []
+            watch: [snippets, genmath]
             hooks:
               - genmath/build/mkdocs_hooks.py
             markdown_extensions:

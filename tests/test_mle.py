@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, stats
 
 import genmath
@@ -381,3 +383,38 @@ def test_exports() -> None:
     for name in ("binomial_mle", "gaussian_mle", "bits_per_dim", "fit_gaussian_gradient_descent",
                  "bernoulli_map", "GaussianFit"):
         assert getattr(genmath, name) is getattr(mle, name)
+
+
+# --------------------------------------------------------------------------------------------
+# Properties: the closed form is never beaten, and nothing is NaN (boundaries included)
+# --------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 200), data=st.data())
+def test_binomial_mle_is_never_beaten(n: int, data: st.DataObject) -> None:
+    k = data.draw(st.integers(0, n))
+    p = data.draw(st.floats(0.0, 1.0))
+    best = mle.binomial_log_likelihood(mle.binomial_mle(k, n), k, n)
+    other = mle.binomial_log_likelihood(p, k, n)
+    assert not np.isnan(best) and not np.isnan(other)
+    assert best >= other - 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.lists(st.integers(0, 30), min_size=2, max_size=6).filter(lambda c: sum(c) > 0),
+       seed=st.integers(0, 2**32 - 1))
+def test_categorical_mle_is_never_beaten(counts: list[int], seed: int) -> None:
+    q = np.random.default_rng(seed).dirichlet(np.ones(len(counts)))
+    best = mle.categorical_log_likelihood(mle.categorical_mle(counts), counts)
+    assert not np.isnan(best)
+    assert best >= mle.categorical_log_likelihood(q, counts) - 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=st.lists(st.integers(0, 50), min_size=1, max_size=30), lam=st.floats(0.0, 100.0))
+def test_poisson_mle_is_never_beaten(x: list[int], lam: float) -> None:
+    best = mle.poisson_log_likelihood(mle.poisson_mle(x), x)
+    other = mle.poisson_log_likelihood(lam, x)
+    assert not np.isnan(best) and not np.isnan(other)
+    assert best >= other - 1e-9

@@ -20,7 +20,8 @@ Normalisation (documented, small): ``\\left``/``\\right``/``\\bigl``... and spac
 ``\\bar{x}`` -> ``xbar``, ``\\tilde{x}`` -> ``xtilde``, keeping a subscript (``\\bar\\alpha_t`` ->
 ``alphabar_t``); symbol names lose braces and spaces (``\\sigma_{1}`` -> ``sigma_1``,
 ``x_{t-1}`` -> ``x_t-1``); ``\\log`` and ``\\ln`` are natural logarithms; ``e`` is Euler's number unless
-``values`` gives a value for ``e``; a trailing ``.`` or ``,`` is dropped.
+``values`` gives a value for ``e``, and ``\\pi`` is pi; a letter before ``(`` multiplies
+(``p(1-p)``), it is not a function call; a trailing ``.`` or ``,`` is dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ _ROMAN = re.compile(r"\\(?:mathrm|text|operatorname|mathit|textrm)\s*\{(?P<body>
 _REMOVE = [r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\biggl", r"\biggr",
            r"\big", r"\Big", r"\displaystyle", r"\qquad", r"\quad", r"\,", r"\;", r"\!", r"\:"]
 _FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "sqrt"}
+_GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "kappa",
+          "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "phi", "varphi", "chi", "psi", "omega",
+          "Sigma", "Lambda", "Gamma", "Delta", "Phi", "Psi", "Omega"]
 
 
 class FormulaCheckError(AssertionError):
@@ -97,6 +101,10 @@ def normalise(tex: str, subs: dict[str, str]) -> tuple[str, dict[str, str]]:
 
     tex = _DECORATED.sub(deco, tex)
     tex = _ROMAN.sub(roman, tex)
+    # a single letter or Greek letter before "(" is a product, not a function call: p(1-p)
+    tex = re.sub(r"(?<![\\A-Za-z])([A-Za-z])\s*\(", r"{\1}(", tex)
+    tex = re.sub(r"(\\(?:" + "|".join(_GREEK) + r"))(?![A-Za-z])(\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))?\s*\(",
+                 lambda m: "{" + m.group(1) + (m.group(2) or "") + "}(", tex)
     tex = tex.strip().rstrip(".,;").strip()
     return tex, names
 
@@ -174,6 +182,8 @@ def verify(tex: str, check: Check, *, where: str) -> int:
                     subs[sym] = point[name]
                 elif name == "e":
                     subs[sym] = sympy.E
+                elif name == "pi":
+                    subs[sym] = sympy.pi
                 else:
                     raise FormulaCheckError(f"{where}: symbol {name!r} in {side!r} has no value; "
                                             f"values() gave {sorted(point)}")

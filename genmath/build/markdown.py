@@ -98,27 +98,29 @@ class GenmathPreprocessor(Preprocessor):
                 indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]
                 out += [indent + x if x else "" for x in self._directive(site, d)]
                 continue
-            for q in reversed(quotes_by_line.get(lineno, [])):
-                text = site.quote(q.name, q.spec, q.in_math, Location(path, lineno))
-                line = line[:q.col] + text + line[q.end:]
+            edits: list[tuple[int, int, str]] = []  # (start, end, text) in the original line
+            for q in quotes_by_line.get(lineno, []):
+                edits.append((q.col, q.end, site.quote(q.name, q.spec, q.in_math, Location(path, lineno))))
             if "\\eqref" in line and i not in in_block:
-                line = self._eqrefs(site, line, masked[i], lineno)
+                edits += self._eqrefs(site, line, masked[i], lineno)
+            for start, end, text in sorted(edits, reverse=True):
+                line = line[:start] + text + line[end:]
             out.append(line)
         return out
 
-    def _eqrefs(self, site: site_mod.Site, line: str, masked: str, lineno: int) -> str:
+    def _eqrefs(self, site: site_mod.Site, line: str, masked: str, lineno: int) -> list[tuple[int, int, str]]:
+        """Links for ``\\eqref{id}`` in prose (inside math, KaTeX's step numbers them)."""
         spans = [m.span() for m in INLINE_MATH_RE.finditer(masked)]
-
-        def link(m: re.Match[str]) -> str:
+        edits = []
+        for m in EQREF_RE.finditer(line):
             if any(a <= m.start() < b for a, b in spans) or not masked[m.start()].strip():
-                return m.group(0)  # inside math (KaTeX step handles it) or inside code
+                continue  # inside math, or inside code
             label = m.group("id")
             if label not in site.labels:
                 raise BuildError(f"\\eqref{{{label}}}: no display formula has \\label{{{label}}}",
                                  Location(_PAGE["path"], lineno))
-            return eqref_link(label, _PAGE["path"], site.labels[label])
-
-        return EQREF_RE.sub(link, line)
+            edits.append((m.start(), m.end(), eqref_link(label, _PAGE["path"], site.labels[label])))
+        return edits
 
     def _directive(self, site: site_mod.Site, d: Any) -> list[str]:
         stash = self.md.htmlStash.store

@@ -1,8 +1,10 @@
 """Thin MkDocs glue (``hooks:`` in mkdocs.yml). All machinery lives in genmath.build.
 
-- on_files: run the pre-build step (snippets, checks) before any page renders, on every build
-  and every ``mkdocs serve`` rebuild; a failure aborts this build with the located message, and
-  ``mkdocs serve`` keeps serving the last good site.
+- on_startup: remember whether this is ``mkdocs build`` or ``mkdocs serve``.
+- on_files: run the pre-build step (snippets, checks) before any page renders, on every build and
+  every ``mkdocs serve`` rebuild, over the pages MkDocs will build (``exclude_docs`` honoured).
+  A failure aborts ``mkdocs build`` with the located message. Under ``mkdocs serve`` it prints the
+  same message and keeps the last good results, so the last good site stays served.
 - on_page_markdown: tell the Markdown extension which chapter file it renders (for error lines and
   links to snippet files).
 A successor that ignores hooks still builds: the extension then prepares the site itself.
@@ -10,22 +12,36 @@ A successor that ignores hooks still builds: the extension then prepares the sit
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from genmath.build import markdown as gm_markdown
 from genmath.build import site
+from genmath.build.errors import BuildError
 from genmath.build.scan import split_front_matter
 
 EXTENSION = "genmath.build.markdown"
+log = logging.getLogger("mkdocs.plugins.genmath")
+_COMMAND = {"name": "build"}
+
+
+def on_startup(command: str, **_: Any) -> None:
+    _COMMAND["name"] = command
 
 
 def on_files(files: Any, config: Any, **_: Any) -> Any:
     options = dict(config["mdx_configs"].get(EXTENSION, {}))
-    site.CURRENT = None
     prepared = site.Config.from_options(Path(config.config_file_path).parent, options)
     prepared.pages = sorted(f.src_uri for f in files.documentation_pages())  # honours exclude_docs
-    site.prepare(prepared)
+    previous, site.CURRENT = site.CURRENT, None
+    try:
+        site.prepare(prepared)
+    except BuildError as err:
+        if _COMMAND["name"] != "serve" or previous is None:
+            raise
+        log.error(f"{err}\ngenmath: still serving the last good results; fix the error above to update")
+        site.CURRENT = previous
     return files
 
 
