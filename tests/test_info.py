@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.integrate
 import scipy.spatial.distance
 import scipy.special
 import scipy.stats
@@ -168,6 +169,24 @@ def test_softmax_cross_entropy_matches_torch_and_nll():
         -scipy.special.log_softmax(logits[0])[labels[0]], rel=1e-12)
 
 
+def test_softmax_cross_entropy_is_cross_entropy_with_one_hot_targets():
+    rng = np.random.default_rng(17)
+    logits = rng.normal(scale=3.0, size=(6, 4))
+    labels = rng.integers(0, 4, size=6)
+    one_hot = np.eye(4)[labels]
+    via_cross_entropy = info.cross_entropy(one_hot, scipy.special.softmax(logits, axis=-1))
+    assert info.softmax_cross_entropy(logits, labels) == pytest.approx(np.mean(via_cross_entropy),
+                                                                       rel=1e-12)
+
+
+def test_softmax_cross_entropy_stays_finite_when_softmax_underflows():
+    logits = np.array([[1000.0, 0.0], [0.0, 800.0]])
+    labels = np.array([1, 0])
+    ref = torch.nn.functional.cross_entropy(torch.tensor(logits), torch.tensor(labels)).item()
+    assert ref == pytest.approx(900.0)
+    assert info.softmax_cross_entropy(logits, labels) == pytest.approx(ref, rel=1e-12)
+
+
 def test_binary_entropy_and_total_variation():
     np.testing.assert_allclose(info.binary_entropy([0.0, 0.5, 1.0], base=2), [0.0, 1.0, 0.0],
                                atol=1e-15)
@@ -194,6 +213,28 @@ def test_kl_continuous_matches_closed_form():
     # finite limits with breakpoints
     assert info.kl_continuous(p.logpdf, q.logpdf, lower=-15, upper=15, points=[0.5]) == pytest.approx(
         info.kl_normal(0.5, 0.7, -1.0, 2.0), rel=1e-9)
+
+
+def test_kl_continuous_mixture_matches_quadpack():
+    def log_p(x):
+        x = np.asarray(x, dtype=float)
+        return np.logaddexp(np.log(0.5) + scipy.stats.norm.logpdf(x, 1, 1),
+                            np.log(0.5) + scipy.stats.norm.logpdf(x, 10, 1.5))
+    q = scipy.stats.norm(5.5, 2.0)
+    ref_fwd = scipy.integrate.quad(lambda x: np.exp(log_p(x)) * (log_p(x) - q.logpdf(x)), -40, 50,
+                                   points=[1, 10], limit=500, epsabs=1e-14, epsrel=1e-13)[0]
+    ref_rev = scipy.integrate.quad(lambda x: q.pdf(x) * (q.logpdf(x) - log_p(x)), -40, 50,
+                                   points=[1, 10], limit=500, epsabs=1e-14, epsrel=1e-13)[0]
+    opts = {"lower": -40, "upper": 50, "points": [1, 10]}
+    assert info.kl_continuous(log_p, q.logpdf, **opts) == pytest.approx(ref_fwd, rel=1e-12)
+    assert info.kl_continuous(q.logpdf, log_p, **opts) == pytest.approx(ref_rev, rel=1e-12)
+
+
+def test_kl_continuous_uniforms_and_infinite_case():
+    narrow, wide = scipy.stats.uniform(0, 1), scipy.stats.uniform(0, 2)
+    assert info.kl_continuous(narrow.logpdf, wide.logpdf, lower=-1, upper=3, points=[0, 1, 2]) == (
+        pytest.approx(LOG2, rel=1e-12))
+    assert info.kl_continuous(wide.logpdf, narrow.logpdf, lower=-1, upper=3, points=[0, 1, 2]) == np.inf
 
 
 def test_infinite_kl_when_supports_do_not_match():
@@ -336,7 +377,7 @@ def test_jsd_symmetric_and_bounded(pq):
 @given(distributions(n=3))
 def test_sqrt_jsd_triangle_inequality(pqr):
     p, q, r = pqr
-    d = lambda a, b: math.sqrt(info.jensen_shannon(a, b))  # noqa: E731
+    d = lambda a, b: math.sqrt(info.jensen_shannon(a, b))
     assert d(p, r) <= d(p, q) + d(q, r) + 1e-9
 
 
@@ -486,6 +527,8 @@ def test_softmax_cross_entropy_errors():
         info.softmax_cross_entropy([[np.inf, 0.0]], [0])
     with pytest.raises(ValueError, match=r"`logits` must be of shape \(N, K\) or \(K,\); got \(\)"):
         info.softmax_cross_entropy(1.0, 0)
+    with pytest.raises(ValueError, match=r"`base`"):
+        info.softmax_cross_entropy([1.0, 2.0], 0, base=1)
 
 
 def test_monte_carlo_and_quadrature_errors():
@@ -501,3 +544,7 @@ def test_monte_carlo_and_quadrature_errors():
                             [0.0, 1.0])
     with pytest.raises(ValueError, match=r"`lower` must be < `upper`; got 1 and 0"):
         info.kl_continuous(f, f, lower=1, upper=0)
+    with pytest.raises(ValueError, match=G.join([r"`points` must be inside \(0, 1\); ", "2"])):
+        info.kl_continuous(f, f, lower=0, upper=1, points=[0.5, 2.0])
+    with pytest.raises(ValueError, match=r"the KL integrand is NaN on \[-1, 1\]"):
+        info.kl_continuous(lambda x: np.full(np.shape(x), np.nan), f, lower=-1, upper=1)
