@@ -34,6 +34,7 @@ numbers_allowed:
 ---
 The KL is 0.693 nats and $\\hat p = 0.7134$; quoted {{ kl.x:.4f }} nats.
 Inputs: 0.999, T = 1000, 10 tosses, (Goodfellow et al., 2014), [link](https://x.org/1234567).
+Cited: Bishop (2006), Eqs. 2.116–2.117; Table 2.1; Thm. 5.39 and Sec. 3.2.1; but 2.116 alone.
 `code 123.456` and
 
 ```python
@@ -44,7 +45,7 @@ a = 1.2345 \\label{x}
 $$
 """
     found = [(f.line, f.number) for f in hand_typed_numbers(scan_text(text, "t.md"))]
-    assert found == [(5, "0.693"), (5, "0.7134"), (13, "1.2345")]
+    assert found == [(5, "0.693"), (5, "0.7134"), (7, "2.116"), (14, "1.2345")]
 
 
 def test_allow_list_entries_need_a_reason() -> None:

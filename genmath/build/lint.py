@@ -6,7 +6,8 @@ Inputs and definitions may be typed when the chapter's front matter lists them w
       "0.999": "input: max_beta of the cosine schedule (Nichol & Dhariwal 2021, Sec. 3.2)"
 
 Ignored: code (fenced and inline), HTML comments and tags, value quotes and directives, link
-targets, ``\\label``/``\\eqref``/``\\tag`` arguments, and years (1900–2099) in citations.
+targets, ``\\label``/``\\eqref``/``\\tag`` arguments, years (1900–2099) in citations, and
+references into cited sources ("Bishop (2006), Eqs. 2.116–2.117", "Table 2", "Thm. 5.39").
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ _STRIP = [
     re.compile(r"https?://\S+"),
 ]
 _YEAR = re.compile(r"^(19|20)\d\d$")
+#: A number that follows "Eq.", "Sec.", "Table", "Thm." ... (possibly in a list or range) is a
+#: reference into a cited source, not a result.
+_REFERENCE = re.compile(
+    r"(?:\b(?:[Ee]qs?\.|[Ee]quations?|[Tt]hm\.|[Tt]heorem|[Ss]ec\.|[Ss]ections?|[Tt]ables?|[Ff]igs?\.|"
+    r"[Ff]igures?|[Pp]rop\.|[Pp]roposition|[Ll]emma|[Ee]xample|[Cc]hapter|[Cc]h\.|[Aa]ppendix|[Aa]lgorithm|"
+    r"[Dd]efinition|[Cc]orollary|[Ss]ection)|§)\s*\(?(?:[A-Z]?\d+(?:\.\d+)*\)?\s*(?:[–,-]|and|to)\s*\(?)*$")
 
 
 @dataclass
@@ -55,6 +62,8 @@ def hand_typed_numbers(chapter: Chapter) -> list[Finding]:
         for m in NUMBER_RE.finditer(line):
             num = m.group("num")
             if significant_digits(num) < 3 or _YEAR.match(num) or num in allowed:
+                continue
+            if _REFERENCE.search(line[max(0, m.start() - 40):m.start()]):
                 continue
             findings.append(Finding(chapter.path, i + 1 + chapter.offset, num))
     return findings

@@ -1,0 +1,117 @@
+"""Hosting and the contributor loop: the deploy workflow (linted; it cannot run here), page metadata,
+edit/view/source links, last-updated dates, 404 page and sitemap."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
+CONFIG_TEXT = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+EDIT_URI = re.search(r"^edit_uri:\s*(\S+)", CONFIG_TEXT, re.M).group(1)  # type: ignore[union-attr]
+REPOSITORY = re.search(r"^\s+repository:\s*(\S+)", CONFIG_TEXT, re.M).group(1)  # type: ignore[union-attr]
+
+
+def _workflow() -> dict:
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+    return data
+
+
+def _steps(job: dict) -> list[dict]:
+    return job["steps"]
+
+
+def _uses(job: dict, action: str) -> dict:
+    found = [s for s in _steps(job) if s.get("uses", "").startswith(action + "@")]
+    assert found, f"job has no step using {action}"
+    return found[0]
+
+
+def test_workflow_builds_tests_and_deploys_on_push_to_main() -> None:
+    wf = _workflow()
+    assert wf["on"]["push"]["branches"] == ["main"]
+    assert wf["permissions"]["pages"] == "write" and wf["permissions"]["id-token"] == "write"
+    build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
+    assert _uses(build, "actions/checkout")["with"]["fetch-depth"] == 0
+    assert _uses(build, "actions/setup-python")["with"]["python-version"] == "3.11"
+    runs = [s.get("run", "") for s in _steps(build)]
+    test_step, site_step = runs.index("make test"), runs.index("make site")
+    upload = _steps(build).index(_uses(build, "actions/upload-pages-artifact"))
+    assert test_step < site_step < upload, "tests gate the build, which gates the upload"
+    assert _uses(build, "actions/upload-pages-artifact")["with"]["path"] == "site"
+    assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
+    _uses(deploy, "actions/deploy-pages")
+
+
+def test_workflow_restores_and_saves_the_snippet_cache() -> None:
+    build = _workflow()["jobs"]["build"]
+    cache = _uses(build, "actions/cache")
+    cache_index = _steps(build).index(cache)
+    assert cache["with"]["path"] == ".genmath-cache"
+    key = cache["with"]["key"]
+    for part in ("snippets/**", "genmath/**", "pyproject.toml"):
+        assert part in key, f"cache key misses {part}"
+    assert "docs/" not in key, "a prose-only change must hit the same cache (and execute nothing)"
+    assert cache["with"]["restore-keys"].strip()
+    assert cache_index < [s.get("run") for s in _steps(build)].index("make test")
+
+
+def _pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("index.html"))
+
+
+def _source_of(site: Path, page: Path) -> str:
+    rel = page.parent.relative_to(site).as_posix()
+    return "index.md" if rel == "." else f"{rel}.md"
+
+
+@pytest.mark.build
+def test_every_page_has_edit_and_view_links_to_its_markdown(built_site: Path) -> None:
+    for page in _pages(built_site):
+        html = page.read_text(encoding="utf-8")
+        src = _source_of(built_site, page)
+        assert (ROOT / "docs" / src).is_file(), src
+        assert f'href="{EDIT_URI}{src}" title="Edit this page"' in html, page
+        assert f'href="{EDIT_URI.replace("/edit/", "/raw/")}{src}" title="View source of this page"' in html, page
+
+
+@pytest.mark.build
+def test_every_snippet_block_links_to_its_file(built_site: Path) -> None:
+    checked = 0
+    for page in _pages(built_site):
+        html = page.read_text(encoding="utf-8")
+        for rel in re.findall(r'<span class="filename">snippets/([^<]+)</span>', html):
+            assert f'href="{REPOSITORY}/blob/main/snippets/{rel}"' in html, (page, rel)
+            assert (ROOT / "snippets" / rel).is_file()
+            checked += 1
+    assert checked >= 1
+
+
+@pytest.mark.build
+def test_page_metadata(built_site: Path) -> None:
+    descriptions = {}
+    for page in _pages(built_site):
+        html = page.read_text(encoding="utf-8")
+        assert re.search(r'<link rel="canonical" href="https://[^"]+/"', html), page
+        desc = re.search(r'<meta name="description" content="([^"]+)"', html)
+        assert desc, f"{page}: add description: to the front matter of docs/{_source_of(built_site, page)}"
+        descriptions[page] = desc.group(1)
+        for prop in ("og:title", "og:description", "og:url", "og:image", "og:type"):
+            assert f'<meta property="{prop}"' in html, (page, prop)
+        assert "md-source-file" in html, f"{page}: last-updated date"
+    assert len(set(descriptions.values())) == len(descriptions), "descriptions are per page"
+    assert (built_site / "assets" / "og-image.png").is_file()
+
+
+@pytest.mark.build
+def test_404_sitemap(built_site: Path) -> None:
+    not_found = (built_site / "404.html").read_text(encoding="utf-8")
+    assert "md-header" in not_found and "404" in not_found
+    sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
+    assert sitemap.count("<loc>") == len(_pages(built_site))
