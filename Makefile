@@ -54,6 +54,7 @@ site: setup
 
 bench: setup
 	$(PY) benchmarks/build_bench.py
+	$(PY) benchmarks/serve_bench.py
 
 snippets: setup
 	@test -n "$(CHAPTER)" || { echo "usage: make snippets CHAPTER=kl"; exit 2; }
