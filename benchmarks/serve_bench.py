@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_bench import build, copy_project  # noqa: E402
+from build_bench import build, copy_project
 
 
 def _port() -> int:
@@ -33,7 +33,7 @@ def _wait_for(url: str, text: str, timeout: float = 300) -> float:
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
         try:
-            with urllib.request.urlopen(url, timeout=30) as r:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=30) as r:
                 if text in r.read().decode():
                     return time.perf_counter() - start
         except OSError:

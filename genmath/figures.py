@@ -57,8 +57,11 @@ def apply_style() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    matplotlib.rcParams.update(STYLE)
-    matplotlib.rcParams["axes.prop_cycle"] = matplotlib.cycler(color=PALETTE)
+    from cycler import cycler
+
+    for key, value in STYLE.items():
+        matplotlib.rcParams[key] = value  # type: ignore[index]
+    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
 
 
 def subplots(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:

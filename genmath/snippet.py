@@ -17,8 +17,9 @@ import numbers
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from genmath import figures as _figures
 

@@ -144,7 +144,7 @@ def cholesky(cov: ArrayLike, name: str) -> NDArray[np.float64]:
     if not np.allclose(arr, np.swapaxes(arr, -1, -2), rtol=1e-10, atol=1e-12):
         fail(name, "symmetric", arr)
     try:
-        return np.linalg.cholesky(arr)
+        return np.asarray(np.linalg.cholesky(arr), dtype=np.float64)
     except np.linalg.LinAlgError:
         eig = np.linalg.eigvalsh(arr)
         fail(name, "positive definite", arr, f" (smallest eigenvalue {eig.min():.3g})")

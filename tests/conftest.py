@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMULA_STATS: dict[str, int] = {}
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     browser = sys.modules.get("test_browser")
     if browser is not None and browser.PAGE_TABLE:
         terminalreporter.write_sep("-", "page weight and speed (headless Chromium, local server)")

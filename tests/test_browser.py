@@ -12,11 +12,11 @@ import functools
 import http.server
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import MiniProject
+
 from genmath.build.cache import Cache, key, versions
 
 

@@ -10,8 +10,8 @@ import importlib.util
 import re
 
 import pytest
-
 from conftest import FORMULA_STATS, ROOT
+
 from genmath.build.formulas import Check, FormulaCheckError, mutations, verify
 from genmath.build.scan import scan_file
 

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
 CONFIG_TEXT = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-EDIT_URI = re.search(r"^edit_uri:\s*(\S+)", CONFIG_TEXT, re.M).group(1)  # type: ignore[union-attr]
-REPOSITORY = re.search(r"^\s+repository:\s*(\S+)", CONFIG_TEXT, re.M).group(1)  # type: ignore[union-attr]
+EDIT_URI = re.search(r"^edit_uri:\s*(\S+)", CONFIG_TEXT, re.MULTILINE).group(1)  # type: ignore[union-attr]
+REPOSITORY = re.search(r"^\s+repository:\s*(\S+)", CONFIG_TEXT, re.MULTILINE).group(1)  # type: ignore[union-attr]
 
 
 def _workflow() -> dict:

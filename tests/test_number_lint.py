@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT
+
 from genmath.build.lint import bad_allow_entries, hand_typed_numbers, significant_digits
 from genmath.build.scan import scan_file, scan_text
 

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import build_site as _build
 
 
@@ -26,7 +25,7 @@ def test_strict_build_of_the_whole_site(built_site: Path) -> None:
 
 @pytest.mark.build
 def test_nothing_is_loaded_from_other_hosts(built_site: Path) -> None:
-    remote = re.compile(r"""<(?:script|link|img|iframe|source)\b[^>]*?(?:src|href)=["'](?:https?:)?//""", re.I)
+    remote = re.compile(r"""<(?:script|link|img|iframe|source)\b[^>]*?(?:src|href)=["'](?:https?:)?//""", re.IGNORECASE)
     for page in _pages(built_site):
         html = page.read_text(encoding="utf-8")
         for tag in remote.findall(html):

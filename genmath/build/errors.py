@@ -47,8 +47,7 @@ class BuildError(_Base):
     def locate(self, where: Location) -> BuildError:
         """Set where the problem is (when only the caller knows) and refresh the message."""
         self.where = where
-        self.message = self._format()
-        self.args = (self.message,)
+        self.args = (self._format(),)
         return self
 
     def __str__(self) -> str:

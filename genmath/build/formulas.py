@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -203,10 +204,19 @@ def verify(tex: str, check: Check, *, where: str) -> int:
 
 
 def mutations(tex: str) -> list[str]:
-    """Deliberately wrong variants of a formula: a flipped sign, and a wrong factor of 2."""
-    out = []
+    """Deliberately wrong variants of a formula, each of which its check must reject.
+
+    An equation gets a flipped sign and a wrong factor of 2 on its last side; an inequality gets
+    its first inequality reversed (``\\le`` -> ``\\ge``).
+    """
     tex = re.sub(r"\\(label|tag)\{[^{}]*\}", "", tex).strip()
-    sides, _ = split_relations(tex)
+    sides, rels = split_relations(tex)
+    if any(r != "==" for r in rels):
+        swap = {r"\leq": r"\geq", r"\geq": r"\leq", r"\le": r"\ge", r"\ge": r"\le", "<": ">", ">": "<"}
+        m = re.search(r"\\leq|\\geq|\\le(?![a-z])|\\ge(?![a-z])|(?<![\\a-z])[<>]", tex)
+        assert m is not None
+        return [tex[:m.start()] + swap[m.group(0)] + tex[m.end():]]
+    out = []
     body = tex[len(sides[0]):] if len(sides) > 1 else tex
     offset = len(tex) - len(body)
     m = re.search(r"(?<![\\{^_])[+-]", body[1:])

@@ -57,7 +57,7 @@ class GenmathExtension(Extension):
         assert site_mod.CURRENT is not None
         return site_mod.CURRENT
 
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown API
+    def extendMarkdown(self, md: Markdown) -> None:
         md.registerExtensions(["pymdownx.arithmatex"], {"pymdownx.arithmatex": {
             "generic": True, "inline_syntax": ["dollar"], "block_syntax": ["dollar"]}})
         # after whitespace normalisation (30), before fenced code (25): our output contains fences
@@ -80,8 +80,12 @@ class GenmathPreprocessor(Preprocessor):
         path, offset = _PAGE["path"], _PAGE["offset"]
         chapter = scan_text("\n".join(lines), path)
         # scan_text saw no front matter (MkDocs removed it): shift lines to file lines
-        for item in (*chapter.directives, *chapter.quotes, *chapter.maths):
-            item.line += offset
+        for d in chapter.directives:
+            d.line += offset
+        for q in chapter.quotes:
+            q.line += offset
+        for m in chapter.maths:
+            m.line += offset
         self.ext.chapter = chapter
         directives = {d.line: d for d in chapter.directives}
         quotes_by_line: dict[int, list[Any]] = {}
@@ -93,10 +97,10 @@ class GenmathPreprocessor(Preprocessor):
         out: list[str] = []
         for i, line in enumerate(lines):
             lineno = i + 1 + offset
-            d = directives.get(lineno)
-            if d is not None:
+            directive = directives.get(lineno)
+            if directive is not None:
                 indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]
-                out += [indent + x if x else "" for x in self._directive(site, d)]
+                out += [indent + x if x else "" for x in self._directive(site, directive)]
                 continue
             edits: list[tuple[int, int, str]] = []  # (start, end, text) in the original line
             for q in quotes_by_line.get(lineno, []):
@@ -139,8 +143,8 @@ class GenmathPreprocessor(Preprocessor):
         return snippet_block(d, payload, site.source(d.target), stash, url)
 
 
-_INLINE = re.compile(r'<span class="arithmatex">\\\((?P<tex>.*?)\\\)</span>', re.S)
-_BLOCK = re.compile(r'<div class="arithmatex">\\\[(?P<tex>.*?)\\\]</div>', re.S)
+_INLINE = re.compile(r'<span class="arithmatex">\\\((?P<tex>.*?)\\\)</span>', re.DOTALL)
+_BLOCK = re.compile(r'<div class="arithmatex">\\\[(?P<tex>.*?)\\\]</div>', re.DOTALL)
 
 
 class KatexPostprocessor(Postprocessor):
@@ -183,5 +187,5 @@ class KatexPostprocessor(Postprocessor):
         return None
 
 
-def makeExtension(**kwargs: Any) -> GenmathExtension:  # noqa: N802 - Python-Markdown API
+def makeExtension(**kwargs: Any) -> GenmathExtension:
     return GenmathExtension(**kwargs)

@@ -47,7 +47,7 @@ def on_files(files: Any, config: Any, **_: Any) -> Any:
 
 def on_page_markdown(markdown: str, page: Any, config: Any, **_: Any) -> str:
     text = Path(page.file.abs_src_path).read_text(encoding="utf-8")
-    _, _, offset = split_front_matter(text)
+    offset = split_front_matter(text)[2]
     repo = (config.get("extra") or {}).get("repository")
     gm_markdown.set_page(page.file.src_uri, offset, f"{repo.rstrip('/')}/blob/main" if repo else None)
     return markdown

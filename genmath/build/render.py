@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from genmath import figures as _figures
 from genmath.build.scan import EQREF_RE, LABEL_RE, Directive

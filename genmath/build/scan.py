@@ -28,7 +28,7 @@ EQREF_RE = re.compile(r"\\eqref\{(?P<id>[^{}]+)\}")
 LABEL_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 INLINE_MATH_RE = re.compile(r"(?<![\\$])\$(?=[^\s$])(?P<tex>(?:\\.|[^\\$\n])+?)(?<=\S)\$(?!\d)")
 FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
-FRONT_MATTER_RE = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S)
+FRONT_MATTER_RE = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
 
 SNIPPET_OPTIONS = {"timeout", "show", "title"}
 SHOW_PARTS = {"output", "figures", "source"}
