@@ -19,6 +19,7 @@ variances (:math:`\sigma^2`); :func:`genmath.kl_normal` takes standard deviation
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -56,10 +57,17 @@ def _step(t: Any, T: int, name: str = "t") -> int | NDArray[np.int64]:
             v.fail(name, "an integer step (or an integer array of steps)", t)
         bad = (t < 1) | (t > T)
         if bad.any():
-            v.fail(name, f"an integer step in [1, {T}] (paper's 1-based t)", t[bad].flat[0],
+            v.fail(name, f"an integer step in [1, {T}] (paper's 1-based t)", int(t[bad].flat[0]),
                    f" (at index {tuple(int(i) for i in np.argwhere(bad)[0])})")
         return t.astype(np.int64)
     if isinstance(t, np.ndarray):
+        t = t.item()
+    return v.integer(t, name, lo=1, hi=T)
+
+
+def _scalar_step(t: Any, T: int, name: str = "t") -> int:
+    """One paper (1-based) step, an integer in [1, T]."""
+    if isinstance(t, np.ndarray) and t.ndim == 0:
         t = t.item()
     return v.integer(t, name, lo=1, hi=T)
 
@@ -133,7 +141,7 @@ def alphas(betas: ArrayLike) -> NDArray[np.float64]:
 def alpha_bars(betas: ArrayLike) -> NDArray[np.float64]:
     r""":math:`\bar\alpha_t = \prod_{s=1}^{t}\alpha_s` (Ho et al. 2020, Sec. 2); element t-1 is
     the paper's t, so ``alpha_bars(betas)[-1]`` is :math:`\bar\alpha_T`."""
-    return np.cumprod(alphas(betas))
+    return np.cumprod(alphas(betas), dtype=np.float64)
 
 
 def alpha_bars_prev(betas: ArrayLike) -> NDArray[np.float64]:
@@ -143,7 +151,7 @@ def alpha_bars_prev(betas: ArrayLike) -> NDArray[np.float64]:
 
 def snr(betas: ArrayLike) -> NDArray[np.float64]:
     r"""Signal-to-noise ratio :math:`\mathrm{SNR}(t) = \bar\alpha_t / (1-\bar\alpha_t)`
-    (Kingma et al. 2021, eq. 2 in this discrete form); element t-1 is the paper's t."""
+    (Kingma et al. 2021, in this discrete form); element t-1 is the paper's t."""
     ab = alpha_bars(betas)
     return ab / (1.0 - ab)
 
@@ -163,7 +171,7 @@ def forward_step(x_prev: ArrayLike, t: int, noise: ArrayLike, betas: ArrayLike) 
     r"""One forward step :math:`x_t = \sqrt{1-\beta_t}\,x_{t-1} + \sqrt{\beta_t}\,\epsilon`
     (Ho et al. 2020, eq. 2), with the paper's 1-based t."""
     b = check_betas(betas)
-    t = _step(t, b.size)
+    t = _scalar_step(t, b.size)
     x = v.array(x_prev, "x_prev")
     eps = v.array(noise, "noise")
     v.same_shape(x, eps, "x_prev", "noise")
@@ -231,7 +239,7 @@ def posterior_mean(x0: ArrayLike, xt: ArrayLike, t: int, betas: ArrayLike) -> ND
     r""":math:`\tilde\mu_t(x_t, x_0)` of :math:`q(x_{t-1}\mid x_t, x_0)` (Ho et al. 2020, eq. 7),
     paper's 1-based t."""
     b = check_betas(betas)
-    t = _step(t, b.size)
+    t = _scalar_step(t, b.size)
     c0, ct = posterior_mean_coefs(b)
     x0 = v.array(x0, "x0")
     xt = v.array(xt, "xt")
@@ -302,7 +310,7 @@ def prior_term(mean_T: ArrayLike, var_T: ArrayLike) -> NDArray[np.float64]:
     r""":math:`L_T = \mathrm{KL}\big(q(x_T\mid x_0)\,\|\,\mathcal N(0, 1)\big)` per dimension, nats,
     for :math:`q(x_T\mid x_0) = \mathcal N(\text{mean}_T, \text{var}_T)` (Ho et al. 2020, eq. 5)."""
     var = v.positive(var_T, "var_T")
-    return kl_normal(v.array(mean_T, "mean_T"), np.sqrt(var), 0.0, 1.0)
+    return np.asarray(kl_normal(v.array(mean_T, "mean_T"), np.sqrt(var), 0.0, 1.0))
 
 
 def denoising_term(mu_tilde: ArrayLike, beta_tilde: ArrayLike, mu_theta: ArrayLike,
@@ -311,7 +319,8 @@ def denoising_term(mu_tilde: ArrayLike, beta_tilde: ArrayLike, mu_theta: ArrayLi
     \mathcal N(\mu_\theta, \sigma_t^2)\big)` per dimension, nats (Ho et al. 2020, eqs. 5 and 8)."""
     bt = v.positive(beta_tilde, "beta_tilde")
     s2 = v.positive(sigma2, "sigma2")
-    return kl_normal(v.array(mu_tilde, "mu_tilde"), np.sqrt(bt), v.array(mu_theta, "mu_theta"), np.sqrt(s2))
+    return np.asarray(kl_normal(v.array(mu_tilde, "mu_tilde"), np.sqrt(bt), v.array(mu_theta, "mu_theta"),
+                                np.sqrt(s2)))
 
 
 def decoder_term(x0: ArrayLike, mu_theta: ArrayLike, sigma2: ArrayLike) -> NDArray[np.float64]:
@@ -505,14 +514,16 @@ def gaussian_bound(betas: ArrayLike, m: float, s: float, kernel: str = "exact",
                          model_var=float(var_p), data_entropy=data_entropy)
 
 
-def nats_to_bits(x: ArrayLike) -> NDArray[np.float64]:
-    r"""Nats to bits: divide by :math:`\ln 2`."""
-    return v.array(x, "x", allow_inf=True) / math.log(2.0)
-
-
 # ----------------------------------------------------------------------------------------------
 # 2-D data and a small torch DDPM
 # ----------------------------------------------------------------------------------------------
+
+
+def ring_centres(k: int = 8, radius: float = 1.0) -> NDArray[np.float64]:
+    r"""The ``k`` component means :math:`c_j = r(\cos(2\pi j/k), \sin(2\pi j/k))` of :func:`ring_mixture`."""
+    k = v.integer(k, "k", lo=1)
+    angle = 2.0 * np.pi * np.arange(k) / k
+    return float(v.positive(radius, "radius")) * np.stack([np.cos(angle), np.sin(angle)], axis=1)
 
 
 def ring_mixture(n: int, seed: int = 0, k: int = 8, radius: float = 1.0, std: float = 0.1
@@ -520,14 +531,11 @@ def ring_mixture(n: int, seed: int = 0, k: int = 8, radius: float = 1.0, std: fl
     r"""``n`` points from an equal-weight mixture of ``k`` isotropic 2-D normals of standard
     deviation ``std`` whose means sit evenly on a circle of ``radius`` (numpy, fixed seed)."""
     n = v.integer(n, "n", lo=1)
-    k = v.integer(k, "k", lo=1)
-    radius = float(v.positive(radius, "radius"))
+    centres = ring_centres(k, radius)
     std = float(v.positive(std, "std"))
     rng = np.random.default_rng(seed)
-    comp = rng.integers(0, k, size=n)
-    angle = 2.0 * np.pi * comp / k
-    centres = radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    return centres + std * rng.standard_normal((n, 2))
+    comp = rng.integers(0, centres.shape[0], size=n)
+    return centres[comp] + std * rng.standard_normal((n, 2))
 
 
 def ring_mixture_logpdf(x: ArrayLike, k: int = 8, radius: float = 1.0, std: float = 0.1
@@ -537,19 +545,17 @@ def ring_mixture_logpdf(x: ArrayLike, k: int = 8, radius: float = 1.0, std: floa
     x = v.array(x, "x")
     if x.ndim != 2 or x.shape[1] != 2:
         v.fail("x", "an (n, 2) array", x.shape, " as its shape")
-    k = v.integer(k, "k", lo=1)
-    angle = 2.0 * np.pi * np.arange(k) / k
-    centres = float(v.positive(radius, "radius")) * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    centres = ring_centres(k, radius)
     std = float(v.positive(std, "std"))
     comp = stats.norm.logpdf(x[:, None, :], centres[None], std).sum(-1)
     from scipy.special import logsumexp
 
-    return logsumexp(comp, axis=1) - math.log(k)
+    return logsumexp(comp, axis=1) - math.log(centres.shape[0])
 
 
 def time_embedding(t: Any, dim: int = 32) -> Any:
     r"""Sinusoidal embedding of the paper's step t (Vaswani et al. 2017, as in Ho et al. 2020,
-    Appendix B): :math:`[\sin(t\,\omega_j), \cos(t\,\omega_j)]_j` with
+    Sec. 4): :math:`[\sin(t\,\omega_j), \cos(t\,\omega_j)]_j` with
     :math:`\omega_j = 10000^{-j/(d/2-1)}`. ``t``: a torch integer tensor of steps."""
     import torch
 
@@ -565,21 +571,23 @@ def _eps_mlp_class() -> type:
     from torch import nn
 
     class EpsMLP(nn.Module):
-        r""":math:`\epsilon_\theta(x_t, t)`: an MLP on :math:`[x_t, \mathrm{emb}(t)]` with SiLU."""
+        r""":math:`\epsilon_\theta(x_t, t)`: an MLP whose every hidden layer receives the time embedding,
+        :math:`h_{k+1} = \mathrm{SiLU}(W_k h_k + U_k\,\mathrm{emb}(t) + b_k)`, :math:`h_0 = x_t`."""
 
         def __init__(self, data_dim: int = 2, hidden: int = 128, embed_dim: int = 32, depth: int = 3):
             super().__init__()
             self.embed_dim = embed_dim
-            layers: list[nn.Module] = []
-            width = data_dim + embed_dim
-            for _ in range(depth):
-                layers += [nn.Linear(width, hidden), nn.SiLU()]
-                width = hidden
-            layers.append(nn.Linear(width, data_dim))
-            self.net = nn.Sequential(*layers)
+            widths = [data_dim] + [hidden] * depth
+            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
+            self.time = nn.ModuleList(nn.Linear(embed_dim, hidden, bias=False) for _ in range(depth))
+            self.out = nn.Linear(hidden, data_dim)
 
         def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            return self.net(torch.cat([x, time_embedding(t, self.embed_dim)], dim=1))
+            emb = time_embedding(t, self.embed_dim)
+            h = x
+            for layer, time in zip(self.layers, self.time):
+                h = torch.nn.functional.silu(layer(h) + time(emb))
+            return self.out(h)
 
     return EpsMLP
 
@@ -612,7 +620,7 @@ def train_ddpm(data: ArrayLike, betas: ArrayLike, *, steps: int = 3000, batch_si
     Deterministic for a fixed ``seed`` on one thread: weights, minibatches, t and ε all come from
     seeded generators (call ``torch.set_num_threads(1)`` first for bit-identical runs).
     The loss recorded per step is the minibatch mean over examples of :math:`\|\epsilon-\epsilon_\theta\|^2`
-    (summed over dimensions).
+    (summed over dimensions). The learning rate decays from ``lr`` to ``lr/20`` on a cosine.
     """
     import torch
 
@@ -664,7 +672,7 @@ def ddpm_sample(trained: TrainedDDPM, n: int, *, kind: str = "beta", seed: int =
     coef_eps = torch.as_tensor(b / np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
     inv_sqrt_alpha = torch.as_tensor(1.0 / np.sqrt(1.0 - b), dtype=torch.float32)
     gen = torch.Generator().manual_seed(seed)
-    dim = trained.model.net[-1].out_features
+    dim = trained.model.out.out_features
     x = torch.randn((n, dim), generator=gen)
     states: dict[int, NDArray[np.float64]] = {}
     if T in record:
@@ -700,7 +708,9 @@ class BoundEstimate:
 
     @property
     def bits_per_dim(self) -> float:
-        return self.total / self.dim / math.log(2.0)
+        from genmath.mle import bits_per_dim
+
+        return float(bits_per_dim(self.total, self.dim))
 
 
 def ddpm_eps_mse(trained: TrainedDDPM, x0: ArrayLike, *, seed: int = 0) -> NDArray[np.float64]:

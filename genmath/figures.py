@@ -91,7 +91,8 @@ def to_inline_svg(svg: str, alt: str) -> str:
         svg = svg.replace(sentinel, css)
     svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\s+height="[^"]*"', r"<svg\1", svg, count=1)
     label = _escape(alt)
-    svg = svg.replace("<svg", f'<svg role="img" aria-label="{label}" class="genmath-svg"', 1)
+    # data-search-exclude: tick labels are not worth indexing (Material's search skips the element)
+    svg = svg.replace("<svg", f'<svg role="img" aria-label="{label}" class="genmath-svg" data-search-exclude', 1)
     head_end = svg.index(">") + 1
     return f"{svg[:head_end]}\n <title>{label}</title>{svg[head_end:]}"
 

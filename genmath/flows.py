@@ -151,7 +151,7 @@ def sinh_arcsinh_log_abs_det_inverse(x: ArrayLike, epsilon: ArrayLike, delta: Ar
     epsilon, delta = _sas_params(epsilon, delta)
     x = validate.array(x, "x")
     inner = delta * np.arcsinh(x) - epsilon
-    return np.log(delta) + _log_cosh(inner) - 0.5 * np.log1p(x**2)
+    return np.log(delta) + _log_cosh(inner) - _half_log1p_square(x)
 
 
 def sinh_arcsinh_log_abs_det_forward(z: ArrayLike, epsilon: ArrayLike, delta: ArrayLike) -> FloatArray:
@@ -160,7 +160,13 @@ def sinh_arcsinh_log_abs_det_forward(z: ArrayLike, epsilon: ArrayLike, delta: Ar
     epsilon, delta = _sas_params(epsilon, delta)
     z = validate.array(z, "z")
     inner = (np.arcsinh(z) + epsilon) / delta
-    return _log_cosh(inner) - np.log(delta) - 0.5 * np.log1p(z**2)
+    return _log_cosh(inner) - np.log(delta) - _half_log1p_square(z)
+
+
+def _half_log1p_square(x: FloatArray) -> FloatArray:
+    """0.5 log(1 + x^2) without overflow for huge |x|: 0.5 logaddexp(0, 2 log|x|)."""
+    with np.errstate(divide="ignore"):
+        return 0.5 * np.logaddexp(0.0, 2.0 * np.log(np.abs(x)))
 
 
 def _log_cosh(u: FloatArray) -> FloatArray:
@@ -225,7 +231,7 @@ def make_affine_coupling(dim: int, mask: ArrayLike, hidden: int = 32, *, seed: i
     .. math:: \log\left|\det \frac{\partial v}{\partial u}\right| = \sum_j (1-b_j)\, s_j(b\odot u).
 
     :math:`s` and :math:`t` are small MLPs; :math:`s` ends in ``tanh`` times a learned per-coordinate
-    scale (as in Dinh et al.'s code) to keep early training stable. Returns a ``torch.nn.Module``
+    scale, a common way to keep early training stable (bounded log-scales). Returns a ``torch.nn.Module``
     with ``forward(u) -> (v, log_det)`` and ``inverse(v) -> (u, log_det_inverse)``.
     """
     torch = _torch()
@@ -384,7 +390,7 @@ def discrete_log_prob_from_cdf(cdf: Callable[[FloatArray], FloatArray], x_int: A
     :math:`\log P(x) = \log \int_{[0,1)} p(x + u)\,du = \log(F(x+1) - F(x))`."""
     x = validate.array(x_int, "x_int")
     if (x != np.round(x)).any():
-        validate.fail("x_int", "integer-valued", x[x != np.round(x)].flat[0])
+        validate.fail("x_int", "integer-valued", float(x[x != np.round(x)].flat[0]))
     return np.log(cdf(x + 1.0) - cdf(x))
 
 

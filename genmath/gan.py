@@ -19,9 +19,11 @@ infinite limits, split at ``points`` where the integrand is sharp). Inputs are c
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.integrate
@@ -38,6 +40,7 @@ __all__ = [
     "GANRun",
     "GaussianMixture1D",
     "discriminator_probability",
+    "fit_discriminator",
     "gaussian_mixture_1d",
     "generate",
     "jensen_shannon_from_value",
@@ -86,20 +89,11 @@ def optimal_discriminator(p_data: ArrayLike, p_model: ArrayLike) -> NDArray[np.f
     :math:`D^*` is undefined (outside :math:`\mathrm{supp}\,p_{\mathrm{data}} \cup \mathrm{supp}\,p_g`):
     this raises ``ValueError`` rather than inventing a value.
     """
-    a = validate.array(p_data, "p_data")
-    b = validate.array(p_model, "p_model")
-    for arr, name in ((a, "p_data"), (b, "p_model")):
-        neg = arr < 0
-        if neg.any():
-            validate.fail(name, "a density value >= 0", arr[neg].flat[0] if arr.ndim else arr,
-                          validate._first_bad(neg))
+    a = validate.non_negative(p_data, "p_data")
+    b = validate.non_negative(p_model, "p_model")
     a, b = validate.broadcast((a, "p_data"), (b, "p_model"))
-    total = a + b
-    both_zero = total == 0
-    if both_zero.any():
-        validate.fail("p_data + p_model", "> 0 (D* is undefined where both densities vanish)",
-                      0.0, validate._first_bad(both_zero))
-    d_star = a / total
+    validate.not_both_zero(a, b, "p_data", "p_model")  # D* is undefined where both vanish
+    d_star = a / (a + b)
     return d_star[()] if d_star.ndim == 0 else d_star
 
 
@@ -122,7 +116,7 @@ def optimal_discriminator_logit(p_data: ArrayLike, p_model: ArrayLike
 
 
 def _log_ratio(a: float, b: float) -> float:
-    """:math:`\log a - \log b` for scalars a, b >= 0, not both 0 (+-inf if one of them is 0)."""
+    r""":math:`\log a - \log b` for scalars a, b >= 0, not both 0 (+-inf if one of them is 0)."""
     log_a = math.log(a) if a > 0 else -math.inf
     log_b = math.log(b) if b > 0 else -math.inf
     return log_a - log_b
@@ -155,8 +149,8 @@ def _integrate(integrand: Callable[[float], float], lower: float, upper: float,
     """
     edges = _limits(lower, upper, points)
     total = 0.0
-    for a, b in zip(edges[:-1], edges[1:]):
-        value, abserr, info, *rest = scipy.integrate.quad(
+    for a, b in itertools.pairwise(edges):
+        value, abserr, _info, *rest = scipy.integrate.quad(
             integrand, a, b, epsabs=QUAD_EPSABS, epsrel=QUAD_EPSREL, limit=QUAD_LIMIT,
             full_output=1)
         if math.isnan(value):
@@ -314,11 +308,7 @@ def jensen_shannon_from_value(value: ArrayLike, *, base: float | None = None
     discriminator's loss is the summed binary cross-entropy :math:`L_D = -V`, pass ``-L_D``.
     """
     divisor = validate.log_base(base)
-    v = validate.array(value, "value")
-    bad = v > 0
-    if bad.any():
-        validate.fail("value", "<= 0 (V(D, G) is a sum of two expected logs of probabilities)",
-                      v[bad].flat[0] if v.ndim else v, validate._first_bad(bad))
+    v = validate.in_interval(value, "value", -np.inf, 0.0, closed=True)  # V is a sum of log-probabilities
     jsd = (v + LOG4) / 2.0 / divisor
     return jsd[()] if jsd.ndim == 0 else jsd
 
@@ -410,7 +400,7 @@ class GaussianMixture1D:
         comps = scipy.stats.norm.cdf(x_arr[..., None], np.array(self.means), np.array(self.stds))
         return _out(np.clip(comps @ np.array(self.weights), 0.0, 1.0))
 
-    def sample(self, n: int, generator: "torch.Generator") -> "torch.Tensor":
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` samples as a float32 tensor of shape (n, 1): pick a component, then add noise."""
         import torch
 
@@ -482,14 +472,14 @@ class GANRun:
     config: dict[str, Any] = field(default_factory=dict)
 
 
-def _mlp(n_in: int, hidden: int, n_out: int) -> "torch.nn.Module":
-    import torch.nn as nn
+def _mlp(n_in: int, hidden: int, n_out: int) -> torch.nn.Module:
+    from torch import nn
 
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
                          nn.Linear(hidden, n_out))
 
 
-def _generator_loss_torch(logit_fake: "torch.Tensor", loss: str) -> "torch.Tensor":
+def _generator_loss_torch(logit_fake: torch.Tensor, loss: str) -> torch.Tensor:
     r"""Minibatch mean of the generator loss, as a function of the logits :math:`\ell` of
     :math:`D(G(z)) = \sigma(\ell)`: :math:`\log(1 - \sigma(\ell)) = -\mathrm{softplus}(\ell)`
     (saturating) or :math:`-\log \sigma(\ell) = \mathrm{softplus}(-\ell)` (non-saturating)."""
@@ -500,7 +490,7 @@ def _generator_loss_torch(logit_fake: "torch.Tensor", loss: str) -> "torch.Tenso
     return F.softplus(-logit_fake).mean()
 
 
-def _value_torch(logit_real: "torch.Tensor", logit_fake: "torch.Tensor") -> "torch.Tensor":
+def _value_torch(logit_real: torch.Tensor, logit_fake: torch.Tensor) -> torch.Tensor:
     r"""Minibatch estimate of V(D, G): mean :math:`\log \sigma(\ell_{\mathrm{real}})` + mean
     :math:`\log(1 - \sigma(\ell_{\mathrm{fake}}))`, via softplus for stability."""
     import torch.nn.functional as F
@@ -508,18 +498,21 @@ def _value_torch(logit_real: "torch.Tensor", logit_fake: "torch.Tensor") -> "tor
     return -F.softplus(-logit_real).mean() - F.softplus(logit_fake).mean()
 
 
-def train_gan(target: GaussianMixture1D, *, steps: int = 2000, batch_size: int = 128,
-              latent_dim: int = 2, hidden: int = 32, lr: float = 2e-3, d_steps: int = 1,
-              loss: str = "non_saturating", snapshot_every: int = 250, n_snapshot: int = 4000,
+def train_gan(target: GaussianMixture1D, *, steps: int = 1000, batch_size: int = 256,
+              latent_dim: int = 2, hidden: int = 32, lr_d: float = 2e-3, lr_g: float = 5e-4,
+              d_steps: int = 1,
+              loss: str = "non_saturating", snapshot_every: int = 125, n_snapshot: int = 4000,
               n_value: int = 20000, seed: int = 0) -> GANRun:
     r"""Train a small GAN (Goodfellow et al. 2014, Algorithm 1) on a 1-D ``target`` mixture.
 
     G: :math:`\mathbb R^{\mathrm{latent\_dim}} \to \mathbb R`, D: :math:`\mathbb R \to` logit, both
-    MLPs with two tanh hidden layers of width ``hidden``; :math:`z \sim \mathcal N(0, I)`.
+    MLPs with two LeakyReLU(0.2) hidden layers of width ``hidden``; :math:`z \sim \mathcal N(0, I)`.
     Each step: ``d_steps`` Adam ascents of :math:`\hat V(D, G)` on a fresh minibatch (D minimises
     :math:`L_D = -\hat V`, the summed binary cross-entropy), then one Adam step on the generator
     ``loss`` (``"non_saturating"``: :math:`-\log D(G(z))`, or ``"saturating"``:
-    :math:`\log(1 - D(G(z)))`). Adam with :math:`\beta = (0.5, 0.999)` (Radford et al. 2016).
+    :math:`\log(1 - D(G(z)))`). Adam with :math:`\beta = (0.5, 0.999)` (Radford et al. 2016), a
+    larger learning rate for D than for G (``lr_d`` > ``lr_g``, as in the two time-scale rule of
+    Heusel et al. 2017): D tracks its optimum more closely and G moves more smoothly.
 
     Deterministic: ``torch.manual_seed(seed)`` for the initial weights, one seeded
     ``torch.Generator`` for all sampling, and ``torch.set_num_threads(1)`` during training (the
@@ -537,7 +530,8 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 2000, batch_size: int =
     n_snapshot = validate.integer(n_snapshot, "n_snapshot", lo=1)
     n_value = validate.integer(n_value, "n_value", lo=2)
     seed = validate.integer(seed, "seed", lo=0)
-    lr = float(validate.positive(lr, "lr"))
+    lr_d = float(validate.positive(lr_d, "lr_d"))
+    lr_g = float(validate.positive(lr_g, "lr_g"))
     if loss not in ("non_saturating", "saturating"):
         validate.fail("loss", "'non_saturating' or 'saturating'", loss)
     if not isinstance(target, GaussianMixture1D):
@@ -550,9 +544,11 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 2000, batch_size: int =
         G = _mlp(latent_dim, hidden, 1)
         D = _mlp(1, hidden, 1)
         rng = torch.Generator().manual_seed(seed)
-        opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-        opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-        z_fixed = torch.randn(n_snapshot, latent_dim, generator=rng)
+        opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
+        # Snapshot latents and evaluation samples come from their own streams, so the training
+        # trajectory does not depend on n_snapshot or n_value.
+        z_fixed = torch.randn(n_snapshot, latent_dim, generator=torch.Generator().manual_seed(seed + 2))
         eval_rng = torch.Generator().manual_seed(seed + 1)
 
         snap_steps: list[int] = []
@@ -575,7 +571,8 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 2000, batch_size: int =
                 x_real = target.sample(batch_size, rng)
                 with torch.no_grad():
                     x_fake = G(torch.randn(batch_size, latent_dim, generator=rng))
-                d_loss = -_value_torch(D(x_real), D(x_fake))
+                logits = D(torch.cat([x_real, x_fake]))  # one forward pass for both halves
+                d_loss = -_value_torch(logits[:batch_size], logits[batch_size:])
                 opt_d.zero_grad()
                 d_loss.backward()
                 opt_d.step()
@@ -583,8 +580,8 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 2000, batch_size: int =
             opt_g.zero_grad()
             g_loss.backward()
             opt_g.step()
-            d_losses[t] = float(d_loss)
-            g_losses[t] = float(g_loss)
+            d_losses[t] = d_loss.item()
+            g_losses[t] = g_loss.item()
             if (t + 1) % snapshot_every == 0 or t + 1 == steps:
                 snapshot(t + 1)
     finally:
@@ -598,11 +595,12 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 2000, batch_size: int =
                   snapshot_steps=np.array(snap_steps, dtype=np.int64),
                   snapshots=np.stack(snaps), snapshot_values=np.array(snap_values),
                   d_loss=d_losses, g_loss=g_losses,
-                  config=dict(steps=steps, batch_size=batch_size, latent_dim=latent_dim,
-                              hidden=hidden, lr=lr, d_steps=d_steps, loss=loss, seed=seed))
+                  config={"steps": steps, "batch_size": batch_size, "latent_dim": latent_dim,
+                          "hidden": hidden, "lr_d": lr_d, "lr_g": lr_g, "d_steps": d_steps,
+                          "loss": loss, "seed": seed})
 
 
-def discriminator_probability(discriminator: "torch.nn.Module", x: ArrayLike) -> NDArray[np.float64]:
+def discriminator_probability(discriminator: torch.nn.Module, x: ArrayLike) -> NDArray[np.float64]:
     """:math:`D(x) = \\sigma(\\ell(x))` of a trained logit network at the points ``x`` (1-D array)."""
     import torch
 
@@ -612,7 +610,7 @@ def discriminator_probability(discriminator: "torch.nn.Module", x: ArrayLike) ->
         return torch.sigmoid(logit.double())[:, 0].numpy().reshape(x_arr.shape)
 
 
-def generate(generator: "torch.nn.Module", n: int, *, seed: int = 0) -> NDArray[np.float64]:
+def generate(generator: torch.nn.Module, n: int, *, seed: int = 0) -> NDArray[np.float64]:
     """``n`` samples :math:`G(z)`, :math:`z \\sim \\mathcal N(0, I)` drawn with a seeded generator."""
     import torch
 
@@ -623,7 +621,7 @@ def generate(generator: "torch.nn.Module", n: int, *, seed: int = 0) -> NDArray[
         return generator(torch.randn(n, latent_dim, generator=rng))[:, 0].double().numpy()
 
 
-def value_estimate(discriminator: "torch.nn.Module", generator: "torch.nn.Module",
+def value_estimate(discriminator: torch.nn.Module, generator: torch.nn.Module,
                    target: GaussianMixture1D, n: int, *, seed: int = 0) -> float:
     r"""Monte Carlo estimate of :math:`V(D, G)` in nats from ``n`` fresh data and ``n`` generator
     samples: :math:`\frac1n\sum_i \log D(x_i) + \frac1n\sum_j \log(1 - D(G(z_j)))`."""
@@ -636,3 +634,48 @@ def value_estimate(discriminator: "torch.nn.Module", generator: "torch.nn.Module
         x_real = target.sample(n, rng)
         x_fake = generator(torch.randn(n, latent_dim, generator=rng))
         return float(_value_torch(discriminator(x_real), discriminator(x_fake)))
+
+
+def fit_discriminator(discriminator: torch.nn.Module, generator: torch.nn.Module,
+                      target: GaussianMixture1D, *, steps: int = 500, batch_size: int = 1024,
+                      lr: float = 2e-3, seed: int = 0) -> tuple[torch.nn.Module, NDArray[np.float64]]:
+    r"""Train a COPY of ``discriminator`` against the frozen ``generator`` (G is not updated).
+
+    Maximises :math:`\hat V(D, G)` with Adam, :math:`\beta = (0.5, 0.999)`, ``steps`` steps on fresh
+    minibatches of ``batch_size`` data and generator samples each. As D approaches
+    :math:`D^*_G`, :func:`jensen_shannon_from_value` of its value rises towards
+    :math:`\mathrm{JSD}(p_{\mathrm{data}} \,\|\, p_g)` (Goodfellow et al. 2014, Thm. 1).
+    Returns the trained copy and the per-step minibatch values :math:`\hat V` (nats).
+    Deterministic (seeded, one thread during training; the thread count is restored).
+    """
+    import copy
+
+    import torch
+
+    steps = validate.integer(steps, "steps", lo=1)
+    batch_size = validate.integer(batch_size, "batch_size", lo=2)
+    seed = validate.integer(seed, "seed", lo=0)
+    lr = float(validate.positive(lr, "lr"))
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        D = copy.deepcopy(discriminator)
+        latent_dim = next(generator.parameters()).shape[1]
+        rng = torch.Generator().manual_seed(seed)
+        opt = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+        values = np.empty(steps)
+        for t in range(steps):
+            x_real = target.sample(batch_size, rng)
+            with torch.no_grad():
+                x_fake = generator(torch.randn(batch_size, latent_dim, generator=rng))
+            logits = D(torch.cat([x_real, x_fake]))
+            value = _value_torch(logits[:batch_size], logits[batch_size:])
+            opt.zero_grad()
+            (-value).backward()
+            opt.step()
+            values[t] = value.item()
+    finally:
+        torch.set_num_threads(previous_threads)
+    if not np.all(np.isfinite(values)):
+        raise RuntimeError("discriminator training diverged: a minibatch value is not finite")
+    return D, values

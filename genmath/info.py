@@ -64,10 +64,6 @@ __all__ = [
     "total_variation",
 ]
 
-#: log(2): divide a value in nats by this to get bits.
-LOG2 = math.log(2.0)
-
-
 # --------------------------------------------------------------------------------------------
 # The one elementwise primitive and input handling
 # --------------------------------------------------------------------------------------------
@@ -187,7 +183,7 @@ def total_variation(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | np.floa
 def binary_entropy(p: ArrayLike, *, base: float | None = None) -> NDArray[np.float64] | np.float64:
     r"""Entropy of a Bernoulli(p) variable (Cover & Thomas 2006, Eq. 2.5).
 
-    .. math:: h(p) = -p \log p - (1 - p) \log (1 - p) = H\big((p, 1 - p)\big),
+    .. math:: H_b(p) = -p \log p - (1 - p) \log (1 - p) = H\big((p, 1 - p)\big),
 
     ``p`` in [0, 1], any shape (elementwise). Maximum :math:`\log 2` nats = 1 bit at
     :math:`p = 1/2`. Nats for ``base=None``, bits for ``base=2``.

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import linalg, special
+from scipy import special
 
 from genmath import validate
 
@@ -45,23 +45,28 @@ def _mean_cov(mean: ArrayLike, cov: ArrayLike) -> tuple[FloatArray, FloatArray, 
     return mu, sigma, validate.cholesky(sigma, "cov")
 
 
+def _whitener(chol: FloatArray) -> FloatArray:
+    r""":math:`L^{-1}` for the lower Cholesky factor :math:`L` of :math:`\Sigma` (a small D x D solve)."""
+    return np.linalg.inv(chol)  # numpy, not scipy.linalg: far cheaper for tiny matrices
+
+
 def gaussian_score(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> FloatArray:
     r"""Score of :math:`\mathcal{N}(\mu, \Sigma)`: :math:`\nabla_x \log \mathcal{N}(x; \mu, \Sigma) = -\Sigma^{-1}(x - \mu)`."""
     mu, _, chol = _mean_cov(mean, cov)
     x = _points(x, "x", mu.size)
-    diff = (x - mu).reshape(-1, mu.size).T
-    return -linalg.cho_solve((chol, True), diff).T.reshape(x.shape)
+    l_inv = _whitener(chol)
+    precision = l_inv.T @ l_inv
+    return -(x - mu) @ precision  # precision is symmetric
 
 
 def mvn_log_prob(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> FloatArray:
-    r""":math:`\log \mathcal{N}(x; \mu, \Sigma)` in nats, shape ``x.shape[:-1]``."""
+    r""":math:`\log \mathcal{N}(x; \mu, \Sigma) = -\tfrac12 (x-\mu)^\top\Sigma^{-1}(x-\mu) - \tfrac12\log\det(2\pi\Sigma)`
+    in nats, shape ``x.shape[:-1]``."""
     mu, _, chol = _mean_cov(mean, cov)
     x = _points(x, "x", mu.size)
-    diff = (x - mu).reshape(-1, mu.size).T
-    white = linalg.solve_triangular(chol, diff, lower=True)
+    white = (x - mu) @ _whitener(chol).T
     log_det = 2.0 * np.log(np.diag(chol)).sum()
-    out = -0.5 * (white**2).sum(0) - 0.5 * log_det - 0.5 * mu.size * np.log(2 * np.pi)
-    return out.reshape(x.shape[:-1])
+    return -0.5 * (white**2).sum(-1) - 0.5 * log_det - 0.5 * mu.size * np.log(2 * np.pi)
 
 
 def _mixture(weights: ArrayLike, means: ArrayLike, covs: ArrayLike

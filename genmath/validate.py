@@ -164,3 +164,21 @@ def nonnegative_integers(x: ArrayLike, name: str) -> NDArray[np.float64]:
     if frac.any():
         fail(name, "integer-valued", arr[frac].flat[0] if arr.ndim else arr, _first_bad(frac))
     return arr
+
+
+def non_negative(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Finite and >= 0 (e.g. density values, which may be 0 outside the support)."""
+    arr = array(x, name)
+    bad = arr < 0
+    if bad.any():
+        fail(name, ">= 0", float(arr[bad].flat[0]), _first_bad(bad))
+    return arr
+
+
+def not_both_zero(a: NDArray[np.float64], b: NDArray[np.float64], name_a: str, name_b: str) -> None:
+    """Raise unless ``a + b > 0`` elementwise, for broadcast non-negative arrays ``a`` and ``b``
+    (e.g. two densities whose ratio ``a / (a + b)`` is needed)."""
+    both = (a == 0) & (b == 0)
+    if both.any():
+        raise ValueError(f"`{name_a}` and `{name_b}` must not both be 0; got 0.0 and 0.0"
+                         f"{_first_bad(both)}")

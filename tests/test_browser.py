@@ -9,7 +9,9 @@ Features: search, palette toggle (figures readable in both), instant navigation,
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
+import io
 import shutil
 import threading
 from collections.abc import Iterator
@@ -49,8 +51,27 @@ def server(built_site: Path) -> Iterator[str]:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site as static hosting does (GitHub Pages compresses text with gzip)."""
+
+    COMPRESS = {".html", ".css", ".js", ".json", ".svg", ".xml"}
+
     def log_message(self, *args: Any) -> None:
         pass
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if (path.suffix not in self.COMPRESS or not path.is_file()
+                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
 
 
 @pytest.fixture(scope="session")
@@ -180,7 +201,7 @@ def test_palette_toggle_and_figures_readable_in_both(browser: Any, server: str) 
 def test_search_finds_the_kl_chapter(browser: Any, server: str) -> None:
     context, page, _ = _open(browser, server)
     try:
-        page.locator("label.md-header__button[for=__search]").click()
+        page.locator("input.md-search__input").click()
         page.locator("input.md-search__input").fill("Kullback")
         results = page.locator(".md-search-result__item a")
         results.first.wait_for(timeout=15000)

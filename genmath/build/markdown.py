@@ -168,6 +168,9 @@ class KatexPostprocessor(Postprocessor):
             if isinstance(out, BuildError):
                 out.locate(Location(_PAGE["path"], self._line_of(tex)))
                 raise out
+            # the visual half of KaTeX's output duplicates its MathML: keep it out of the search index
+            out = out.replace('<span class="katex-html" aria-hidden="true">',
+                              '<span class="katex-html" aria-hidden="true" data-search-exclude>')
             if display:
                 anchor = f' id="eq-{label}"' if label else ""
                 out = f'<div class="genmath-math"{anchor}>{out}</div>'

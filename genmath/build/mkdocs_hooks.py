@@ -1,6 +1,7 @@
 """Thin MkDocs glue (``hooks:`` in mkdocs.yml). All machinery lives in genmath.build.
 
 - on_startup: remember whether this is ``mkdocs build`` or ``mkdocs serve``.
+- on_pre_build: copy KaTeX's CSS and fonts into docs/assets/katex (before files are collected).
 - on_files: run the pre-build step (snippets, checks) before any page renders, on every build and
   every ``mkdocs serve`` rebuild, over the pages MkDocs will build (``exclude_docs`` honoured).
   A failure aborts ``mkdocs build`` with the located message. Under ``mkdocs serve`` it prints the
@@ -30,9 +31,17 @@ def on_startup(command: str, **_: Any) -> None:
     _COMMAND["name"] = command
 
 
-def on_files(files: Any, config: Any, **_: Any) -> Any:
+def _config(config: Any) -> site.Config:
     options = dict(config["mdx_configs"].get(EXTENSION, {}))
-    prepared = site.Config.from_options(Path(config.config_file_path).parent, options)
+    return site.Config.from_options(Path(config.config_file_path).parent, options)
+
+
+def on_pre_build(config: Any, **_: Any) -> None:
+    site.install_assets(_config(config))  # before MkDocs collects the files it will copy
+
+
+def on_files(files: Any, config: Any, **_: Any) -> Any:
+    prepared = _config(config)
     prepared.pages = sorted(f.src_uri for f in files.documentation_pages())  # honours exclude_docs
     previous, site.CURRENT = site.CURRENT, None
     try:

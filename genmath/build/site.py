@@ -162,6 +162,11 @@ def _check_math(site: Site, errors: list[BuildError]) -> None:
     site.katex.save()
 
 
+def install_assets(config: Config) -> None:
+    """Copy KaTeX's CSS and fonts into docs/assets/katex (gitignored) so the site serves them."""
+    Katex(config.root, config.cache_dir).install_assets(config.docs_dir / "assets" / "katex")
+
+
 def prepare(config: Config) -> Site:
     """Scan, run, check. Returns the Site (also kept in ``CURRENT``); raises located BuildErrors."""
     global CURRENT

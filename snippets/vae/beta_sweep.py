@@ -37,7 +37,6 @@ for beta in betas:
                  " ".join(f"{v:.2f}" for v in np.sort(result.kl_per_dim)[::-1])])
 table(["β", "rate R (nats)", "distortion D (nats)", "ELBO = −(D + R) (nats)", "test ELBO (nats)",
        f"active units (of {latent_dim})", "KL per latent dim, sorted (nats)"], rows, fmt=".3f")
-print(f"total training time {seconds:.1f} s")
 best = int(np.argmax([-(d + r) for d, r in zip(distortions, rates)]))
 publish("vae.beta.best_beta", betas[best])
 

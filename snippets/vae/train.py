@@ -23,7 +23,6 @@ publish("vae.train.hidden_dim", hidden_dim)
 result = train_vae(data.train_x, test_x=data.test_x, latent_dim=latent_dim, hidden_dim=hidden_dim,
                    epochs=epochs, batch_size=64, lr=2e-3, seed=0)
 model = result.model
-print(f"trained in {result.seconds:.1f} s")
 publish("vae.train.elbo", result.elbo[-1], unit="nats")
 publish("vae.train.rec", result.reconstruction[-1], unit="nats")
 publish("vae.train.kl", result.kl[-1], unit="nats")

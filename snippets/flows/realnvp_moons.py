@@ -1,0 +1,74 @@
+"""A small RealNVP (6 affine couplings) fitted by maximum likelihood to 2-D two-moons data.
+
+Its exact log-density is integrated numerically over a square (scipy cubature): it must come out 1.
+"""
+
+import numpy as np
+import torch
+
+from genmath.figures import subplots
+from genmath.flows import flow_log_prob_numpy, integrate_density_2d, make_realnvp, train_flow
+from genmath.mle import bits_per_dim
+from genmath.snippet import figure, publish
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+
+def two_moons(n, rng, noise=0.08):
+    """Two interleaved half circles (as sklearn's make_moons) with Gaussian noise of std `noise`."""
+    angle = rng.uniform(0, np.pi, n)
+    upper = rng.uniform(size=n) < 0.5
+    points = np.where(upper[:, None], np.stack([np.cos(angle), np.sin(angle)], 1),
+                      np.stack([1 - np.cos(angle), 0.5 - np.sin(angle)], 1))
+    return points + noise * rng.standard_normal((n, 2))
+
+
+rng = np.random.default_rng(0)
+x_train, x_test = two_moons(4000, rng), two_moons(2000, rng)
+shift, scale = x_train.mean(0), x_train.std(0)
+x_train, x_test = (x_train - shift) / scale, (x_test - shift) / scale  # standardised coordinates
+
+n_layers = publish("flows.moons.layers", 6)
+steps = publish("flows.moons.steps", 600)
+flow = make_realnvp(2, n_layers, hidden=32, seed=0)
+history = train_flow(flow, x_train, steps=steps, batch_size=128, lr=3e-3)
+
+nll_train = publish("flows.moons.nll_train", float(-flow_log_prob_numpy(flow, x_train).mean()), unit="nats")
+nll_test = publish("flows.moons.nll_test", float(-flow_log_prob_numpy(flow, x_test).mean()), unit="nats")
+publish("flows.moons.bpd_test", float(bits_per_dim(nll_test, 2)), unit="bits")
+publish("flows.moons.nll_initial", history[0], unit="nats")
+# baseline: the best single Gaussian (its NLL is the Gaussian entropy at the sample covariance)
+cov = np.cov(x_train.T)
+gauss_nll = 0.5 * np.log(np.linalg.det(2 * np.pi * np.e * cov))
+publish("flows.moons.nll_gaussian", float(gauss_nll), unit="nats")
+
+half_width = publish("flows.moons.box", 6.0)
+total, err = integrate_density_2d(lambda p: flow_log_prob_numpy(flow, p), [-half_width] * 2, [half_width] * 2,
+                                  rtol=1e-4)
+publish("flows.moons.integral", total)
+publish("flows.moons.integral_error_estimate", err)
+
+fig, (ax_data, ax_model) = subplots(1, 2, figsize=(7.2, 3.3), sharex=True, sharey=True)
+g = np.linspace(-2.5, 2.5, 161)
+gx, gy = np.meshgrid(g, g)
+dens = np.exp(flow_log_prob_numpy(flow, np.stack([gx.ravel(), gy.ravel()], -1))).reshape(gx.shape)
+ax_data.scatter(x_test[:800, 0], x_test[:800, 1], s=3, alpha=0.5, label="test data")
+ax_data.contour(gx, gy, dens, levels=6, linewidths=0.8)
+ax_data.set_title("test data and model density")
+with torch.no_grad():
+    samples = flow.sample(800).double().numpy()
+ax_model.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.5, color="C1")
+ax_model.set_title("samples x = f(z)")
+for ax in (ax_data, ax_model):
+    ax.set_xlim(-2.5, 2.5)
+    ax.set_ylim(-2.5, 2.5)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+ax_data.set_ylabel("$x_2$")
+figure(fig, "flows.moons.figure",
+       alt="Left: held-out two-moons points with contour lines of the RealNVP density, which follow the two "
+           "crescents. Right: 800 samples from the flow, forming two crescents with a thin bridge of "
+           "samples between them.",
+       caption="A 6-layer RealNVP after maximum-likelihood training (standardised coordinates).")

@@ -1,0 +1,414 @@
+"""Tests for genmath.diffusion: schedules against the papers, closed forms against simulation and
+Bayes' rule, the exact Gaussian bound against the exact NLL, index convention, errors, determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.integrate
+import torch
+from scipy import stats
+
+import genmath
+from genmath import diffusion as d
+
+LINEAR = d.linear_betas()  # Ho et al. (2020): T = 1000, 1e-4 .. 0.02
+
+
+def _num(text):
+    """A number as validate shows it (numpy 2 may render array elements as np.float64(...))."""
+    return r"(np\.float64\()?" + text.replace(".", r"\.") + r"\)?"
+
+
+def _mc_close(estimate, exact, stderr, k=5.0):
+    assert abs(estimate - exact) < k * stderr + 1e-12, (estimate, exact, stderr)
+
+
+# ------------------------------------------------------------------------------ schedules
+
+
+def test_linear_schedule_matches_ho_et_al():
+    assert LINEAR.shape == (1000,)
+    assert LINEAR[0] == pytest.approx(1e-4, abs=0)
+    assert LINEAR[-1] == pytest.approx(0.02, rel=1e-15)
+    assert np.allclose(np.diff(LINEAR), (0.02 - 1e-4) / 999, rtol=1e-9)
+    # alpha_bar_T = prod(1 - beta_t), computed independently
+    assert d.alpha_bars(LINEAR)[-1] == pytest.approx(math.prod(1.0 - float(b) for b in LINEAR), rel=1e-12)
+    assert 4.0e-5 < d.alpha_bars(LINEAR)[-1] < 4.1e-5
+
+
+def test_scaled_linear_schedule_is_improved_diffusion_rescaling():
+    np.testing.assert_array_equal(d.scaled_linear_betas(1000), LINEAR)
+    b = d.scaled_linear_betas(100)
+    assert b[0] == pytest.approx(1e-3) and b[-1] == pytest.approx(0.2)
+    # the rescaling keeps sum(beta) and hence alpha_bar_T of the same order
+    assert d.alpha_bars(b)[-1] < 1e-4
+
+
+def test_cosine_schedule_matches_nichol_dhariwal_eq17():
+    T, s = 1000, 0.008
+    b = d.cosine_betas(T)
+    t = np.arange(T + 1)
+    f = np.cos((t / T + s) / (1 + s) * np.pi / 2) ** 2
+    np.testing.assert_allclose(d.cosine_f(t, T), f, rtol=1e-14)
+    ab = d.alpha_bars(b)
+    # unclipped steps reproduce alpha_bar_t = f(t) / f(0) exactly
+    np.testing.assert_allclose(ab[:-1], f[1:-1] / f[0], rtol=1e-9)
+    assert b[-1] == 0.999  # beta_T = 1 without the clip
+    assert (b[:-1] < 0.999).all()
+    assert b[0] == pytest.approx(1 - f[1] / f[0], rel=1e-12)
+
+
+def test_snr_and_log_snr():
+    ab = d.alpha_bars(LINEAR)
+    np.testing.assert_allclose(d.snr(LINEAR), ab / (1 - ab), rtol=1e-12)
+    np.testing.assert_allclose(d.log_snr(LINEAR), np.log(ab / (1 - ab)), rtol=1e-10)
+    assert (np.diff(d.snr(LINEAR)) < 0).all()  # SNR decreases in t
+
+
+# ------------------------------------------------------------------------------ index convention
+
+
+def test_index_convention_is_one_based_t_on_zero_based_arrays():
+    b = d.linear_betas(10, 0.01, 0.2)
+    x0 = np.array([0.3, -1.2])
+    eps = np.array([0.7, 0.1])
+    # t = 1 uses betas[0]: alpha_bar_1 = 1 - beta_1
+    np.testing.assert_allclose(d.q_sample(x0, 1, eps, b), np.sqrt(1 - b[0]) * x0 + np.sqrt(b[0]) * eps)
+    np.testing.assert_allclose(d.q_sample(x0, 1, eps, b), d.forward_step(x0, 1, eps, b))
+    ab_T = np.prod(1 - b)
+    np.testing.assert_allclose(d.q_sample(x0, 10, eps, b), np.sqrt(ab_T) * x0 + np.sqrt(1 - ab_T) * eps)
+    assert d.posterior_variance(b)[0] == 0.0  # beta_tilde_1 = 0 because alpha_bar_0 = 1
+    c0, ct = d.posterior_mean_coefs(b)
+    assert c0[0] == pytest.approx(1.0) and ct[0] == 0.0  # q(x_0 | x_1, x_0) is a point mass at x_0
+    # per-row steps
+    t = np.array([1, 10])
+    X0 = np.stack([x0, x0])
+    E = np.stack([eps, eps])
+    out = d.q_sample(X0, t, E, b)
+    np.testing.assert_allclose(out[0], d.q_sample(x0, 1, eps, b))
+    np.testing.assert_allclose(out[1], d.q_sample(x0, 10, eps, b))
+
+
+# ------------------------------------------------------------------------------ closed forms vs simulation
+
+
+def test_q_marginal_matches_step_by_step_chain():
+    b = d.linear_betas(50, 1e-3, 0.1)
+    rng = np.random.default_rng(0)
+    n = 200_000
+    x0 = 1.5
+    x = np.full(n, x0)
+    for t in range(1, 51):
+        x = d.forward_step(x, t, rng.standard_normal(n), b)
+        if t in (1, 7, 25, 50):
+            mean, var = d.q_moments(x0, t, b)
+            _mc_close(x.mean(), float(mean), math.sqrt(float(var) / n))
+            _mc_close(x.var(), float(var), float(var) * math.sqrt(2 / n))
+
+
+def test_posterior_matches_simulated_regression():
+    """For fixed x0, (x_{t-1}, x_t) is jointly Gaussian: regressing x_{t-1} on x_t gives the slope
+    coef_xt, intercept coef_x0 * x0 and residual variance beta_tilde_t."""
+    b = d.linear_betas(20, 0.01, 0.2)
+    rng = np.random.default_rng(1)
+    n, x0 = 400_000, -0.8
+    c0, ct = d.posterior_mean_coefs(b)
+    bt = d.posterior_variance(b)
+    for t in (2, 5, 20):
+        x_prev = d.q_sample(np.full(n, x0), t - 1, rng.standard_normal(n), b)
+        xt = d.forward_step(x_prev, t, rng.standard_normal(n), b)
+        slope, intercept = np.polyfit(xt, x_prev, 1)
+        resid = x_prev - (slope * xt + intercept)
+        assert slope == pytest.approx(ct[t - 1], abs=0.01)
+        assert intercept == pytest.approx(c0[t - 1] * x0, abs=0.01)
+        assert resid.var() == pytest.approx(bt[t - 1], rel=0.01)
+
+
+@pytest.mark.parametrize("t", [2, 3, 10, 40])
+def test_posterior_matches_bayes_rule_by_quadrature(t):
+    b = d.linear_betas(40, 0.005, 0.1)
+    x0, xt = 0.6, -0.4
+    beta_t = b[t - 1]
+    m_prev, v_prev = (float(a) for a in d.q_moments(x0, t - 1, b))
+
+    def unnormalised(x):  # q(x_t | x_{t-1}) q(x_{t-1} | x_0)
+        return (stats.norm.pdf(xt, np.sqrt(1 - beta_t) * x, np.sqrt(beta_t))
+                * stats.norm.pdf(x, m_prev, np.sqrt(v_prev)))
+
+    mu = float(d.posterior_mean(x0, xt, t, b))
+    var = d.posterior_variance(b)[t - 1]
+    lo, hi = mu - 12 * np.sqrt(var), mu + 12 * np.sqrt(var)
+    Z = scipy.integrate.quad(unnormalised, lo, hi, epsabs=0, epsrel=1e-12, limit=200)[0]
+    mean = scipy.integrate.quad(lambda x: x * unnormalised(x), lo, hi, epsabs=0, epsrel=1e-12, limit=200)[0] / Z
+    second = scipy.integrate.quad(lambda x: (x - mean) ** 2 * unnormalised(x), lo, hi, epsabs=0,
+                                  epsrel=1e-12, limit=200)[0] / Z
+    assert mean == pytest.approx(mu, rel=1e-8, abs=1e-10)
+    assert second == pytest.approx(var, rel=1e-7)
+    grid = np.linspace(mu - 3 * np.sqrt(var), mu + 3 * np.sqrt(var), 7)
+    np.testing.assert_allclose(unnormalised(grid) / Z, stats.norm.pdf(grid, mu, np.sqrt(var)), rtol=1e-7)
+
+
+def test_eps_parameterisation_recovers_posterior_mean():
+    b = LINEAR
+    rng = np.random.default_rng(2)
+    x0, eps = rng.standard_normal(5), rng.standard_normal(5)
+    for t in (2, 100, 1000):
+        xt = d.q_sample(x0, t, eps, b)
+        np.testing.assert_allclose(d.eps_to_mean(xt, eps, t, b), d.posterior_mean(x0, xt, t, b),
+                                   rtol=1e-9, atol=1e-12)
+
+
+def test_loss_weights_formula_and_snr_form():
+    b = LINEAR
+    sig_beta = d.reverse_variances(b, "beta")
+    lam = d.loss_weights(b, sig_beta)
+    np.testing.assert_allclose(lam, b / (2 * (1 - b) * (1 - d.alpha_bars(b))), rtol=1e-12)
+    lam_tilde = d.loss_weights(b, d.reverse_variances(b, "beta_tilde"))
+    snr = np.concatenate(([np.inf], d.snr(b)))  # SNR(0) = inf
+    np.testing.assert_allclose(lam_tilde[1:], (snr[1:-1] - snr[2:]) / (2 * snr[2:]), rtol=1e-8)
+    assert d.reverse_variances(b, "beta_tilde")[0] == d.posterior_variance(b)[1]
+
+
+def test_eps_form_of_bound_equals_explicit_kl_terms():
+    """lambda_t ||eps - eps_theta||^2 + D C_t equals the KL term (t >= 2) and the decoder NLL (t = 1)
+    for an arbitrary eps_theta."""
+    b = d.scaled_linear_betas(100)
+    rng = np.random.default_rng(3)
+    x0 = rng.standard_normal((6, 2))
+    for kind in d.FIXED_VARIANCES:
+        s2 = d.reverse_variances(b, kind)
+        lam, const = d.loss_weights(b, s2), d.bound_constants(b, s2)
+        for t in (1, 2, 37, 100):
+            eps = rng.standard_normal(x0.shape)
+            eps_theta = eps + 0.3 * rng.standard_normal(x0.shape)
+            xt = d.q_sample(x0, t, eps, b)
+            mu_theta = d.eps_to_mean(xt, eps_theta, t, b)
+            if t == 1:
+                explicit = d.decoder_term(x0, mu_theta, s2[0]).sum(1)
+            else:
+                mu_tilde = d.posterior_mean(x0, xt, t, b)
+                explicit = d.denoising_term(mu_tilde, d.posterior_variance(b)[t - 1], mu_theta,
+                                            s2[t - 1]).sum(1)
+            eps_form = lam[t - 1] * ((eps - eps_theta) ** 2).sum(1) + 2 * const[t - 1]
+            np.testing.assert_allclose(eps_form, explicit, rtol=1e-8, atol=1e-10)
+
+
+def test_bound_terms_use_kl_normal_and_agree_with_torch():
+    td = torch.distributions
+    mu, var = 0.3, 0.7
+    expected = td.kl_divergence(td.Normal(torch.tensor(mu, dtype=torch.float64), math.sqrt(var)),
+                                td.Normal(torch.tensor(0.0, dtype=torch.float64), 1.0)).item()
+    assert float(d.prior_term(mu, var)) == pytest.approx(expected, rel=1e-12)
+    assert float(d.prior_term(mu, var)) == pytest.approx(float(genmath.kl_normal(mu, math.sqrt(var), 0, 1)))
+    expected = td.kl_divergence(td.Normal(torch.tensor(0.1, dtype=torch.float64), 0.2),
+                                td.Normal(torch.tensor(-0.3, dtype=torch.float64), 0.5)).item()
+    assert float(d.denoising_term(0.1, 0.04, -0.3, 0.25)) == pytest.approx(expected, rel=1e-12)
+    expected = -td.Normal(torch.tensor(0.2, dtype=torch.float64), 0.1).log_prob(torch.tensor(0.35)).item()
+    assert float(d.decoder_term(0.35, 0.2, 0.01)) == pytest.approx(expected, rel=1e-6)
+
+
+# ------------------------------------------------------------------------------ exact Gaussian bound
+
+
+SCHEDULES = {
+    "linear1000": LINEAR,
+    "linear100_copied": d.linear_betas(100),
+    "cosine50": d.cosine_betas(50),
+    "scaled20": d.scaled_linear_betas(21),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+@pytest.mark.parametrize("kernel", d.KERNELS)
+@pytest.mark.parametrize("m,s", [(0.5, 0.5), (0.0, 1.0), (-1.0, 0.1), (2.0, 2.0)])
+def test_exact_bound_never_below_exact_nll(name, kernel, m, s):
+    b = SCHEDULES[name]
+    g = d.gaussian_bound(b, m, s, kernel)
+    assert g.gap >= -1e-12 * max(1.0, abs(g.nll))
+    assert g.total == pytest.approx(g.terms[0] + g.terms[1:-1].sum() + g.terms[-1])
+    for x0 in (m - 2 * s, m, m + 3 * s):
+        gx = d.gaussian_bound(b, m, s, kernel, x0=x0)
+        assert gx.gap >= -1e-12 * max(1.0, abs(gx.nll))
+    if kernel == "beta_tilde" or (kernel == "beta" and (m, s) != (0.0, 1.0)):
+        assert g.gap > 1e-8  # strictly above: the family does not contain q(x_{t-1}|x_t)
+    if kernel == "beta" and (m, s) == (0.0, 1.0):
+        assert g.gap == pytest.approx(0.0, abs=1e-12)  # N(0,1) data: beta_t is the exact variance
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_exact_kernel_gap_is_prior_mismatch_minus_marginal_kl(name):
+    """With p(x_{t-1}|x_t) = q(x_{t-1}|x_t): L - E[-log p(x0)] = KL(q(x_T)||N(0,1)) - KL(q(x0)||p(x0))."""
+    b = SCHEDULES[name]
+    m, s = 0.5, 0.5
+    g = d.gaussian_bound(b, m, s, "exact")
+    mu, var = d.gaussian_marginals(b, m, s)
+    predicted = (genmath.kl_normal(mu[-1], math.sqrt(var[-1]), 0, 1)
+                 - genmath.kl_normal(m, s, g.model_mean, math.sqrt(g.model_var)))
+    assert g.gap == pytest.approx(float(predicted), rel=1e-6, abs=1e-12)
+    assert g.total == pytest.approx(g.data_entropy + float(genmath.kl_normal(mu[-1], math.sqrt(var[-1]), 0, 1)),
+                                    rel=1e-12)
+
+
+def test_expected_bound_is_average_of_pointwise_bounds():
+    b = d.linear_betas(30, 0.003, 0.2)
+    m, s = 0.3, 0.6
+    nodes, weights = np.polynomial.hermite_e.hermegauss(40)
+    weights = weights / weights.sum()
+    for kernel in d.KERNELS:
+        g = d.gaussian_bound(b, m, s, kernel)
+        pts = [d.gaussian_bound(b, m, s, kernel, x0=m + s * z) for z in nodes]
+        np.testing.assert_allclose(sum(w * p.terms for w, p in zip(weights, pts)), g.terms, rtol=1e-9, atol=1e-12)
+        assert sum(w * p.nll for w, p in zip(weights, pts)) == pytest.approx(g.nll, rel=1e-9)
+
+
+def test_gaussian_bound_terms_against_monte_carlo():
+    """Each expected term by sampling (x0, x_t) and evaluating the pointwise KLs / decoder NLL, and the
+    model's p(x0) moments by ancestral simulation of the reverse kernels."""
+    b = d.linear_betas(12, 0.01, 0.3)
+    m, s, kernel = 0.5, 0.4, "beta"
+    g = d.gaussian_bound(b, m, s, kernel)
+    a, c, _ = d.gaussian_reverse_kernel(b, m, s)
+    rng = np.random.default_rng(4)
+    n = 200_000
+    x0 = m + s * rng.standard_normal(n)
+    for t in (1, 2, 6, 12):
+        xt = d.q_sample(x0, t, rng.standard_normal(n), b)
+        mu_model = a[t - 1] * xt + c[t - 1]
+        if t == 1:
+            vals = d.decoder_term(x0, mu_model, g.sigma2[0])
+        else:
+            vals = d.denoising_term(d.posterior_mean(x0, xt, t, b), d.posterior_variance(b)[t - 1],
+                                    mu_model, g.sigma2[t - 1])
+        _mc_close(vals.mean(), g.terms[t - 1], vals.std() / math.sqrt(n))
+    mean_T, var_T = d.q_moments(x0, 12, b)
+    vals = d.prior_term(mean_T, var_T)
+    _mc_close(vals.mean(), g.terms[-1], vals.std() / math.sqrt(n))
+    x = rng.standard_normal(n)  # ancestral sampling of the model
+    for t in range(12, 0, -1):
+        x = a[t - 1] * x + c[t - 1] + np.sqrt(g.sigma2[t - 1]) * rng.standard_normal(n)
+    _mc_close(x.mean(), g.model_mean, math.sqrt(g.model_var / n))
+    _mc_close(x.var(), g.model_var, g.model_var * math.sqrt(2 / n))
+
+
+def test_true_reverse_kernel_matches_joint_regression():
+    b = d.linear_betas(10, 0.02, 0.3)
+    m, s = 1.0, 0.3
+    a, c, r = d.gaussian_reverse_kernel(b, m, s)
+    rng = np.random.default_rng(5)
+    n = 400_000
+    x = m + s * rng.standard_normal(n)
+    for t in range(1, 11):
+        nxt = d.forward_step(x, t, rng.standard_normal(n), b)
+        if t in (1, 4, 10):
+            slope, intercept = np.polyfit(nxt, x, 1)
+            assert slope == pytest.approx(a[t - 1], abs=0.01)
+            assert intercept == pytest.approx(c[t - 1], abs=0.01)
+            assert (x - slope * nxt - intercept).var() == pytest.approx(r[t - 1], rel=0.01)
+        x = nxt
+
+
+def test_standard_normal_data_makes_beta_the_exact_kernel():
+    """For x0 ~ N(0, 1) the forward chain is stationary, so q(x_{t-1}|x_t) has variance beta_t
+    (Ho et al. 2020, Sec. 3.2: sigma^2 = beta_t is optimal for x0 ~ N(0, I))."""
+    b = d.linear_betas(50, 1e-3, 0.1)
+    np.testing.assert_allclose(d.kernel_variances(b, 0.0, 1.0, "exact"), b, rtol=1e-12)
+    g_exact = d.gaussian_bound(b, 0.0, 1.0, "exact")
+    g_beta = d.gaussian_bound(b, 0.0, 1.0, "beta")
+    np.testing.assert_allclose(g_exact.terms, g_beta.terms, rtol=1e-10, atol=1e-14)
+    assert g_exact.gap == pytest.approx(0.0, abs=1e-12)
+
+
+# ------------------------------------------------------------------------------ 2-D data, torch DDPM
+
+
+def test_ring_mixture_density_normalised():
+    xs = np.linspace(-2, 2, 401)
+    X, Y = np.meshgrid(xs, xs)
+    dens = np.exp(d.ring_mixture_logpdf(np.stack([X.ravel(), Y.ravel()], 1)))
+    assert dens.sum() * (xs[1] - xs[0]) ** 2 == pytest.approx(1.0, abs=1e-4)
+    np.testing.assert_array_equal(d.ring_mixture(10, seed=3), d.ring_mixture(10, seed=3))
+
+
+def test_training_and_sampling_are_deterministic():
+    torch.set_num_threads(1)
+    b = d.scaled_linear_betas(25)
+    x = d.ring_mixture(256, seed=0)
+    runs = [d.train_ddpm(x, b, steps=15, batch_size=32, hidden=16, seed=7) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
+    for p, q in zip(runs[0].model.parameters(), runs[1].model.parameters()):
+        assert torch.equal(p, q)
+    other = d.train_ddpm(x, b, steps=15, batch_size=32, hidden=16, seed=8)
+    assert not np.array_equal(other.losses, runs[0].losses)
+    s1, st1 = d.ddpm_sample(runs[0], 50, seed=1, record=(25, 10, 0))
+    s2, _ = d.ddpm_sample(runs[1], 50, seed=1)
+    np.testing.assert_array_equal(s1, s2)
+    np.testing.assert_array_equal(st1[0], s1)
+    assert set(st1) == {25, 10, 0}
+    mse = d.ddpm_eps_mse(runs[0], x[:20], seed=0)
+    assert mse.shape == (20, 25)
+    est = d.bound_from_eps_mse(mse, x[:20], b, "beta")
+    assert est.total == pytest.approx(est.prior + est.per_step.sum())
+    assert est.bits_per_dim == pytest.approx(est.total / 2 / math.log(2))
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize("betas,pattern", [
+    ([0.1, 0.0], r"`betas` must be in \(0, 1\); got " + _num("0.0") + r" \(at index \(1,\)\)"),
+    ([0.1, 1.0], r"`betas` must be in \(0, 1\); got " + _num("1.0")),
+    ([-0.1], r"`betas` must be in \(0, 1\); got " + _num("-0.1")),
+    ([0.1, float("nan")], r"`betas` must be finite; got " + _num("nan")),
+    ([[0.1, 0.2]], r"`betas` must be a non-empty 1-D array"),
+    ([], r"`betas` must be a non-empty 1-D array"),
+])
+def test_bad_betas(betas, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        d.alpha_bars(betas)
+
+
+@pytest.mark.parametrize("t,pattern", [
+    (0, r"`t` must be an integer in \[1, 10\]; got 0"),
+    (11, r"`t` must be an integer in \[1, 10\]; got 11"),
+    (2.0, r"`t` must be an integer; got 2\.0"),
+    (1.5, r"`t` must be an integer; got 1\.5"),
+    (True, r"`t` must be an integer; got True"),
+    (np.array([1, 11]), r"`t` must be an integer step in \[1, 10\].*got 11"),
+    (np.array([1.0, 2.0]), r"`t` must be an integer step"),
+])
+def test_bad_t(t, pattern):
+    b = d.linear_betas(10, 0.01, 0.2)
+    x = np.zeros(2) if np.ndim(t) == 0 else np.zeros((2, 3))
+    with pytest.raises(ValueError, match=pattern):
+        d.q_sample(x, t, np.zeros_like(x), b)
+
+
+def test_other_bad_inputs_name_argument_and_value():
+    b = d.linear_betas(10, 0.01, 0.2)
+    with pytest.raises(ValueError, match=r"`T` must be an integer in \[1, inf\]; got 0"):
+        d.linear_betas(0)
+    with pytest.raises(ValueError, match=r"`T` must be an integer; got 2\.5"):
+        d.cosine_betas(2.5)
+    with pytest.raises(ValueError, match=r"`beta_end` must be in \(0, 1\); got 1\.5"):
+        d.linear_betas(10, 1e-4, 1.5)
+    with pytest.raises(ValueError, match=r"`max_beta` must be in \(0, 1\); got 1\.0"):
+        d.cosine_betas(10, max_beta=1.0)
+    with pytest.raises(ValueError, match=r"`T` must be at least 21.*got 20"):
+        d.scaled_linear_betas(20)
+    with pytest.raises(ValueError, match=r"`kind` must be one of .*got 'large'"):
+        d.reverse_variances(b, "large")
+    with pytest.raises(ValueError, match=r"`kernel` must be one of .*got 'learned'"):
+        d.gaussian_bound(b, 0.0, 1.0, "learned")
+    with pytest.raises(ValueError, match=r"`s` must be > 0; got -1\.0"):
+        d.gaussian_bound(b, 0.0, -1.0)
+    with pytest.raises(ValueError, match=r"`sigma2` must be > 0; got " + _num("0.0")):
+        d.loss_weights(b, d.posterior_variance(b))  # beta_tilde_1 = 0
+    with pytest.raises(ValueError, match=r"`x0` and `noise` must have the same shape"):
+        d.q_sample(np.zeros(3), 2, np.zeros(2), b)
+    with pytest.raises(ValueError, match=r"`var_T` must be > 0; got 0\.0"):
+        d.prior_term(0.0, 0.0)
+    with pytest.raises(ValueError, match=r"`eps_mse` must be an \(n, T\)"):
+        d.bound_from_eps_mse(np.zeros((3, 4)), np.zeros((3, 2)), b)

@@ -1,0 +1,249 @@
+"""Tests for genmath.flows: closed forms against scipy densities, quadrature, autograd Jacobians."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate, special, stats
+
+from genmath import flows
+
+torch.set_num_threads(1)
+
+SAS = [(0.0, 1.0), (0.5, 1.5), (-1.0, 0.6), (2.0, 3.0)]
+
+
+# ---------------------------------------------------------------- change of variables, affine flow
+
+def test_affine_log_prob_is_normal_log_pdf():
+    x = np.linspace(-4, 6, 11)
+    for mu, sigma in [(0.0, 1.0), (1.5, 0.3), (-2.0, -2.5)]:
+        expected = stats.norm.logpdf(x, mu, abs(sigma))
+        np.testing.assert_allclose(flows.affine_log_prob(x, mu, sigma), expected, rtol=1e-12)
+
+
+def test_affine_both_directions_agree_and_log_dets_are_opposite():
+    mu, sigma = 0.7, -1.8
+    x = np.linspace(-3, 3, 9)
+    z = flows.affine_inverse(x, mu, sigma)
+    np.testing.assert_allclose(flows.affine_forward(z, mu, sigma), x, atol=1e-14)
+    fwd = flows.affine_log_abs_det_forward(z, mu, sigma)
+    inv = flows.affine_log_abs_det_inverse(x, mu, sigma)
+    np.testing.assert_allclose(fwd, -inv, rtol=1e-14)
+    np.testing.assert_allclose(fwd, np.log(1.8) * np.ones_like(x), rtol=1e-14)
+    via_forward = flows.log_prob_via_forward(flows.standard_normal_log_prob(z), fwd)
+    np.testing.assert_allclose(via_forward, flows.affine_log_prob(x, mu, sigma), rtol=1e-13)
+
+
+def test_wrong_sign_of_log_det_does_not_normalise():
+    """The sign matters: + log|det df/dz| (the classic error) gives a density integrating to sigma^2."""
+    mu, sigma = 0.0, 2.0
+    right = integrate.quad(lambda t: math.exp(flows.affine_log_prob(t, mu, sigma)), -np.inf, np.inf)[0]
+    wrong = integrate.quad(
+        lambda t: math.exp(flows.standard_normal_log_prob(flows.affine_inverse(t, mu, sigma))
+                           + flows.affine_log_abs_det_forward(t, mu, sigma)), -np.inf, np.inf)[0]
+    assert right == pytest.approx(1.0, rel=1e-10)
+    assert wrong == pytest.approx(sigma**2, rel=1e-10)
+
+
+def test_standard_normal_log_prob_event_dims():
+    z = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_allclose(flows.standard_normal_log_prob(z, event_dims=1),
+                               stats.multivariate_normal(np.zeros(3), np.eye(3)).logpdf(z), rtol=1e-12)
+    with pytest.raises(ValueError, match="event_dims"):
+        flows.standard_normal_log_prob(z, event_dims=3)
+
+
+# ---------------------------------------------------------------- sinh-arcsinh flow
+
+@pytest.mark.parametrize("epsilon,delta", SAS)
+def test_sinh_arcsinh_round_trip_and_density_matches_jones_pewsey(epsilon, delta):
+    x = np.linspace(-8, 8, 33)
+    z = flows.sinh_arcsinh_inverse(x, epsilon, delta)
+    np.testing.assert_allclose(flows.sinh_arcsinh_forward(z, epsilon, delta), x, rtol=1e-10, atol=1e-12)
+    log_p = flows.sinh_arcsinh_log_prob(x, epsilon, delta)
+    printed = flows.sinh_arcsinh_pdf_jones_pewsey(x, epsilon, delta)
+    ok = printed > 1e-250  # where the printed density does not underflow
+    assert ok.sum() >= 8
+    np.testing.assert_allclose(log_p[ok], np.log(printed[ok]), rtol=1e-10, atol=1e-12)
+    via_forward = flows.log_prob_via_forward(flows.standard_normal_log_prob(z),
+                                             flows.sinh_arcsinh_log_abs_det_forward(z, epsilon, delta))
+    np.testing.assert_allclose(via_forward, log_p, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("epsilon,delta", SAS)
+def test_sinh_arcsinh_log_dets_match_autograd(epsilon, delta):
+    x = torch.linspace(-5, 5, 21, dtype=torch.float64, requires_grad=True)
+    z = torch.sinh(delta * torch.asinh(x) - epsilon)
+    (dz_dx,) = torch.autograd.grad(z.sum(), x)
+    np.testing.assert_allclose(flows.sinh_arcsinh_log_abs_det_inverse(x.detach().numpy(), epsilon, delta),
+                               np.log(np.abs(dz_dx.numpy())), rtol=1e-10, atol=1e-12)
+    zz = z.detach().clone().requires_grad_(True)
+    x_back = torch.sinh((torch.asinh(zz) + epsilon) / delta)
+    (dx_dz,) = torch.autograd.grad(x_back.sum(), zz)
+    np.testing.assert_allclose(flows.sinh_arcsinh_log_abs_det_forward(zz.detach().numpy(), epsilon, delta),
+                               np.log(np.abs(dx_dz.numpy())), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("epsilon,delta", SAS)
+def test_sinh_arcsinh_integrates_to_one_and_matches_cdf(epsilon, delta):
+    total, _err = flows.integrate_density_1d(lambda t: flows.sinh_arcsinh_log_prob(t, epsilon, delta))
+    assert total == pytest.approx(1.0, abs=1e-8)
+    a, b = -0.7, 1.3
+    mass, _ = flows.integrate_density_1d(lambda t: flows.sinh_arcsinh_log_prob(t, epsilon, delta), a, b)
+    cdf = flows.sinh_arcsinh_cdf(np.array([a, b]), epsilon, delta)
+    assert mass == pytest.approx(cdf[1] - cdf[0], abs=1e-10)
+
+
+def test_sinh_arcsinh_identity_and_validation():
+    x = np.linspace(-3, 3, 7)
+    np.testing.assert_allclose(flows.sinh_arcsinh_log_prob(x, 0.0, 1.0), stats.norm.logpdf(x), rtol=1e-12)
+    with pytest.raises(ValueError, match="`delta` must be > 0; got -1.0"):
+        flows.sinh_arcsinh_log_prob(x, 0.0, -1.0)
+    with pytest.raises(ValueError, match="`x` must be finite"):
+        flows.sinh_arcsinh_log_prob([0.0, np.nan], 0.0, 1.0)
+    with pytest.raises(ValueError, match="`sigma` must be non-zero"):
+        flows.affine_log_prob(x, 0.0, 0.0)
+    # huge arguments: log cosh must not overflow
+    assert np.isfinite(flows.sinh_arcsinh_log_abs_det_inverse(1e300, 0.0, 3.0))
+
+
+def test_change_of_variables_validation():
+    with pytest.raises(ValueError, match="shapes do not broadcast"):
+        flows.log_prob_via_inverse(np.zeros(3), np.zeros(2))
+    with pytest.raises(ValueError, match="`log_abs_det_forward` must be finite"):
+        flows.log_prob_via_forward(0.0, np.inf)
+
+
+# ---------------------------------------------------------------- affine coupling and RealNVP
+
+def _coupling(mask, seed=1):
+    layer = flows.make_affine_coupling(len(mask), np.array(mask, float), hidden=8, seed=seed).double()
+    with torch.no_grad():  # make s and t clearly non-zero
+        for p in layer.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return layer
+
+
+@pytest.mark.parametrize("mask", [[1, 0], [0, 1], [1, 0, 1, 0], [0, 0, 1]])
+def test_coupling_log_det_matches_autograd_jacobian(mask):
+    layer = _coupling(mask)
+    u = torch.randn(5, len(mask), dtype=torch.float64)
+    _v, log_det = layer(u)
+    b = torch.tensor(mask, dtype=torch.bool)
+    for n in range(u.shape[0]):
+        jac = torch.autograd.functional.jacobian(lambda w: layer(w)[0], u[n])
+        _sign, logabs = torch.linalg.slogdet(jac)
+        assert float(logabs) == pytest.approx(float(log_det[n].detach()), abs=1e-12)
+        # triangular structure: kept outputs do not depend on transformed inputs, and are copied
+        assert torch.all(jac[b][:, ~b] == 0)
+        assert torch.allclose(jac[b][:, b], torch.eye(int(b.sum()), dtype=torch.float64))
+        # the diagonal of the transformed block is exp(s)
+        s, _ = layer.s_and_t(u[n])
+        assert torch.allclose(torch.diagonal(jac)[~b], torch.exp(s[~b]), rtol=1e-12)
+        assert torch.allclose(jac[~b][:, ~b], torch.diag(torch.exp(s[~b])), rtol=1e-12)
+
+
+def test_coupling_inverse():
+    layer = _coupling([0, 1, 1])
+    u = torch.randn(7, 3, dtype=torch.float64)
+    v, log_det = layer(u)
+    u_back, log_det_inv = layer.inverse(v)
+    assert torch.allclose(u_back, u, atol=1e-12)
+    assert torch.allclose(log_det_inv, -log_det, atol=1e-12)
+
+
+def test_coupling_validation():
+    with pytest.raises(ValueError, match="`mask` must be binary with at least one 0 and one 1"):
+        flows.make_affine_coupling(2, [1.0, 1.0])
+    with pytest.raises(ValueError, match="`mask` must be binary"):
+        flows.make_affine_coupling(2, [0.5, 1.0])
+    with pytest.raises(ValueError, match=r"`mask` must be a vector of shape \(3,\)"):
+        flows.make_affine_coupling(3, [0.0, 1.0])
+    with pytest.raises(ValueError, match="`dim` must be an integer in"):
+        flows.make_affine_coupling(1, [1.0])
+
+
+def _realnvp():
+    flow = flows.make_realnvp(2, 4, hidden=8, seed=3).double()
+    with torch.no_grad():
+        for p in flow.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    return flow
+
+
+def test_realnvp_log_prob_matches_full_jacobian_and_directions_agree():
+    flow = _realnvp()
+    x = torch.randn(6, 2, dtype=torch.float64)
+    log_p = flow.log_prob(x)
+    z, log_det_inverse = flow.to_latent(x)
+    x_back, log_det_forward = flow.to_data(z)
+    assert torch.allclose(x_back, x, atol=1e-10)
+    assert torch.allclose(log_det_forward, -log_det_inverse, atol=1e-10)
+    base = torch.distributions.MultivariateNormal(torch.zeros(2, dtype=torch.float64),
+                                                  torch.eye(2, dtype=torch.float64))
+    for n in range(x.shape[0]):
+        jac = torch.autograd.functional.jacobian(lambda w: flow.to_latent(w)[0], x[n])
+        expected = base.log_prob(z[n]) + torch.linalg.slogdet(jac)[1]
+        assert float(log_p[n].detach()) == pytest.approx(float(expected.detach()), abs=1e-10)
+        jac_f = torch.autograd.functional.jacobian(lambda w: flow.to_data(w)[0], z[n])
+        forward = base.log_prob(z[n]) - torch.linalg.slogdet(jac_f)[1]
+        assert float(log_p[n].detach()) == pytest.approx(float(forward.detach()), abs=1e-10)
+
+
+def test_realnvp_density_integrates_to_one():
+    flow = _realnvp()
+    total, _err = flows.integrate_density_2d(lambda p: flows.flow_log_prob_numpy(flow, p), [-12, -12], [12, 12],
+                                            rtol=1e-5)
+    assert total == pytest.approx(1.0, abs=2e-4)
+
+
+def test_train_flow_reduces_nll_and_validates():
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(500, 2)) * [2.0, 0.5] + [1.0, -1.0]
+    flow = flows.make_realnvp(2, 2, hidden=8, seed=0)
+    history = flows.train_flow(flow, data, steps=150, batch_size=64, lr=1e-2)
+    assert np.mean(history[-20:]) < np.mean(history[:20]) - 0.3
+    exact = -stats.multivariate_normal([1.0, -1.0], np.diag([4.0, 0.25])).logpdf(data).mean()
+    assert -flows.flow_log_prob_numpy(flow, data).mean() == pytest.approx(exact, abs=0.2)
+    with pytest.raises(ValueError, match=r"`data` must be an array of shape \(n, 2\)"):
+        flows.train_flow(flow, np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="`steps` must be an integer"):
+        flows.train_flow(flow, data, steps=0)
+
+
+def test_integrate_density_2d_on_a_gaussian_and_validation():
+    cov = np.array([[1.0, 0.3], [0.3, 0.5]])
+    total, _ = flows.integrate_density_2d(lambda p: stats.multivariate_normal([0, 0], cov).logpdf(p),
+                                          [-10, -10], [10, 10])
+    assert total == pytest.approx(1.0, abs=1e-7)
+    with pytest.raises(ValueError, match="`hi` must be"):
+        flows.integrate_density_2d(lambda p: p[:, 0], [0, 0], [0, 1])
+
+
+# ---------------------------------------------------------------- dequantisation
+
+def test_dequantisation_bound_closed_form_and_jensen():
+    mu, s = 100.3, 7.0
+    x = np.arange(70, 131)
+    bound = flows.dequantized_log_density_bound(lambda y: stats.norm.logpdf(y, mu, s), x)
+    # E_u[(x + u - mu)^2] = (x + 1/2 - mu)^2 + 1/12 for u ~ U[0, 1)
+    closed = -0.5 * np.log(2 * np.pi * s**2) - ((x + 0.5 - mu) ** 2 + 1 / 12) / (2 * s**2)
+    np.testing.assert_allclose(bound, closed, rtol=1e-10)
+    exact = flows.discrete_log_prob_from_cdf(lambda y: special.ndtr((y - mu) / s), x)
+    assert np.all(bound <= exact)
+    np.testing.assert_allclose(np.exp(exact).sum(), stats.norm.cdf(131, mu, s) - stats.norm.cdf(70, mu, s),
+                               rtol=1e-10)
+
+
+def test_rescaled_log_density_and_validation():
+    assert flows.rescaled_log_density(-3.0, 256, 3) == pytest.approx(-3.0 + 3 * math.log(256))
+    # the uniform density on [0, 256) becomes the uniform density on [0, 1): log-density 0
+    assert flows.rescaled_log_density(-math.log(256), 256, 1) == pytest.approx(0.0, abs=1e-15)
+    with pytest.raises(ValueError, match="`x_int` must be integer-valued; got 1.5"):
+        flows.discrete_log_prob_from_cdf(special.ndtr, [1.0, 1.5])
+    with pytest.raises(ValueError, match="`n_bins` must be an integer"):
+        flows.rescaled_log_density(0.0, 1, 1)

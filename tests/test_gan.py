@@ -1,0 +1,382 @@
+"""Tests for genmath.gan: optimal discriminator, value function and JSD by quadrature, generator
+losses and their gradients, and the small torch GAN."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.optimize
+import scipy.stats
+import torch
+
+import genmath
+from genmath import gan
+from genmath.info import jensen_shannon, kl_divergence
+
+LOG2 = math.log(2.0)
+LOG4 = math.log(4.0)
+
+MIXTURE = gan.gaussian_mixture_1d([0.3, 0.7], [-1.5, 1.0], [0.4, 0.8])
+
+# (name, p_data, p_g, integration keyword arguments): several kinds of 1-D density pairs.
+PAIRS = [
+    ("normals", scipy.stats.norm(0, 1).pdf, scipy.stats.norm(1, 2).pdf, {}),
+    ("normal-vs-uniform", scipy.stats.norm(0, 1).pdf, scipy.stats.uniform(-1, 2).pdf,
+     {"points": [-1.0, 1.0], "lower": -40.0, "upper": 40.0}),
+    ("mixture-vs-normal", MIXTURE.pdf, scipy.stats.norm(0, 1.5).pdf,
+     {"points": [-1.5, 1.0], "lower": -40.0, "upper": 40.0}),
+    ("laplace-vs-logistic", scipy.stats.laplace(0.5, 1).pdf, scipy.stats.logistic(0, 0.7).pdf,
+     {"points": [0.5], "lower": -80.0, "upper": 80.0}),
+    ("equal", scipy.stats.norm(0, 1).pdf, scipy.stats.norm(0, 1).pdf, {}),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimal discriminator
+# ---------------------------------------------------------------------------------------------
+
+def test_exports() -> None:
+    assert genmath.optimal_discriminator is gan.optimal_discriminator
+    assert genmath.train_gan is gan.train_gan
+    for name in gan.__all__:
+        assert getattr(genmath, name) is getattr(gan, name)
+
+
+@pytest.mark.parametrize("a, b", [(0.3, 0.1), (1e-3, 2.0), (5.0, 5.0), (0.02, 0.0), (0.7, 1.3)])
+def test_optimal_discriminator_maximises_pointwise_objective(a: float, b: float) -> None:
+    """D* = a/(a+b) maximises a log y + b log(1-y) on [0, 1] (Goodfellow et al. 2014, Prop. 1)."""
+    def negative_objective(y: float) -> float:
+        return -(scipy.special.xlogy(a, y) + scipy.special.xlogy(b, 1 - y))
+
+    res = scipy.optimize.minimize_scalar(negative_objective, bounds=(0, 1), method="bounded",
+                                         options={"xatol": 1e-12})
+    d_star = float(gan.optimal_discriminator(a, b))
+    assert d_star == pytest.approx(res.x, abs=1e-6)
+    assert -negative_objective(d_star) >= -res.fun - 1e-12
+
+
+def test_optimal_discriminator_on_a_grid_and_its_logit() -> None:
+    x = np.linspace(-4, 4, 41)
+    p, q = MIXTURE.pdf(x), scipy.stats.norm(0, 1.5).pdf(x)
+    d_star = gan.optimal_discriminator(p, q)
+    np.testing.assert_allclose(d_star, p / (p + q), rtol=1e-15)
+    ell = gan.optimal_discriminator_logit(p, q)
+    np.testing.assert_allclose(scipy.special.expit(ell), d_star, rtol=1e-13)
+    np.testing.assert_allclose(ell, np.log(p) - np.log(q), rtol=1e-13)
+    assert gan.optimal_discriminator_logit(0.0, 1.0) == -np.inf
+    assert gan.optimal_discriminator_logit(1.0, 0.0) == np.inf
+    assert gan.optimal_discriminator(0.0, 2.0) == 0.0 and gan.optimal_discriminator(2.0, 0.0) == 1.0
+
+
+def test_optimal_discriminator_maximises_value_function() -> None:
+    """Perturbing D* in any direction lowers V(D, G), and V(D*, G) = C(G)."""
+    p, q = MIXTURE.pdf, scipy.stats.norm(0, 1.5).pdf
+    kw = {"points": [-1.5, 1.0], "lower": -40.0, "upper": 40.0}
+    c = gan.optimal_value(p, q, **kw)
+    d_star = lambda x: float(gan.optimal_discriminator(p(x), q(x)))
+    assert gan.value_function(d_star, p, q, **kw) == pytest.approx(c, rel=1e-11)
+    for eps in (0.05, -0.05):
+        def d_perturbed(x: float, eps: float = eps) -> float:
+            return float(np.clip(d_star(x) + eps * math.exp(-x * x), 1e-12, 1 - 1e-12))
+        assert gan.value_function(d_perturbed, p, q, **kw) < c
+    assert gan.value_function(lambda x: 0.5, p, q, **kw) == pytest.approx(-LOG4, rel=1e-12)
+
+
+def test_value_function_logit_form_matches_probability_form() -> None:
+    p, q = scipy.stats.norm(0, 1).pdf, scipy.stats.norm(1, 2).pdf
+    ell = lambda x: 0.3 * x - 0.2
+    v_logit = gan.value_function(ell, p, q, logit=True)
+    v_prob = gan.value_function(lambda x: float(scipy.special.expit(ell(x))), p, q)
+    assert v_logit == pytest.approx(v_prob, rel=1e-10)
+
+
+def test_value_function_generator_term_is_an_expectation_over_z() -> None:
+    """E_z[log(1 - D(G(z)))] with G(z) = mu + s z equals the p_g term (law of the unconscious
+    statistician)."""
+    mu, s = 0.7, 1.3
+    p_data = scipy.stats.norm(0, 1).pdf
+    log_d = lambda x: scipy.special.log_expit(1.0 - x)
+    log_one_minus_d = lambda x: scipy.special.log_expit(x - 1.0)
+    e_data = scipy.integrate.quad(lambda x: p_data(x) * log_d(x), -np.inf, np.inf,
+                                  epsabs=1e-13, epsrel=1e-12)[0]
+    e_z = scipy.integrate.quad(lambda z: scipy.stats.norm.pdf(z) * log_one_minus_d(mu + s * z),
+                               -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
+    # the logit form: D = expit(1 - x) rounds to exactly 1 far in the left tail, where p_g > 0
+    v = gan.value_function(lambda x: 1.0 - x, p_data, scipy.stats.norm(mu, s).pdf, logit=True)
+    assert v == pytest.approx(e_data + e_z, rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# C(G) = -log 4 + 2 JSD and the Jensen-Shannon divergence
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, p, q, kw", PAIRS, ids=[pair[0] for pair in PAIRS])
+def test_optimal_value_is_minus_log4_plus_twice_jsd(name: str, p, q, kw) -> None:
+    """Goodfellow et al. (2014), Thm. 1: C(G) = -log 4 + 2 JSD(p_data || p_g)."""
+    c = gan.optimal_value(p, q, **kw)
+    jsd = gan.jensen_shannon_quad(p, q, **kw)
+    assert c == pytest.approx(-LOG4 + 2 * jsd, rel=1e-10, abs=1e-12)
+    assert -LOG4 - 1e-12 <= c <= 1e-12
+
+
+def _bin_probabilities(cdf, edges: np.ndarray) -> np.ndarray:
+    """Probabilities of the bins between ``edges`` plus the two tails, summing to 1."""
+    inner = np.diff(cdf(edges))
+    return np.concatenate([[cdf(edges[0])], inner, [1 - cdf(edges[-1])]])
+
+
+def test_jsd_quadrature_matches_discrete_jsd_on_fine_bins() -> None:
+    """Binning can only lower the JSD (data processing) and converges to the quadrature value."""
+    P, Q = scipy.stats.norm(0, 1), scipy.stats.norm(1, 2)
+    exact = gan.jensen_shannon_quad(P.pdf, Q.pdf)
+    previous = 0.0
+    for n_bins in (20, 200, 4000):
+        edges = np.linspace(-15, 15, n_bins + 1)
+        binned = float(jensen_shannon(_bin_probabilities(P.cdf, edges), _bin_probabilities(Q.cdf, edges)))
+        assert previous <= binned <= exact + 1e-12
+        previous = binned
+    assert previous == pytest.approx(exact, abs=1e-6)
+
+
+def test_jsd_quadrature_against_mixture_of_discrete() -> None:
+    mix_pdf, norm = MIXTURE.pdf, scipy.stats.norm(0, 1.5)
+    exact = gan.jensen_shannon_quad(mix_pdf, norm.pdf, points=[-1.5, 1.0], lower=-40, upper=40)
+    edges = np.linspace(-12, 12, 8001)
+    binned = jensen_shannon(_bin_probabilities(MIXTURE.cdf, edges), _bin_probabilities(norm.cdf, edges))
+    assert binned == pytest.approx(exact, abs=1e-6)
+
+
+@pytest.mark.parametrize("name, p, q, kw", PAIRS, ids=[pair[0] for pair in PAIRS])
+def test_jsd_bounds_symmetry_and_bits(name: str, p, q, kw) -> None:
+    jsd = gan.jensen_shannon_quad(p, q, **kw)
+    assert 0.0 <= jsd <= LOG2
+    assert gan.jensen_shannon_quad(q, p, **kw) == pytest.approx(jsd, rel=1e-10, abs=1e-15)
+    bits = gan.jensen_shannon_quad(p, q, base=2, **kw)
+    assert bits == pytest.approx(jsd / LOG2, rel=1e-12, abs=1e-15)
+    assert 0.0 <= bits <= 1.0
+
+
+def test_jsd_is_not_a_metric_but_its_square_root_is() -> None:
+    """Two point masses and their half-half mixture: JSD violates the triangle inequality,
+    sqrt(JSD) does not (Endres & Schindelin 2003)."""
+    P, Q, R = np.array([1.0, 0.0]), np.array([0.0, 1.0]), np.array([0.5, 0.5])
+    pq, pr, rq = (float(jensen_shannon(a, b)) for a, b in ((P, Q), (P, R), (R, Q)))
+    assert pq == pytest.approx(LOG2, rel=1e-15)
+    assert pr == pytest.approx(rq, rel=1e-15)
+    assert pq > pr + rq  # triangle inequality fails for JSD
+    assert math.sqrt(pq) <= math.sqrt(pr) + math.sqrt(rq)  # holds for sqrt(JSD)
+    assert pr == pytest.approx(0.5 * math.log(4 / 3) + 0.25 * math.log(2 / 3) + 0.25 * LOG2, rel=1e-14)
+
+
+def test_sqrt_jsd_triangle_inequality_on_random_triples() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        P, Q, R = rng.dirichlet(np.full(4, 0.3), size=3)
+        d = lambda a, b: math.sqrt(float(jensen_shannon(a, b)))
+        assert d(P, Q) <= d(P, R) + d(R, Q) + 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# Disjoint supports: JSD saturates, KL is infinite, W1 = |theta|
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("theta", [-3.0, -1.0, 1.0, 2.5])
+def test_disjoint_uniforms(theta: float) -> None:
+    P, Q = scipy.stats.uniform(0, 1), scipy.stats.uniform(theta, 1)
+    kw = {"points": sorted({0.0, 1.0, theta, theta + 1}), "lower": -10.0, "upper": 10.0}
+    assert gan.jensen_shannon_quad(P.pdf, Q.pdf, **kw) == pytest.approx(LOG2, rel=1e-12)
+    assert gan.optimal_value(P.pdf, Q.pdf, **kw) == pytest.approx(0.0, abs=1e-12)
+    assert gan.wasserstein_1_quad(P.cdf, Q.cdf, **kw) == pytest.approx(abs(theta), rel=1e-10)
+    edges = np.linspace(-10, 10, 2001)
+    assert kl_divergence(_bin_probabilities(P.cdf, edges), _bin_probabilities(Q.cdf, edges)) == np.inf
+    u = np.linspace(0, 1, 101)
+    assert scipy.stats.wasserstein_distance(u, u + theta) == pytest.approx(abs(theta), rel=1e-12)
+
+
+@pytest.mark.parametrize("theta", [0.1, -0.4, 1.0])
+def test_arjovsky_example_1_parallel_lines(theta: float) -> None:
+    """P_0 = law of (0, Z), P_theta = law of (theta, Z), Z ~ U[0, 1] (Arjovsky et al. 2017, Ex. 1),
+    discretised: JSD = log 2, KL = inf, W1 = |theta| (scipy's optimal transport)."""
+    z = (np.arange(20) + 0.5) / 20
+    p0 = np.column_stack([np.zeros_like(z), z])
+    p_theta = np.column_stack([np.full_like(z, theta), z])
+    assert scipy.stats.wasserstein_distance_nd(p0, p_theta) == pytest.approx(abs(theta), rel=1e-9)
+    mass_p = np.concatenate([np.full(20, 1 / 20), np.zeros(20)])
+    mass_q = mass_p[::-1].copy()
+    assert jensen_shannon(mass_p, mass_q) == pytest.approx(LOG2, rel=1e-14)
+    assert kl_divergence(mass_p, mass_q) == np.inf
+
+
+def test_wasserstein_quadrature_matches_scipy_samples() -> None:
+    P, Q = scipy.stats.norm(0, 1), scipy.stats.norm(0.8, 1.5)
+    w_quad = gan.wasserstein_1_quad(P.cdf, Q.cdf)
+    u = (np.arange(20000) + 0.5) / 20000
+    w_scipy = scipy.stats.wasserstein_distance(P.ppf(u), Q.ppf(u))
+    assert w_scipy == pytest.approx(w_quad, rel=2e-3)
+    assert gan.wasserstein_1_quad(P.cdf, scipy.stats.norm(1.7, 1).cdf) == pytest.approx(1.7, rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSD implied by the value of the game
+# ---------------------------------------------------------------------------------------------
+
+def test_jsd_from_value_inverts_theorem_1_and_is_a_lower_bound() -> None:
+    p, q = scipy.stats.norm(0, 1).pdf, scipy.stats.norm(1.5, 0.8).pdf
+    jsd = gan.jensen_shannon_quad(p, q)
+    assert gan.jensen_shannon_from_value(gan.optimal_value(p, q)) == pytest.approx(jsd, rel=1e-10)
+    for slope, shift in ((1.0, 0.0), (2.0, -1.0), (-0.5, 0.3)):
+        v = gan.value_function(lambda x, a=slope, c=shift: a * (x - 0.75) + c, p, q, logit=True)
+        assert gan.jensen_shannon_from_value(v) <= jsd + 1e-12
+    assert gan.jensen_shannon_from_value(-LOG4) == 0.0
+    assert gan.jensen_shannon_from_value(0.0, base=2) == pytest.approx(1.0, rel=1e-15)
+    np.testing.assert_allclose(gan.jensen_shannon_from_value([-LOG4, 0.0]), [0.0, LOG2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Generator losses and gradients vs torch autograd
+# ---------------------------------------------------------------------------------------------
+
+D_VALUES = np.array([1e-4, 0.01, 0.2, 0.5, 0.8, 0.99])
+
+
+def test_generator_losses() -> None:
+    np.testing.assert_allclose(gan.saturating_generator_loss(D_VALUES), np.log(1 - D_VALUES), rtol=1e-12)
+    np.testing.assert_allclose(gan.non_saturating_generator_loss(D_VALUES), -np.log(D_VALUES), rtol=1e-14)
+
+
+def test_gradients_match_autograd() -> None:
+    logit = torch.tensor(scipy.special.logit(D_VALUES), dtype=torch.float64, requires_grad=True)
+    d = torch.sigmoid(logit)
+    d.retain_grad()
+    torch.log1p(-d).sum().backward()
+    np.testing.assert_allclose(gan.saturating_grad_logit(D_VALUES), logit.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(gan.saturating_grad_d(D_VALUES), d.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(gan.saturating_grad_logit(D_VALUES), -D_VALUES, rtol=1e-12)
+
+    logit.grad = None
+    d = torch.sigmoid(logit)
+    d.retain_grad()
+    (-torch.log(d)).sum().backward()
+    np.testing.assert_allclose(gan.non_saturating_grad_logit(D_VALUES), logit.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(gan.non_saturating_grad_d(D_VALUES), d.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(gan.non_saturating_grad_logit(D_VALUES), D_VALUES - 1, rtol=1e-12)
+
+
+def test_torch_losses_used_in_training_match_numpy_losses() -> None:
+    logit = torch.tensor(scipy.special.logit(D_VALUES), dtype=torch.float64)
+    sat = gan._generator_loss_torch(logit, "saturating").item()
+    ns = gan._generator_loss_torch(logit, "non_saturating").item()
+    assert sat == pytest.approx(np.mean(gan.saturating_generator_loss(D_VALUES)), rel=1e-10)
+    assert ns == pytest.approx(np.mean(gan.non_saturating_generator_loss(D_VALUES)), rel=1e-10)
+    real = torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)
+    fake = torch.tensor([-0.5, 0.1], dtype=torch.float64)
+    v = gan._value_torch(real, fake).item()
+    d_r, d_f = scipy.special.expit(real.numpy()), scipy.special.expit(fake.numpy())
+    assert v == pytest.approx(np.mean(np.log(d_r)) + np.mean(np.log1p(-d_f)), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# The toy GAN
+# ---------------------------------------------------------------------------------------------
+
+TINY = {"steps": 12, "batch_size": 32, "hidden": 8, "snapshot_every": 5, "n_snapshot": 50, "n_value": 100}
+
+
+def test_training_is_deterministic() -> None:
+    target = gan.gaussian_mixture_1d([0.5, 0.5], [-2.0, 2.0], [0.5, 0.5])
+    threads = torch.get_num_threads()
+    a = gan.train_gan(target, **TINY)
+    b = gan.train_gan(target, **TINY)
+    assert torch.get_num_threads() == threads
+    np.testing.assert_array_equal(a.snapshot_steps, [0, 5, 10, 12])
+    np.testing.assert_array_equal(a.snapshots, b.snapshots)
+    np.testing.assert_array_equal(a.d_loss, b.d_loss)
+    np.testing.assert_array_equal(a.g_loss, b.g_loss)
+    np.testing.assert_array_equal(a.snapshot_values, b.snapshot_values)
+    assert a.snapshots.shape == (4, 50) and a.d_loss.shape == (12,)
+    assert np.all(a.d_loss >= 0) and np.all(a.snapshot_values <= 0)
+    c = gan.train_gan(target, **{**TINY, "seed": 1})
+    assert not np.array_equal(a.snapshots, c.snapshots)
+    x = np.linspace(-3, 3, 7)
+    d = gan.discriminator_probability(a.discriminator, x)
+    assert d.shape == (7,) and np.all((d > 0) & (d < 1))
+    np.testing.assert_array_equal(gan.generate(a.generator, 10, seed=3), gan.generate(b.generator, 10, seed=3))
+    v1 = gan.value_estimate(a.discriminator, a.generator, target, 200, seed=2)
+    assert v1 == gan.value_estimate(b.discriminator, b.generator, target, 200, seed=2) and v1 <= 0
+    d2, values = gan.fit_discriminator(a.discriminator, a.generator, target, steps=5, batch_size=16)
+    _, values3 = gan.fit_discriminator(a.discriminator, a.generator, target, steps=5, batch_size=16)
+    np.testing.assert_array_equal(values, values3)
+    assert d2 is not a.discriminator and values.shape == (5,)
+
+
+def test_saturating_training_runs() -> None:
+    target = gan.gaussian_mixture_1d([1.0], [0.0], [1.0])
+    run = gan.train_gan(target, loss="saturating", **TINY)
+    assert run.config["loss"] == "saturating"
+    assert np.all(np.isfinite(run.g_loss)) and np.all(run.g_loss <= 0)
+
+
+def test_mixture_and_mode_coverage() -> None:
+    mix = gan.gaussian_mixture_1d([0.25, 0.75], [-1.0, 2.0], [0.5, 1.0])
+    x = np.array([-1.0, 0.5])
+    expected = 0.25 * scipy.stats.norm(-1, 0.5).pdf(x) + 0.75 * scipy.stats.norm(2, 1).pdf(x)
+    np.testing.assert_allclose(mix.pdf(x), expected, rtol=1e-14)
+    assert scipy.integrate.quad(mix.pdf, -np.inf, np.inf)[0] == pytest.approx(1.0, rel=1e-10)
+    assert mix.cdf(-np.inf) == 0.0 and mix.cdf(np.inf) == 1.0
+    samples = mix.sample(20000, torch.Generator().manual_seed(0)).numpy()[:, 0]
+    assert samples.mean() == pytest.approx(0.25 * -1 + 0.75 * 2, abs=0.05)
+    cov = gan.mode_coverage([-1.1, -0.9, 2.0, 2.2, 10.0], [-1.0, 2.0], 0.5)
+    np.testing.assert_allclose(cov, [0.4, 0.4, 0.2])
+    assert cov.sum() == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Error paths: every bad input raises ValueError naming the argument
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: gan.optimal_discriminator(-0.1, 0.5), "`p_data` must be >= 0; got -0.1"),
+    (lambda: gan.optimal_discriminator(0.5, [0.2, -1.0]), r"`p_model` .* got -1.0 \(at index \(1,\)\)"),
+    (lambda: gan.optimal_discriminator([0.0, 1.0], [0.0, 1.0]), r"`p_data` and `p_model` must not both be 0; got 0.0 and 0.0 \(at index \(0,\)\)"),
+    (lambda: gan.optimal_discriminator(np.nan, 1.0), "`p_data` must be finite; got nan"),
+    (lambda: gan.optimal_discriminator([1.0, 2.0], [1.0, 2.0, 3.0]), "shapes do not broadcast"),
+    (lambda: gan.optimal_discriminator_logit(0.0, 0.0), "must not both be 0"),
+    (lambda: gan.value_function(lambda x: 1.5, scipy.stats.norm.pdf, scipy.stats.norm.pdf),
+     r"`discriminator` must be a probability in \[0, 1\]; got 1.5 at x"),
+    (lambda: gan.value_function(lambda x: math.nan, scipy.stats.norm.pdf, scipy.stats.norm.pdf, logit=True),
+     "`discriminator` must be a logit"),
+    (lambda: gan.value_function(lambda x: 0.5, lambda x: -1.0, scipy.stats.norm.pdf),
+     "`p_data` must be a density"),
+    (lambda: gan.jensen_shannon_quad(scipy.stats.norm.pdf, lambda x: math.nan), "`q` must be a density"),
+    (lambda: gan.jensen_shannon_quad(scipy.stats.norm.pdf, scipy.stats.norm.pdf, lower=1, upper=0),
+     "`lower` must be < `upper`"),
+    (lambda: gan.jensen_shannon_quad(scipy.stats.norm.pdf, scipy.stats.norm.pdf, base=1), "`base` must be"),
+    (lambda: gan.wasserstein_1_quad(lambda x: 2.0, scipy.stats.norm.cdf), "`cdf_p` must be a CDF"),
+    (lambda: gan.jensen_shannon_from_value(0.1), r"`value` must be in \[-inf, 0\]; got 0.1"),
+    (lambda: gan.jensen_shannon_from_value(-np.inf), "`value` must be finite"),
+    (lambda: gan.saturating_generator_loss(1.0), r"`d` must be in \(0, 1\); got 1.0"),
+    (lambda: gan.non_saturating_grad_d([0.5, 0.0]), r"`d` must be in \(0, 1\); got (np.float64\()?0.0\)? \(at index \(1,\)\)"),
+    (lambda: gan.saturating_grad_logit(np.nan), "`d` must be finite"),
+    (lambda: gan.gaussian_mixture_1d([0.5, 0.6], [0, 1], [1, 1]), "`weights` must be a probability vector"),
+    (lambda: gan.gaussian_mixture_1d([0.5, 0.5], [0, 1], [1, 0]), "`stds` must be > 0"),
+    (lambda: gan.gaussian_mixture_1d([0.5, 0.5], [0, 1, 2], [1, 1]), "`weights` and `means`"),
+    (lambda: gan.mode_coverage([0.0], [0.0], -1.0), "`radius` must be > 0"),
+    (lambda: gan.train_gan(MIXTURE, loss="wasserstein"), "`loss` must be 'non_saturating' or 'saturating'"),
+    (lambda: gan.train_gan(MIXTURE, steps=0), r"`steps` must be an integer in \[1, inf\]; got 0"),
+    (lambda: gan.train_gan(MIXTURE, lr_d=-1.0), "`lr_d` must be > 0"),
+    (lambda: gan.train_gan(scipy.stats.norm(0, 1)), "`target` must be a GaussianMixture1D"),
+])
+def test_errors_name_the_argument_and_value(call, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_value_function_can_be_minus_infinity_but_never_nan() -> None:
+    p, q = scipy.stats.uniform(0, 1).pdf, scipy.stats.uniform(0.5, 1).pdf
+    kw = {"points": [0.5, 1.0], "lower": -1.0, "upper": 2.0}
+    assert gan.value_function(lambda x: 0.0, p, q, **kw) == -np.inf
+    # D = 0 only where p_data = 0: that term has zero weight, V is finite.
+    assert math.isfinite(gan.value_function(lambda x: 0.0 if x > 1 else 0.5, p, q, **kw))
