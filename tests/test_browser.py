@@ -13,13 +13,14 @@ import gzip
 import http.server
 import io
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, build_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
@@ -41,9 +42,16 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def server(built_site: Path) -> Iterator[str]:
-    handler = functools.partial(QuietHandler, directory=str(built_site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site built for this origin (instant navigation needs site_url = where it is served)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    site = tmp_path_factory.mktemp("browser-site") / "site"
+    result = build_site(site, GENMATH_SITE_URL=f"http://127.0.0.1:{port}/")
+    assert result.returncode == 0, result.stdout + result.stderr
+    handler = functools.partial(QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -202,7 +210,7 @@ def test_search_finds_the_kl_chapter(browser: Any, server: str) -> None:
     context, page, _ = _open(browser, server)
     try:
         page.locator("input.md-search__input").click()
-        page.locator("input.md-search__input").fill("Kullback")
+        page.locator("input.md-search__input").press_sequentially("Kullback", delay=30)
         results = page.locator(".md-search-result__item a")
         results.first.wait_for(timeout=15000)
         hrefs = results.evaluate_all("els => els.map(e => e.href)")
@@ -215,7 +223,7 @@ def test_instant_navigation_keeps_math_and_figures(browser: Any, server: str) ->
     context, page, seen = _open(browser, server)
     try:
         page.evaluate("window.__genmathMarker = 42")
-        page.locator("a[href='kl/']").first.click()
+        page.locator("article a[href$='/kl/']").first.click()
         page.wait_for_url("**/kl/")
         page.wait_for_load_state("networkidle")
         assert page.evaluate("window.__genmathMarker") == 42, "instant navigation (no full reload)"

@@ -26,7 +26,9 @@ def table_html(table: dict[str, Any]) -> str:
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                    for row in table["rows"])
     caption = f"<caption>{html.escape(table['caption'])}</caption>" if table.get("caption") else ""
-    return (f'<div class="genmath-table"><table>{caption}<thead><tr>{head}</tr></thead>'
+    # a focusable, labelled region: wide tables scroll, and keyboard users must reach them
+    label = html.escape(table.get("caption") or "table of computed values")
+    return (f'<div class="genmath-table" tabindex="0" role="region" aria-label="{label}"><table>{caption}<thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
 
 
