@@ -49,7 +49,7 @@ def publish(name: str, value: T, *, unit: str | None = None) -> T:
     Returns ``value`` so it can be used inline.
     """
     _check_name(name, "value")
-    if name in RECORD["values"]:
+    if name in RECORD["values"] and _in_build():  # in a notebook, re-running a cell is fine
         raise ValueError(f"value {name!r} is published twice")
     item: Any = value.item() if hasattr(value, "item") and not isinstance(value, str) else value
     if isinstance(item, bool) or isinstance(item, str):
@@ -103,7 +103,7 @@ def figure(fig: Any, name: str, *, alt: str, caption: str | None = None) -> None
     _check_name(name, "figure")
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError(f"figure {name!r} has no alt text: pass alt='what the figure shows'")
-    if any(f["name"] == name for f in RECORD["figures"]):
+    if _in_build() and any(f["name"] == name for f in RECORD["figures"]):
         raise ValueError(f"figure {name!r} is published twice")
     svg = _figures.to_svg(fig, name)
     RECORD["figures"].append({"name": name, "alt": alt.strip(), "caption": caption, "svg": svg})
@@ -115,4 +115,18 @@ def figure(fig: Any, name: str, *, alt: str, caption: str | None = None) -> None
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.svg"
         path.write_text(_figures.to_standalone_svg(svg), encoding="utf-8")
-        print(f"[figure {name} written to {path}]")
+        if not _show_in_notebook(_figures.to_standalone_svg(svg)):
+            print(f"[figure {name} written to {path}]")
+
+
+def _show_in_notebook(svg: str) -> bool:
+    """Display the SVG inline when running in a Jupyter kernel; False elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import SVG, display
+    except ImportError:
+        return False
+    if get_ipython() is None:
+        return False
+    display(SVG(svg))
+    return True

@@ -103,7 +103,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "page_path" in metafunc.fixturenames:
         docs = sorted((ROOT / "docs").rglob("*.md"))
         paths = ["" if d.name == "index.md" else d.relative_to(ROOT / "docs").with_suffix("").as_posix() + "/"
-                 for d in docs]
+                 for d in docs if "notebooks" not in d.parts]
+        paths += [f"notebooks/{nb.stem}/" for nb in sorted((ROOT / "notebooks").glob("*.ipynb"))]
         metafunc.parametrize("page_path", paths, ids=[p or "home" for p in paths])
 
 

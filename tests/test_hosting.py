@@ -74,6 +74,9 @@ def _source_of(site: Path, page: Path) -> str:
 def test_every_page_has_edit_and_view_links_to_its_markdown(built_site: Path) -> None:
     for page in _pages(built_site):
         html = page.read_text(encoding="utf-8")
+        if page.parent.parent.name == "notebooks":  # generated from snippets: no edit link
+            assert "md-content__button" not in html, page
+            continue
         src = _source_of(built_site, page)
         assert (ROOT / "docs" / src).is_file(), src
         assert f'href="{EDIT_URI}{src}" title="Edit this page"' in html, page
@@ -98,6 +101,8 @@ def test_page_metadata(built_site: Path) -> None:
     for page in _pages(built_site):
         html = page.read_text(encoding="utf-8")
         assert re.search(r'<link rel="canonical" href="https://[^"]+/"', html), page
+        if page.parent.parent.name == "notebooks":
+            continue  # notebook pages carry the site description
         desc = re.search(r'<meta name="description" content="([^"]+)"', html)
         assert desc, f"{page}: add description: to the front matter of docs/{_source_of(built_site, page)}"
         descriptions[page] = desc.group(1)
@@ -114,3 +119,13 @@ def test_404_sitemap(built_site: Path) -> None:
     assert "md-header" in not_found and "404" in not_found
     sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
     assert sitemap.count("<loc>") == len(_pages(built_site))
+
+
+@pytest.mark.build
+def test_chapters_link_their_notebook_download_and_colab(built_site: Path) -> None:
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        html = (built_site / nb.stem / "index.html").read_text(encoding="utf-8")
+        assert f'href="../notebooks/{nb.stem}/{nb.stem}.ipynb" download' in html
+        assert (built_site / "notebooks" / nb.stem / f"{nb.stem}.ipynb").is_file()
+        assert f"colab.research.google.com/github/genmath/genmath/blob/main/notebooks/{nb.stem}.ipynb" in html
+        assert (built_site / "notebooks" / nb.stem / "index.html").is_file()

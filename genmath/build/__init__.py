@@ -10,6 +10,7 @@
 - ``site``      -- ``prepare()``: the pre-build step over all chapters; raises located BuildErrors
 - ``markdown``  -- the Python-Markdown extension (``genmath.build.markdown``)
 - ``lint``      -- finds hand-typed results in chapters
+- ``notebooks`` -- companion notebooks generated from each chapter's snippets
 - ``formulas``  -- checks labelled display formulas against genmath (used by the tests)
 - ``mkdocs_hooks`` -- the thin MkDocs glue (``hooks:`` in mkdocs.yml)
 

@@ -32,11 +32,12 @@ from genmath.build.scan import EQREF_RE, INLINE_MATH_RE, Chapter, display_blocks
 
 #: Set by the MkDocs glue before each page: (chapter path relative to docs/, front-matter lines,
 #: URL of the snippet files in the repository or None).
-_PAGE: dict[str, Any] = {"path": "<page>", "offset": 0, "repo_url": None}
+_PAGE: dict[str, Any] = {"path": "<page>", "offset": 0, "repo_url": None, "notebook_links": None}
 
 
-def set_page(path: str, offset: int, repo_url: str | None = None) -> None:
-    _PAGE.update(path=path, offset=offset, repo_url=repo_url)
+def set_page(path: str, offset: int, repo_url: str | None = None, notebook_links: str | None = None) -> None:
+    """Called by the MkDocs glue before each page. ``notebook_links`` (HTML) goes under the title."""
+    _PAGE.update(path=path, offset=offset, repo_url=repo_url, notebook_links=notebook_links)
 
 
 class GenmathExtension(Extension):
@@ -95,8 +96,13 @@ class GenmathPreprocessor(Preprocessor):
         blocks = display_blocks(masked)
         in_block = {i for a, b in blocks for i in range(a, b + 1)}
         out: list[str] = []
+        links = _PAGE.get("notebook_links")
         for i, line in enumerate(lines):
             lineno = i + 1 + offset
+            if links and line.startswith("# ") and not masked[i].isspace():
+                out += [line, "", self.md.htmlStash.store(links), ""]
+                links = None
+                continue
             directive = directives.get(lineno)
             if directive is not None:
                 indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]

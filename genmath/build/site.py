@@ -167,6 +167,25 @@ def install_assets(config: Config) -> None:
     Katex(config.root, config.cache_dir).install_assets(config.docs_dir / "assets" / "katex")
 
 
+def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
+    """Write each chapter's companion notebook (see genmath.build.notebooks). Returns chapter names."""
+    from genmath.build import notebooks
+
+    written = []
+    for chapter in site.chapters.values():
+        if not notebooks.has_notebook(chapter):
+            continue
+        name = chapter.path.removesuffix(".md")
+        sources = {d.target: site.source(d.target) for d in chapter.directives if d.kind == "snippet"}
+        url = f"{site_url.rstrip('/')}/{'' if name == 'index' else name + '/'}"
+        for results, target in ((None, site.config.root / "notebooks" / f"{name}.ipynb"),
+                                (site.results, site.config.docs_dir / "notebooks" / f"{name}.ipynb")):
+            text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository)
+            notebooks.write_if_changed(target, text)
+        written.append(name)
+    return written
+
+
 def prepare(config: Config) -> Site:
     """Scan, run, check. Returns the Site (also kept in ``CURRENT``); raises located BuildErrors."""
     global CURRENT
