@@ -129,6 +129,7 @@ def main() -> None:
         project = Path(tmp)
         copy_project(project)
         cold, log = build(project)
+        cold_log = log
         executed = len(re.findall(r"\] executed\s", log))
         warm = median_build(project, args.repeat)
 
@@ -155,6 +156,12 @@ def main() -> None:
     print(f"{'measurement':44} {'seconds':>8}  notes")
     for name, seconds, note in rows:
         print(f"{name:44} {seconds:8.2f}  {note}")
+    per_chapter: dict[str, list[float]] = {}
+    for seconds, chapter in re.findall(r"executed\s+([\d.]+) s\s+snippets/([^/]+)/", cold_log):
+        per_chapter.setdefault(chapter, []).append(float(seconds))
+    print("cold snippet time per chapter (sum of per-snippet wall seconds, 2 in parallel; warm: 0):")
+    for chapter, times in sorted(per_chapter.items()):
+        print(f"  {chapter:12} {len(times):3d} snippets {sum(times):7.1f} s   slowest {max(times):5.1f} s")
     print(f"warm/floor = {warm / floor:.2f}   (target <= 1.25)")
     print(f"cold/warm  = {cold / warm:.1f}")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
