@@ -96,13 +96,13 @@ def test_corrupt_entry_is_detected_and_recomputed(project: MiniProject, damage: 
         entry.write_bytes(b"\x00\xff not json")
     else:
         data = json.loads(text)
-        data["payload"]["values"]["c.a.v"]["value"] = 99.0  # tampered, checksum no longer matches
+        data["payload"] = data["payload"].replace("1.5", "99.0")  # tampered: checksum no longer matches
         entry.write_text(json.dumps(data))
     again = project.prepare()
     assert again.returncode == 0, again.stderr
     assert "cache entry for snippets/c/a.py is corrupt" in again.stderr
     assert _executed(again.stderr) == {"c/a.py"}
-    assert json.loads(entry.read_text())["payload"]["values"]["c.a.v"]["value"] == 1.5
+    assert json.loads(json.loads(entry.read_text())["payload"])["values"]["c.a.v"]["value"] == 1.5
 
 
 def test_key_covers_source_dependencies_and_versions(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 #: Bump when the format of entries changes.
-FORMAT = 1
+FORMAT = 2
 VERSIONED = ("numpy", "scipy", "matplotlib", "torch", "scikit-learn")
 
 
@@ -72,11 +72,12 @@ class Cache:
             return None, "miss"
         try:
             wrapper = json.loads(path.read_text(encoding="utf-8"))
-            payload = wrapper["payload"]
-            if _sha(json.dumps(payload, sort_keys=True).encode()) != wrapper["checksum"]:
+            text = wrapper["payload"]  # the payload's JSON text, checksummed as stored
+            if _sha(text.encode()) != wrapper["checksum"]:
                 return None, "corrupt: checksum mismatch"
+            payload = json.loads(text)
             deps = payload["deps"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             return None, f"corrupt: {type(exc).__name__}"
         current = key(source, deps, self.root)
         if current is None or current != payload["key"]:
@@ -85,7 +86,8 @@ class Cache:
 
     def store(self, snippet_rel: str, source: bytes, result: dict[str, Any]) -> dict[str, Any]:
         payload = dict(result, key=key(source, result["deps"], self.root))
-        wrapper = {"checksum": _sha(json.dumps(payload, sort_keys=True).encode()), "payload": payload}
+        text = json.dumps(payload, sort_keys=True)
+        wrapper = {"checksum": _sha(text.encode()), "payload": text}
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(snippet_rel)
         fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
