@@ -33,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def copy_project(dest: Path) -> None:
-    for name in ("docs", "snippets", "genmath"):
+    for name in ("docs", "snippets", "genmath", "overrides", "notebooks"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "katex"))
-    shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    for name in ("mkdocs.yml", "README.md"):
+        shutil.copy(ROOT / name, dest / name)
     (dest / "node_modules").symlink_to(ROOT / "node_modules")
 
 
