@@ -110,12 +110,11 @@ def make_floor(project: Path) -> str:
                 include.parent.mkdir(parents=True, exist_ok=True)
                 block = snippet_block(d, site.results[d.target], site.source(d.target), lambda h: h)
                 include.write_text("\n".join(block), encoding="utf-8")
-                out.append(f'--8<-- "{include.relative_to(floor_docs).as_posix()}"')
+                out.append(f'--8<-- "{include.relative_to(project).as_posix()}"')
         (floor_docs / page.relative_to(project / "docs")).write_text("\n".join(out), encoding="utf-8")
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
     config = re.sub(r"\nhooks:\n(  - .*\n)+", "\n", config)
-    config = re.sub(r"  - genmath\.build\.markdown:\n(      .*\n)+",
-                    "  - pymdownx.snippets:\n      base_path: [floor_docs]\n", config)
+    config = re.sub(r"  - genmath\.build\.markdown:\n(      .*\n)+", "", config)
     config = "docs_dir: floor_docs\nsite_dir: floor_site\n" + config.replace("nav:", "exclude_docs: |\n  _includes/\nnav:", 1)
     (project / "mkdocs.floor.yml").write_text(config, encoding="utf-8")
     return "mkdocs.floor.yml"
