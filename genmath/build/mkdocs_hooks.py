@@ -58,7 +58,8 @@ def on_pre_build(config: Any, **_: Any) -> None:
         return
     repo = _repository(config)
     if repo:
-        _STATE["notebooks"] = set(site.write_notebooks(current, site_url=config.site_url or "/", repository=repo))
+        hosted = (config.get("extra") or {}).get("hosted_url") or config.site_url or "/"
+        _STATE["notebooks"] = set(site.write_notebooks(current, site_url=hosted, repository=repo))
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, **_: Any) -> str:

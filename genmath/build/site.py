@@ -168,7 +168,11 @@ def install_assets(config: Config) -> None:
 
 
 def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
-    """Write each chapter's companion notebook (see genmath.build.notebooks). Returns chapter names."""
+    """Write each chapter's companion notebook (see genmath.build.notebooks). Returns chapter names.
+
+    ``site_url`` is the hosted site (the committed notebooks link there, whatever URL this build
+    is for); the rendered copies link to their chapter relatively.
+    """
     from genmath.build import notebooks
 
     written = []
@@ -177,9 +181,10 @@ def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
             continue
         name = chapter.path.removesuffix(".md")
         sources = {d.target: site.source(d.target) for d in chapter.directives if d.kind == "snippet"}
-        url = f"{site_url.rstrip('/')}/{'' if name == 'index' else name + '/'}"
-        for results, target in ((None, site.config.root / "notebooks" / f"{name}.ipynb"),
-                                (site.results, site.config.docs_dir / "notebooks" / f"{name}.ipynb")):
+        hosted = f"{site_url.rstrip('/')}/{name}/"
+        for results, target, url in (
+                (None, site.config.root / "notebooks" / f"{name}.ipynb", hosted),
+                (site.results, site.config.docs_dir / "notebooks" / f"{name}.ipynb", f"../../{name}/")):
             text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository)
             notebooks.write_if_changed(target, text)
         written.append(name)

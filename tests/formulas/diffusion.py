@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
 
 from genmath import diffusion as d
 from genmath.build.formulas import Check
@@ -178,6 +179,60 @@ def _cosine(rng):
             "pi": math.pi}
 
 
+def _variance_step(rng):
+    b = _schedule(rng)
+    t = _step(rng, b, lo=1)
+    _, var = d.gaussian_marginals(b, rng.normal(), rng.uniform(0.1, 2.0))  # element k is step k here
+    return {"V": float(var[t]), "Vprev": float(var[t - 1]), "beta_t": float(b[t - 1])}
+
+
+def _merge_step(rng):
+    """x_{t-1} from q(x_{t-1} | x_0) with noise eps' (x_0 itself at t = 1), then one forward step."""
+    b = _schedule(rng)
+    t = _step(rng, b, lo=1)
+    x0, eps_prev, eps_t = rng.normal(size=3)
+    x_prev = x0 if t == 1 else float(d.q_sample(x0, t - 1, eps_prev, b))
+    return {**_basics(b, t), "x_0": x0, "epsp": eps_prev, "epsilon_t": eps_t, "x_t-1": x_prev,
+            "x_t": float(d.forward_step(x_prev, t, eps_t, b))}
+
+
+def _log_forward(x_t: float, x_prev: float, t: int, b: np.ndarray) -> float:
+    """log q(x_t | x_{t-1}): mean from genmath's forward step without noise, variance beta_t."""
+    return float(stats.norm.logpdf(x_t, float(d.forward_step(x_prev, t, 0.0, b)), math.sqrt(b[t - 1])))
+
+
+def _log_posterior(x_prev: float, x_t: float, x0: float, t: int, b: np.ndarray) -> float:
+    """log q(x_{t-1} | x_t, x_0) from genmath's posterior mean and variance."""
+    return float(stats.norm.logpdf(x_prev, float(d.posterior_mean(x0, x_t, t, b)),
+                                   math.sqrt(float(d.posterior_variance(b)[t - 1]))))
+
+
+def _log_marginal(x_t: float, x0: float, t: int, b: np.ndarray) -> float:
+    """log q(x_t | x_0) from genmath's q_moments."""
+    mean, var = d.q_moments(x0, t, b)
+    return float(stats.norm.logpdf(x_t, float(mean), math.sqrt(float(var))))
+
+
+def _bayes_reverse(rng):
+    b = _schedule(rng)
+    t = _step(rng, b)
+    x0, x_prev, x_t = rng.normal(size=3)
+    return {"A": math.exp(_log_forward(x_t, x_prev, t, b)), "B": math.exp(_log_posterior(x_prev, x_t, x0, t, b)),
+            "C": math.exp(_log_marginal(x_t, x0, t, b)), "D": math.exp(_log_marginal(x_prev, x0, t - 1, b))}
+
+
+def _telescope(rng):
+    """A forward trajectory x_0, ..., x_T (genmath.forward_step) and the four log-density terms."""
+    b = _schedule(rng, 2, 30)
+    T = b.size
+    xs = [float(rng.normal(rng.normal(), rng.uniform(0.1, 2.0)))]
+    for t in range(1, T + 1):
+        xs.append(float(d.forward_step(xs[-1], t, rng.normal(), b)))
+    return {"S1": sum(_log_forward(xs[t], xs[t - 1], t, b) for t in range(2, T + 1)),
+            "S2": sum(_log_posterior(xs[t - 1], xs[t], xs[0], t, b) for t in range(2, T + 1)),
+            "LT": _log_marginal(xs[T], xs[0], T, b), "L1": _log_marginal(xs[1], xs[0], 1, b)}
+
+
 CHECKS = {
     "diffusion-alpha-bar": Check(
         subs={r"\prod_{s=1}^{t} \alpha_s": "P1", r"\prod_{s=1}^{t} (1-\beta_s)": "P2"},
@@ -206,4 +261,15 @@ CHECKS = {
               r"\mathrm{KL}(q(x_0)\,\|\,p(x_0))": "KL0"},
         values=_exact_gap),
     "diffusion-cosine": Check(values=_cosine),
+    "diffusion-variance-step": Check(
+        subs={r"\mathrm{Var}[x_t]": "V", r"\mathrm{Var}[x_{t-1}]": "Vprev"}, values=_variance_step),
+    "diffusion-merge-step": Check(subs={r"\epsilon'": "epsp"}, values=_merge_step),
+    "diffusion-bayes-reverse": Check(
+        subs={r"q(x_t\mid x_{t-1}, x_0)": "A", r"q(x_{t-1}\mid x_t, x_0)": "B", r"q(x_t\mid x_0)": "C",
+              r"q(x_{t-1}\mid x_0)": "D"},
+        values=_bayes_reverse),
+    "diffusion-telescope": Check(
+        subs={r"\sum_{t=2}^{T}\log q(x_t\mid x_{t-1})": "S1", r"\sum_{t=2}^{T}\log q(x_{t-1}\mid x_t, x_0)": "S2",
+              r"\log q(x_T\mid x_0)": "LT", r"\log q(x_1\mid x_0)": "L1"},
+        values=_telescope),
 }

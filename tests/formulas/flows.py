@@ -96,6 +96,21 @@ def _rescale(rng: np.random.Generator) -> dict[str, float]:
             "LR": float(stats.multivariate_normal(mean / 256, cov / 256**2).logpdf(y / 256))}
 
 
+def _cdf_derivative(rng: np.random.Generator) -> dict[str, float]:
+    """d/dx F_Z(f^{-1}(x)) by torch autograd of the standard-normal cdf composed with f^{-1} (checked
+    against genmath's cdf); p_Z(f^{-1}(x)) from genmath's inverse; df^{-1}/dx by autograd."""
+    epsilon, delta, x = _sas_params(rng)
+    inv = _sas_inverse_torch(epsilon, delta)
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    cdf = torch.distributions.Normal(0.0, 1.0).cdf(inv(t))
+    assert abs(float(cdf.detach()) - float(flows.sinh_arcsinh_cdf(x, epsilon, delta))) <= 1e-12
+    (d_cdf,) = torch.autograd.grad(cdf, t)
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    (d_inv,) = torch.autograd.grad(inv(t), t)
+    return {"PX": float(flows.sinh_arcsinh_pdf_jones_pewsey(x, epsilon, delta)), "DF": float(d_cdf),
+            "PZ": float(stats.norm.pdf(float(flows.sinh_arcsinh_inverse(x, epsilon, delta)))), "J": float(d_inv)}
+
+
 CHECKS = {
     "flows-cov-inverse": Check(
         subs={LOG_P_X: "LPX", r"\log p_Z(f^{-1}(x))": "LPZ",
@@ -113,4 +128,8 @@ CHECKS = {
     "flows-dequant-bound": Check(subs={r"\mathbb{E}_{u}[\log p(x+u)]": "EB", r"\log P(x)": "LP"},
                                  values=_dequant),
     "flows-rescale": Check(subs={r"\log p_{[0,1)}(y/256)": "LR", r"\log p(y)": "L"}, values=_rescale),
+    "flows-cdf-derivative": Check(
+        subs={"p_X(x)": "PX", r"\frac{d}{dx} F_Z(f^{-1}(x))": "DF", r"p_Z(f^{-1}(x))": "PZ",
+              r"\frac{d f^{-1}}{dx}(x)": "J"},
+        values=_cdf_derivative),
 }

@@ -195,6 +195,40 @@ def _jsd_gap(rng: np.random.Generator) -> dict[str, float]:
             "Jhat": float(genmath.jensen_shannon_from_value(v)), "EK": _quad(integrand, points=points)}
 
 
+# --- the label posterior, the pooled form and the bounds of the JSD -----------------------------
+
+def _label_posterior(rng: np.random.Generator) -> dict[str, float]:
+    """Normal p_data and p_g; m is the equal-weight genmath mixture of the two, P(y = 1 | x) its
+    component responsibility (Bayes' rule, genmath.mixture_responsibilities)."""
+    (mu_p, mu_q), (s_p, s_q) = rng.uniform(-1, 1, size=2), rng.uniform(0.5, 2.0, size=2)
+    x = float(rng.uniform(-2, 2))
+    a, b = float(scipy.stats.norm.pdf(x, mu_p, s_p)), float(scipy.stats.norm.pdf(x, mu_q, s_q))
+    m = float(genmath.gaussian_mixture_1d([0.5, 0.5], [mu_p, mu_q], [s_p, s_q]).pdf(x))
+    post = float(genmath.mixture_responsibilities(np.array([[x]]), [0.5, 0.5], np.array([[mu_p], [mu_q]]),
+                                                  np.array([[[s_p ** 2]], [[s_q ** 2]]]))[0, 0])
+    return {"Pi": float(genmath.optimal_discriminator(a, b)), "P": post, "m": m, "a": a, "b": b}
+
+
+def _jsd_pooled(rng: np.random.Generator) -> dict[str, float]:
+    p, q, points = _density_pair(rng)
+
+    def integrand(x: float) -> float:
+        a, b = p(x), q(x)
+        if a + b == 0:
+            return 0.0
+        d_star = float(genmath.optimal_discriminator(a, b))
+        return 0.5 * (a + b) * float(scipy.special.xlogy(d_star, 2 * d_star) + scipy.special.xlogy(1 - d_star, 2 * (1 - d_star)))
+
+    return {"J": genmath.jensen_shannon_quad(p, q, points=points, **LIMITS), "I": _quad(integrand, points=points)}
+
+
+def _jsd_bounds(rng: np.random.Generator) -> dict[str, float]:
+    """The JSD of a random pair in nats; 1 bit expressed in nats is the entropy of a fair coin."""
+    p, q, points = _density_pair(rng)
+    return {"J": genmath.jensen_shannon_quad(p, q, points=points, **LIMITS), "nats": 1.0,
+            "bit": float(genmath.entropy([0.5, 0.5]))}
+
+
 CHECKS = {
     "gan-value": Check(
         subs={"V(D, G)": "V", r"\E_{x \sim p_{\mathrm{data}}}[\log D(x)]": "E1",
@@ -228,5 +262,12 @@ CHECKS = {
         subs={JSD_DATA_G: "J", r"\widehat{\JSD}_D": "Jhat",
               r"\E_{x \sim m}[\KL(\mathrm{Bern}(D^*_G(x)) \,\|\, \mathrm{Bern}(D(x)))]": "EK"},
         values=_jsd_gap, n_points=6),
+    "gan-label-posterior": Check(
+        subs={r"\pi(x)": "Pi", r"P(y = 1 \mid x)": "P", "m(x)": "m", r"p_{\mathrm{data}}(x)": "a", "p_g(x)": "b"},
+        values=_label_posterior),
+    "gan-jsd-pooled": Check(
+        subs={JSD_DATA_G: "J",
+              r"\int m \left[ D^*_G \log (2 D^*_G) + (1 - D^*_G) \log (2 (1 - D^*_G)) \right] dx": "I"},
+        values=_jsd_pooled, n_points=6),
+    "gan-jsd-bounds": Check(subs={JSD_DATA_G: "J"}, values=_jsd_bounds, n_points=6),
 }
-

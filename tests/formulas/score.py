@@ -130,6 +130,44 @@ def _ddpm_weight(rng: np.random.Generator) -> dict[str, float]:
             "B": float(np.sum((s_theta - score.ddpm_conditional_score(xt, x0, a)) ** 2))}
 
 
+def _noisy_gradient(rng: np.random.Generator) -> dict[str, float]:
+    """p_sigma and its gradient from genmath (density times score of the noisy mixture); the integral
+    and E[x | x~] by quadrature over the clean mixture."""
+    w, means, covs = _mixture_1d(rng)
+    sigma = float(rng.uniform(0.2, 1.5))
+    xt = float(rng.normal(scale=2.5))
+    noisy = score.noisy_covs(covs, sigma)
+    p_sigma = math.exp(float(score.mixture_log_prob([xt], w, means, noisy)))
+    prior = _mixture_pdf(w, means, covs)
+    integral = integrate.quad(lambda x: (x - xt) * prior(x) * _normal_pdf(xt, x, sigma), -np.inf, np.inf,
+                              limit=200)[0]
+    return {"xtilde": xt, "sigma": sigma, "P": p_sigma, "I": integral,
+            "G": p_sigma * float(score.mixture_score([xt], w, means, noisy)[0]),
+            "EX": _posterior_mean(prior, xt, sigma)}
+
+
+def _dsm_minimiser(rng: np.random.Generator) -> dict[str, float]:
+    """E[grad log q | x~] over the quadrature-normalised posterior, the integral with genmath's p_sigma
+    in the denominator (both with genmath's dsm_target as grad log q), the gradient of the noisy
+    marginal by torch autograd of the convolved mixture density, and genmath's mixture score."""
+    w, means, covs = _mixture_1d(rng)
+    sigma = float(rng.uniform(0.2, 1.5))
+    xt = float(rng.normal(scale=2.5))
+    noisy = score.noisy_covs(covs, sigma)
+    p_sigma = math.exp(float(score.mixture_log_prob([xt], w, means, noisy)))
+    prior = _mixture_pdf(w, means, covs)
+    joint = lambda x: prior(x) * _normal_pdf(xt, x, sigma)
+    target = lambda x: float(score.dsm_target([xt], [x], sigma)[0])
+    quad = lambda f: integrate.quad(f, -np.inf, np.inf, limit=200)[0]
+    mix = torch.distributions.MixtureSameFamily(
+        torch.distributions.Categorical(probs=torch.tensor(w)),
+        torch.distributions.Normal(torch.tensor(means[:, 0]), torch.tensor(np.sqrt(covs[:, 0, 0] + sigma**2))))
+    return {"EG": quad(lambda x: joint(x) * target(x)) / quad(joint),
+            "I1": quad(lambda x: joint(x) / p_sigma * target(x)),
+            "G": _grad(lambda t: torch.exp(mix.log_prob(t)), xt), "P": p_sigma,
+            "S": float(score.mixture_score([xt], w, means, noisy)[0])}
+
+
 CHECKS = {
     "score-gaussian": Check(subs={r"\nabla_x \log \mathcal{N}(x;\mu,\sigma^2)": "S"}, values=_gaussian),
     "score-mixture": Check(subs={r"\frac{d}{dx}\log p(x)": "S", "r_1(x)": "r_1", "r_2(x)": "r_2"},
@@ -146,4 +184,14 @@ CHECKS = {
         subs={r"\lVert\epsilon_\theta - \epsilon\rVert^2": "A",
               r"\lVert s_\theta - \nabla_{x_t}\log q(x_t\mid x_0)\rVert^2": "B"},
         values=_ddpm_weight),
+    "score-noisy-gradient": Check(
+        subs={r"\nabla_{\tilde x} p_\sigma(\tilde x)": "G", r"p_\sigma(\tilde x)": "P", E_X_GIVEN_XT: "EX",
+              r"\int (x - \tilde x)\,p(x)\,\mathcal{N}(\tilde x; x, \sigma^2 I)\,dx": "I"},
+        values=_noisy_gradient, rtol=1e-7),
+    "score-dsm-minimiser": Check(
+        subs={r"\mathbb{E}\left[\nabla_{\tilde x}\log q_\sigma(\tilde x\mid x) \,\middle|\, \tilde x\right]": "EG",
+              r"\int \frac{p(x)\,q_\sigma(\tilde x\mid x)}{p_\sigma(\tilde x)}\,\frac{\nabla_{\tilde x} q_\sigma(\tilde x\mid x)}{q_\sigma(\tilde x\mid x)}\,dx": "I1",
+              r"\nabla_{\tilde x}\int p(x)\, q_\sigma(\tilde x\mid x)\,dx": "G", r"p_\sigma(\tilde x)": "P",
+              r"\nabla_{\tilde x}\log p_\sigma(\tilde x)": "S"},
+        values=_dsm_minimiser, rtol=1e-7),
 }

@@ -16,7 +16,7 @@ import scipy.integrate
 import scipy.special
 import scipy.stats
 
-from genmath import kl_mvn
+from genmath import iwae_bound, kl_mvn
 from genmath.build.formulas import Check
 from genmath.vae import (
     LinearGaussianModel,
@@ -156,6 +156,37 @@ def _iwae(rng):
             "logpx": float(log_marginal_likelihood(model, x))}
 
 
+def _add_subtract(rng):
+    """Both expectations by Gauss-Hermite quadrature under q, the second against the exact posterior."""
+    model, x = _model(rng, int(rng.integers(1, 4)), 1)
+    m, S = _q(rng, 1)
+    s = math.sqrt(S[0, 0])
+    post_mean, post_cov = exact_posterior(model, x)
+    log_q = scipy.stats.norm(m[0], s).logpdf
+    log_post = scipy.stats.norm(post_mean[0], math.sqrt(post_cov[0, 0])).logpdf
+    return {"logpx": float(log_marginal_likelihood(model, x)),
+            "Elogw": _expect_q(lambda z: log_joint(model, x, z[:, None]) - log_q(z), m[0], s),
+            "Egap": _expect_q(lambda z: log_q(z) - log_post(z), m[0], s)}
+
+
+def _iwae_def(rng):
+    """L_K as the quadrature mean of genmath's bound estimate (logsumexp - log K) against the mean of
+    log((1/K) sum_k w_k) computed with numpy, on a tensor-product Gauss-Hermite grid (K = 2 or 3)."""
+    model, x = _model(rng, 2, 1)
+    m, s = float(rng.normal()), float(rng.uniform(0.5, 1.5))
+    K = int(rng.integers(2, 4))
+    nodes, weights = scipy.special.roots_hermitenorm(30)
+    weights = weights / weights.sum()
+    z = m + s * nodes
+    log_w = np.asarray(log_joint(model, x, z[:, None])) - scipy.stats.norm(m, s).logpdf(z)
+    grids = np.stack(np.meshgrid(*([log_w] * K), indexing="ij"), axis=-1)
+    wgrid = np.prod(np.meshgrid(*([weights] * K), indexing="ij"), axis=0)
+    estimate = np.asarray(iwae_bound(grids))
+    top = grids.max(axis=-1, keepdims=True)  # factor out the largest weight so none underflows
+    direct = top[..., 0] + np.log(np.mean(np.exp(grids - top), axis=-1))
+    return {"LK": float(np.sum(wgrid * estimate)), "E": float(np.sum(wgrid * direct))}
+
+
 CHECKS = {
     "vae-jensen": Check(
         subs={r"\log \E_{q(z)}\left[\frac{p(x,z)}{q(z)}\right]": "logEw",
@@ -193,4 +224,12 @@ CHECKS = {
     "vae-iwae-bound": Check(
         subs={r"\mathcal{L}(q)": "L", r"\mathcal{L}_K": "LK", r"\log p(x)": "logpx"},
         values=_iwae),
+    "vae-add-subtract": Check(
+        subs={r"\log p(x)": "logpx", r"\E_{q(z)}\left[\log \frac{p(x,z)}{q(z)}\right]": "Elogw",
+              r"\E_{q(z)}\left[\log \frac{q(z)}{p(z \mid x)}\right]": "Egap"},
+        values=_add_subtract, rtol=1e-8),
+    "vae-iwae-def": Check(
+        subs={r"\mathcal{L}_K": "LK",
+              r"\E_{z_1, \dots, z_K \sim q}\left[\log \frac{1}{K} \sum_{k=1}^{K} \frac{p(x, z_k)}{q(z_k)}\right]": "E"},
+        values=_iwae_def),
 }
