@@ -79,6 +79,14 @@ def on_page_markdown(markdown: str, page: Any, config: Any, **_: Any) -> str:
     return markdown
 
 
+def on_page_content(html: str, page: Any, **_: Any) -> str:
+    if page.file.src_uri.startswith("notebooks/"):
+        # the notebook repeats its chapter's code: keep it out of the search index (and save
+        # Material's search plugin from parsing every output)
+        page.meta.setdefault("search", {"exclude": True})
+    return html
+
+
 def on_page_context(context: Any, page: Any, **_: Any) -> Any:
     if page.file.src_uri.startswith("notebooks/"):
         page.edit_url = None  # generated from snippets: edit the snippets, not the notebook
