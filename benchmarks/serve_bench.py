@@ -53,7 +53,8 @@ def main() -> None:
         copy_project(project)
         build(project)  # warm the cache first: we measure rebuilds, not the cold start
         port = _port()
-        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONPATH=str(project))
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONPATH=str(project),
+                   GENMATH_SITE_URL=f"http://127.0.0.1:{port}/")  # serve at the root path
         proc = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
                                 cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
