@@ -33,7 +33,7 @@ PAGE_TABLE: list[tuple[str, int, float]] = []  # printed by conftest at the end 
 
 
 def chromium_path() -> str:
-    for name in ("chromium", "chromium-browser"):
+    for name in ("chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
         if found:
             return found
