@@ -58,8 +58,8 @@ def median_build(project: Path, repeat: int, config: str = "mkdocs.yml") -> floa
 
 def _prerender_math(site, chapter, lines: list[str]) -> list[str]:
     """Replace math by the KaTeX HTML the real build produces (from the KaTeX cache)."""
-    from genmath.build.render import tex_for_katex
-    from genmath.build.scan import INLINE_MATH_RE, display_blocks, mask_code
+    from genmath.sitebuild.render import tex_for_katex
+    from genmath.sitebuild.scan import INLINE_MATH_RE, display_blocks, mask_code
 
     labels = chapter.labels
     body_start = chapter.offset
@@ -82,9 +82,9 @@ def _prerender_math(site, chapter, lines: list[str]) -> list[str]:
 
 def make_floor(project: Path) -> str:
     """Write floor/ pages (snippet blocks pre-rendered) and a config without genmath. Returns its name."""
-    from genmath.build import site as site_mod
-    from genmath.build.render import figure_html, snippet_block
-    from genmath.build.scan import scan_file
+    from genmath.sitebuild import site as site_mod
+    from genmath.sitebuild.render import figure_html, snippet_block
+    from genmath.sitebuild.scan import scan_file
 
     site = site_mod.prepare(site_mod.Config.from_options(project, {}))
     floor_docs = project / "floor_docs"

@@ -2,7 +2,7 @@
 
 Public names are loaded lazily (PEP 562), so ``from genmath import entropy`` imports only the module
 that defines ``entropy``. This keeps the snippet cache precise: a snippet depends on exactly the
-genmath modules it really imports (see ``genmath.build.cache``).
+genmath modules it really imports (see ``genmath.sitebuild.cache``).
 
 Where things live (one module per topic, one test file per module):
 
@@ -12,9 +12,11 @@ Where things live (one module per topic, one test file per module):
 - ``genmath.vae``        -- ELBO, linear-Gaussian model, IWAE, a small torch VAE
 - ``genmath.gan``        -- optimal discriminator, value function by quadrature, a small torch GAN
 - ``genmath.diffusion``  -- DDPM schedules, posterior, variational bound
+- ``genmath.flows``      -- change of variables, affine and sinh-arcsinh maps, coupling layers, RealNVP
+- ``genmath.score``      -- scores of Gaussians and mixtures, denoising score matching, Tweedie, Langevin
 - ``genmath.snippet``    -- what snippets call to publish values, tables and figures
 - ``genmath.figures``    -- the site's matplotlib style and deterministic SVG output
-- ``genmath.build``      -- build machinery: scanning chapters, running and caching snippets, KaTeX
+- ``genmath.sitebuild``  -- the site's build machinery: scanning chapters, running and caching snippets, KaTeX
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A snippet is a plain script under ``snippets/<chapter>/``. Run on its own
 (``python snippets/mle/coin.py``) it prints its results and writes figures to a temporary folder.
-Run by the site build (``genmath.build.child`` sets ``GENMATH_BUILD=1``), the same calls are
+Run by the site build (``genmath.sitebuild.child`` sets ``GENMATH_BUILD=1``), the same calls are
 recorded so chapters can quote values as ``{{ mle.coin.p_hat:.3f }}`` and show the figures.
 
     from genmath.snippet import publish, table, figure
@@ -26,7 +26,7 @@ from genmath import figures as _figures
 #: Value names: dotted lowercase identifiers with at least two parts, e.g. ``mle.coin.p_hat``.
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
-# Everything the snippet published, in order. genmath.build.child serialises this after the run.
+# Everything the snippet published, in order. genmath.sitebuild.child serialises this after the run.
 RECORD: dict[str, Any] = {"values": {}, "figures": [], "tables": []}
 
 T = TypeVar("T")

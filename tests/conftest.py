@@ -51,9 +51,9 @@ class MiniProject:
             plugins: []
             watch: [snippets, genmath]
             hooks:
-              - genmath/build/mkdocs_hooks.py
+              - genmath/sitebuild/mkdocs_hooks.py
             markdown_extensions:
-              - genmath.build.markdown:
+              - genmath.sitebuild.markdown:
                   timeout: 20
               - admonition
               - attr_list
@@ -80,8 +80,8 @@ class MiniProject:
                               env=self.env(**env), capture_output=True, text=True, timeout=300)
 
     def prepare(self, **env: str) -> subprocess.CompletedProcess[str]:
-        """Run only the pre-build step (python -m genmath.build) with this project's genmath copy."""
-        return subprocess.run([sys.executable, "-m", "genmath.build", str(self.path)], cwd=self.path,
+        """Run only the pre-build step (python -m genmath.sitebuild) with this project's genmath copy."""
+        return subprocess.run([sys.executable, "-m", "genmath.sitebuild", str(self.path)], cwd=self.path,
                               env=self.env(**env), capture_output=True, text=True, timeout=300)
 
 

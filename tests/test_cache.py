@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import MiniProject
 
-from genmath.build.cache import Cache, key, versions
+from genmath.sitebuild.cache import Cache, key, versions
 
 
 def _setup(project: MiniProject) -> None:

@@ -12,8 +12,8 @@ import re
 import pytest
 from conftest import FORMULA_STATS, ROOT
 
-from genmath.build.formulas import Check, FormulaCheckError, mutations, verify
-from genmath.build.scan import scan_file
+from genmath.sitebuild.formulas import Check, FormulaCheckError, mutations, verify
+from genmath.sitebuild.scan import scan_file
 
 DOCS = ROOT / "docs"
 CHAPTERS = [scan_file(DOCS, p) for p in sorted(DOCS.rglob("*.md"))]

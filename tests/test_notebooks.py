@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from genmath.build import notebooks, site
+from genmath.sitebuild import notebooks, site
 
 REPOSITORY = "https://github.com/genmath/genmath"
 SITE_URL = "https://genmath.github.io/genmath/"

@@ -1,12 +1,12 @@
-"""No hand-typed results in chapters (genmath.build.lint), and the lint itself works."""
+"""No hand-typed results in chapters (genmath.sitebuild.lint), and the lint itself works."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import ROOT
 
-from genmath.build.lint import bad_allow_entries, hand_typed_numbers, significant_digits
-from genmath.build.scan import scan_file, scan_text
+from genmath.sitebuild.lint import bad_allow_entries, hand_typed_numbers, significant_digits
+from genmath.sitebuild.scan import scan_file, scan_text
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))

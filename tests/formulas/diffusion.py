@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats
 
 from genmath import diffusion as d
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 from genmath.info import kl_normal
 
 

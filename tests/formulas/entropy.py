@@ -11,7 +11,7 @@ import scipy.special
 import scipy.stats
 
 import genmath
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 
 
 def _random_distribution(rng: np.random.Generator, k: int) -> np.ndarray:

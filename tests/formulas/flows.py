@@ -13,7 +13,7 @@ import torch
 from scipy import special, stats
 
 from genmath import flows
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 
 LOG_P_X = r"\log p_X(x)"
 

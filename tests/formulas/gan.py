@@ -16,7 +16,7 @@ import scipy.special
 import scipy.stats
 
 import genmath
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 
 JSD_DATA_G = r"\JSD(p_{\mathrm{data}} \,\|\, p_g)"
 LIMITS = {"lower": -60.0, "upper": 60.0}  # every density below has mass < 1e-20 outside

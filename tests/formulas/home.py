@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 from genmath.mle import binomial_mle
 
 

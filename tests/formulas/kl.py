@@ -8,7 +8,7 @@ import scipy.special
 import scipy.stats
 
 import genmath
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 
 
 def _pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

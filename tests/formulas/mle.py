@@ -14,7 +14,7 @@ import torch
 from scipy.special import gammaln
 
 import genmath
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 
 ELL = {r"\ell(p)": "ell"}
 # sympy's LaTeX parser reads `p(1-p)` as a function call; the chapter writes `{p}(1-p)` (same rendering)

@@ -14,7 +14,7 @@ import torch
 from scipy import integrate
 
 from genmath import score
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 from genmath.diffusion import alpha_bars, linear_betas, q_sample
 
 E_X_GIVEN_XT = r"\mathbb{E}[x\mid\tilde x]"

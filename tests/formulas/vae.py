@@ -17,7 +17,7 @@ import scipy.special
 import scipy.stats
 
 from genmath import iwae_bound, kl_mvn
-from genmath.build.formulas import Check
+from genmath.sitebuild.formulas import Check
 from genmath.vae import (
     LinearGaussianModel,
     elbo_gaussian,

@@ -6,7 +6,7 @@ equation labels and references, and every formula's TeX (typeset with KaTeX). Ev
 a BuildError naming the chapter file and line (and the snippet file and line where one applies).
 
 Called by the MkDocs glue on every build (``mkdocs_hooks.on_pre_build``), by
-``python -m genmath.build`` on its own, and lazily by the Markdown extension when neither ran.
+``python -m genmath.sitebuild`` on its own, and lazily by the Markdown extension when neither ran.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genmath.build.cache import Cache
-from genmath.build.errors import BuildError, BuildErrors, Location
-from genmath.build.katex import Katex
-from genmath.build.render import tex_for_katex
-from genmath.build.runner import Job, run_all
-from genmath.build.scan import QUOTE_RE, Chapter, scan_file
-from genmath.build.values import format_value
+from genmath.sitebuild.cache import Cache
+from genmath.sitebuild.errors import BuildError, BuildErrors, Location
+from genmath.sitebuild.katex import Katex
+from genmath.sitebuild.render import tex_for_katex
+from genmath.sitebuild.runner import Job, run_all
+from genmath.sitebuild.scan import QUOTE_RE, Chapter, scan_file
+from genmath.sitebuild.values import format_value
 
 
 @dataclass
@@ -168,12 +168,12 @@ def install_assets(config: Config) -> None:
 
 
 def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
-    """Write each chapter's companion notebook (see genmath.build.notebooks). Returns chapter names.
+    """Write each chapter's companion notebook (see genmath.sitebuild.notebooks). Returns chapter names.
 
     ``site_url`` is the hosted site (the committed notebooks link there, whatever URL this build
     is for); the rendered copies link to their chapter relatively.
     """
-    from genmath.build import notebooks
+    from genmath.sitebuild import notebooks
 
     written = []
     for chapter in site.chapters.values():

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genmath.build.cache import Cache
-from genmath.build.errors import BuildError, BuildErrors, Location
+from genmath.sitebuild.cache import Cache
+from genmath.sitebuild.errors import BuildError, BuildErrors, Location
 
 #: Environment of every snippet run: deterministic hashing, one BLAS/OpenMP thread per process
 #: (snippets run in parallel across cores), a non-interactive matplotlib backend.
@@ -53,13 +53,13 @@ def execute(job: Job, root: Path) -> dict[str, Any]:
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "genmath.build.child", str(job.path), str(out)],
+                [sys.executable, "-m", "genmath.sitebuild.child", str(job.path), str(out)],
                 cwd=root, env=env, capture_output=True, text=True, timeout=job.timeout,
             )
         except subprocess.TimeoutExpired:
             raise BuildError(
                 f"snippet timed out after {job.timeout:g} s (raise it with timeout=... on the "
-                f"directive, or `timeout` under genmath.build.markdown in mkdocs.yml)",
+                f"directive, or `timeout` under genmath.sitebuild.markdown in mkdocs.yml)",
                 Location(job.where.chapter, job.where.line, f"snippets/{job.rel}")) from None
         seconds = time.perf_counter() - start
         if not out.exists():

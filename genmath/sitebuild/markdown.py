@@ -1,9 +1,9 @@
-"""The Python-Markdown extension ``genmath.build.markdown``: everything a page needs at render time.
+"""The Python-Markdown extension ``genmath.sitebuild.markdown``: everything a page needs at render time.
 
 mkdocs.yml::
 
     markdown_extensions:
-      - genmath.build.markdown:
+      - genmath.sitebuild.markdown:
           timeout: 60          # default per-snippet timeout in seconds (override: timeout= on a directive)
 
 It (1) expands ``{{ snippet(...) }}`` and ``{{ figure(...) }}`` directives, value quotes
@@ -25,10 +25,10 @@ from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
-from genmath.build import site as site_mod
-from genmath.build.errors import BuildError, Location
-from genmath.build.render import eqref_link, figure_html, snippet_block, tex_for_katex
-from genmath.build.scan import EQREF_RE, INLINE_MATH_RE, Chapter, display_blocks, mask_code, scan_text
+from genmath.sitebuild import site as site_mod
+from genmath.sitebuild.errors import BuildError, Location
+from genmath.sitebuild.render import eqref_link, figure_html, snippet_block, tex_for_katex
+from genmath.sitebuild.scan import EQREF_RE, INLINE_MATH_RE, Chapter, display_blocks, mask_code, scan_text
 
 #: Set by the MkDocs glue before each page: (chapter path relative to docs/, front-matter lines,
 #: URL of the snippet files in the repository or None).

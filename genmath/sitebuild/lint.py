@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from genmath.build.scan import LOOSE_RE, Chapter, mask_code
+from genmath.sitebuild.scan import LOOSE_RE, Chapter, mask_code
 
 NUMBER_RE = re.compile(r"(?<![\w.])(?P<num>\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w]|\.\d)")
 _STRIP = [

@@ -1,4 +1,4 @@
-"""Thin MkDocs glue (``hooks:`` in mkdocs.yml). All machinery lives in genmath.build.
+"""Thin MkDocs glue (``hooks:`` in mkdocs.yml). All machinery lives in genmath.sitebuild.
 
 - on_startup: remember whether this is ``mkdocs build`` or ``mkdocs serve``.
 - on_pre_build: copy KaTeX's assets; run the pre-build step (snippets, checks) over the pages MkDocs
@@ -17,12 +17,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from genmath.build import markdown as gm_markdown
-from genmath.build import site
-from genmath.build.errors import BuildError
-from genmath.build.scan import split_front_matter
+from genmath.sitebuild import markdown as gm_markdown
+from genmath.sitebuild import site
+from genmath.sitebuild.errors import BuildError
+from genmath.sitebuild.scan import split_front_matter
 
-EXTENSION = "genmath.build.markdown"
+EXTENSION = "genmath.sitebuild.markdown"
 log = logging.getLogger("mkdocs.plugins.genmath")
 _STATE: dict[str, Any] = {"command": "build", "notebooks": set()}
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from genmath.build.katex import MACROS
+from genmath.sitebuild.katex import MACROS
 
 RELATIONS = {r"\leq": "<=", r"\le": "<=", r"\geq": ">=", r"\ge": ">=", "=": "==", "<": "<", ">": ">"}
 _DECORATED = re.compile(

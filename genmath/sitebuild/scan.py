@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from genmath.build.errors import BuildError, Location
+from genmath.sitebuild.errors import BuildError, Location
 
 #: ``{{ snippet("mle/coin.py", timeout=60) }}`` or ``{{ figure("mle.coin.likelihood") }}``, alone on a line.
 DIRECTIVE_RE = re.compile(r"^(?P<indent>[ \t]*)\{\{\s*(?P<kind>snippet|figure)\s*\((?P<args>.*)\)\s*\}\}\s*$")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from genmath import figures as _figures
-from genmath.build.scan import EQREF_RE, LABEL_RE, Directive
+from genmath.sitebuild.scan import EQREF_RE, LABEL_RE, Directive
 
 Stash = Callable[[str], str]  # stores raw HTML, returns the placeholder to put in the Markdown
 

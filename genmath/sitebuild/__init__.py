@@ -8,12 +8,12 @@
 - ``katex``     -- LaTeX to HTML with KaTeX (node), cached
 - ``render``    -- HTML/Markdown for snippet blocks, figures and tables
 - ``site``      -- ``prepare()``: the pre-build step over all chapters; raises located BuildErrors
-- ``markdown``  -- the Python-Markdown extension (``genmath.build.markdown``)
+- ``markdown``  -- the Python-Markdown extension (``genmath.sitebuild.markdown``)
 - ``lint``      -- finds hand-typed results in chapters
 - ``notebooks`` -- companion notebooks generated from each chapter's snippets
 - ``formulas``  -- checks labelled display formulas against genmath (used by the tests)
 - ``mkdocs_hooks`` -- the thin MkDocs glue (``hooks:`` in mkdocs.yml)
 
-This package deliberately imports nothing at import time: ``genmath.build.child`` is imported by
+This package deliberately imports nothing at import time: ``genmath.sitebuild.child`` is imported by
 every snippet run, and the snippet cache keys on every genmath module a run imports.
 """

@@ -1,4 +1,4 @@
-"""``python -m genmath.build``: run the pre-build step alone (all snippets, all checks).
+"""``python -m genmath.sitebuild``: run the pre-build step alone (all snippets, all checks).
 
 Useful without MkDocs (or with a successor that ignores MkDocs hooks) and to warm the cache.
 Exit code 1 and the located error message on failure.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from genmath.build.errors import BuildError
-from genmath.build.site import Config, prepare
+from genmath.sitebuild.errors import BuildError
+from genmath.sitebuild.site import Config, prepare
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-// Render a batch of TeX strings with KaTeX. Called by genmath/build/katex.py:
+// Render a batch of TeX strings with KaTeX. Called by genmath/sitebuild/katex.py:
 //   node katex_render.cjs /path/to/node_modules/katex  < {"items": [{"tex", "display"}], "macros": {}}
 // Writes [{"html": ...} | {"error": ...}] in the same order. Invalid TeX is an error, never red text.
 "use strict";

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from genmath.build.errors import BuildError
+from genmath.sitebuild.errors import BuildError
 
 #: Site-wide macros, shared by every chapter (and known to the formula checker).
 MACROS: dict[str, str] = {

@@ -1,6 +1,6 @@
 """Run ONE snippet in this (fresh) process and write what it published as JSON.
 
-Usage: ``python -m genmath.build.child SNIPPET.py OUT.json``. Started by ``genmath.build.runner``
+Usage: ``python -m genmath.sitebuild.child SNIPPET.py OUT.json``. Started by ``genmath.sitebuild.runner``
 with ``GENMATH_BUILD=1``. The JSON holds the published values, tables and figures, the genmath
 modules the run imported (the cache keys on their sources), and, on failure, the exception with the
 snippet line it was raised from.

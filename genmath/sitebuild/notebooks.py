@@ -21,7 +21,7 @@ from typing import Any
 from markdown.extensions.toc import slugify
 
 from genmath import figures as _figures
-from genmath.build.scan import Chapter, mask_code
+from genmath.sitebuild.scan import Chapter, mask_code
 
 HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.+?)\s*(?:\{\s*#(?P<id>[\w-]+)[^}]*\})?\s*$")
 
