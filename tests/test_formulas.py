@@ -99,6 +99,21 @@ def test_matrices_are_not_commutative_and_shapes_must_match() -> None:
     assert "shape" in message
 
 
+def test_coordinates_of_a_gaussian_vector_are_variables() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a = rng.normal(size=(3, 3))
+        # x ~ N(m, C) in R^3: x_d and x_{<d} are its coordinates, conditioned by Schur complements
+        return {"p": GaussianModel({"x": 3}, rng.normal(size=3), a @ a.T + 0.5 * np.eye(3)),
+                "x": rng.normal(size=3), "D": 3}
+
+    check = Check(point, n_points=4)
+    good = r"\log p(x) = \sum_{d=1}^{D} \log p(x_d \mid x_{<d})"
+    assert verify(good, check, where=WHERE) == 4
+    assert verify(r"p(x_1, x_2, x_3) = p(x_1)\, p(x_2 \mid x_1)\, p(x_3 \mid x_{1:2})", check, where=WHERE) == 4
+    _fails(r"\log p(x) = \sum_{d=1}^{D} \log p(x_d)", check)
+    _fails(r"p(x_1, x_2, x_3) = p(x_1)\, p(x_2 \mid x_1)\, p(x_3 \mid x_2)", check)
+
+
 def test_decorated_symbol_before_a_parenthesis_is_a_product() -> None:
     def point(rng: np.random.Generator) -> dict:
         betas = np.sort(rng.uniform(1e-3, 0.3, size=8))

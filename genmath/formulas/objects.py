@@ -387,7 +387,10 @@ class _FunctionLaw(Distribution):
 class GaussianModel(Model):
     """A joint Gaussian over named blocks: every marginal and conditional by Schur complements.
 
-    ``blocks`` maps a variable name to its dimension, in the order of ``mean`` and ``cov``.
+    ``blocks`` maps a variable name to its dimension, in the order of ``mean`` and ``cov``. The
+    coordinates of a block are variables too, 1-based as on the page: ``x_d`` is coordinate d of block
+    ``x`` and ``x_a:b`` its coordinates a..b (the evaluator names ``x_{<d}`` ``x_1:d-1``, empty at d = 1,
+    and an empty condition conditions on nothing), so p(x_d | x_{<d}) is a conditional of p(x).
     """
     blocks: dict[str, int]
     mean: Any
@@ -402,15 +405,29 @@ class GaussianModel(Model):
             self._slices[name] = slice(start, start + dim)
             start += dim
 
+    def _coordinates(self, name: str) -> np.ndarray:
+        """Positions in ``mean`` of a block (``x``), a coordinate (``x_3``) or a range (``x_1:2``)."""
+        if name in self._slices:
+            return np.arange(self._slices[name].start, self._slices[name].stop)
+        base, _, sub = name.rpartition("_")
+        lo, colon, hi = sub.partition(":")
+        if base in self._slices and lo.isdigit() and (not colon or hi.isdigit()):
+            block = np.arange(self._slices[base].start, self._slices[base].stop)
+            first, last = int(lo), int(hi) if colon else int(lo)
+            if 1 <= first <= last + 1 and last <= block.size and (colon or first <= last):
+                return block[first - 1:last]
+        raise KeyError(f"the Gaussian model has no variable {name!r} (it has {list(self.blocks)} and their "
+                       f"coordinates)")
+
     def _index(self, names: Sequence[str]) -> np.ndarray:
-        missing = [n for n in names if n not in self._slices]
-        if missing:
-            raise KeyError(f"the Gaussian model has no variable {missing[0]!r} (it has {list(self.blocks)})")
-        return np.concatenate([np.arange(self._slices[n].start, self._slices[n].stop) for n in names])
+        return np.concatenate([np.zeros(0, dtype=int), *(self._coordinates(n) for n in names)]).astype(int)
 
     def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
         a = self._index(targets)
+        if a.size == 0:
+            raise KeyError(f"{','.join(targets)!r} names no coordinates")
         mean, cov = self.mean[a], self.cov[np.ix_(a, a)]
+        given = {name: value for name, value in given.items() if self._coordinates(name).size}
         if given:
             b = self._index(list(given))
             obs = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in given.values()])
