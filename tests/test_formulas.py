@@ -74,6 +74,17 @@ def test_discrete_sums_follow_the_0_log_0_convention() -> None:
     _fails(r"H(p, q) = H(q) + \KL(p \,\|\, q)", check)
 
 
+def test_a_probability_vector_is_a_categorical_law() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        return {"z": rng.normal(scale=2.0, size=4), "y": int(rng.integers(1, 5)), "K": 4, "bfe": np.eye(4)}
+
+    check = Check(point, n_points=5)
+    good = r"H(\mathbf{e}_y, \mathrm{softmax}(z)) = -\log \mathrm{softmax}(z)_y = -z_y + \log \sum_{k=1}^K e^{z_k}"
+    assert verify(good, check, where=WHERE) == 10
+    _fails(r"H(\mathbf{e}_y, \mathrm{softmax}(z)) = -\log \mathrm{softmax}(z)_1", check)
+    _fails(r"H(\mathrm{softmax}(z)) = -\log \mathrm{softmax}(z)_y", check)
+
+
 def test_strict_inequality_fails_at_its_equality_case() -> None:
     def point(rng: np.random.Generator) -> dict:
         p = rng.dirichlet(np.ones(3))

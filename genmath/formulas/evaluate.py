@@ -620,8 +620,11 @@ def _law_of(node: t.Node, ctx: Ctx) -> tuple[list[str], ob.Distribution]:
 
 
 def as_distribution(value: Any, ctx: Ctx, node: t.Node) -> ob.Distribution:
+    """A distribution, or a probability vector read as the categorical law on 1..K."""
     if isinstance(value, ob.Distribution):
         return value
+    if isinstance(value, np.ndarray) and value.ndim == 1 and np.all(value >= 0) and abs(value.sum() - 1) <= 1e-9:
+        return ob.Discrete(value)
     raise EvalError(f"{ctx.part(node)!r} is not a distribution ({type(value).__name__})")
 
 
@@ -750,7 +753,7 @@ def _entropy_op(name: str, sub: str, args: list[Any], ctx: Ctx, node: t.Node) ->
     base = {"bits": math.log(2.0), "nats": 1.0, "": 1.0, "b": 1.0}.get(sub)
     if base is None:
         raise EvalError(f"unknown entropy subscript {sub!r} in {ctx.part(node)!r}")
-    if len(args) == 1 and not isinstance(args[0], ob.Distribution):
+    if len(args) == 1 and not isinstance(args[0], (ob.Distribution, np.ndarray)):
         p = float(scalar(args[0]))  # H(p) of a number: the binary entropy
         if not 0.0 <= p <= 1.0:
             raise EvalError(f"{ctx.part(node)!r}: binary entropy of {p!r}, which is not a probability")
