@@ -74,6 +74,17 @@ def test_discrete_sums_follow_the_0_log_0_convention() -> None:
     _fails(r"H(p, q) = H(q) + \KL(p \,\|\, q)", check)
 
 
+def test_cross_entropy_is_infinite_where_the_model_rules_out_an_outcome() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        p = rng.dirichlet(np.ones(3))
+        q = np.concatenate([rng.dirichlet(np.ones(2)), [0.0]])  # q(2) = 0 < p(2)
+        return {"p": Discrete(p, [0, 1, 2]), "q": Discrete(q, [0, 1, 2]), "x": Finite([0, 1, 2])}
+
+    check = Check(point, n_points=3)
+    assert verify(r"H(p, q) = -\sum_x p(x) \log q(x) = \infty", check, where=WHERE) == 6
+    _fails(r"H(p, q) = -\sum_x q(x) \log q(x)", check)
+
+
 def test_a_probability_vector_is_a_categorical_law() -> None:
     def point(rng: np.random.Generator) -> dict:
         return {"z": rng.normal(scale=2.0, size=4), "y": int(rng.integers(1, 5)), "K": 4, "bfe": np.eye(4)}
