@@ -205,6 +205,13 @@ def test_unknown_symbols_and_bad_tex_are_located() -> None:
     assert "no relation" in _fails(r"a + 1", check, "unreadable")
 
 
+def test_a_shifted_upper_limit_stays_the_limit() -> None:
+    from genmath.formulas.mutate import mutants
+
+    shifted = {m.tex for m in mutants(t.parse(r"s = \sum_{k=1}^K z_k")) if m.kind == "shift-index"}
+    assert r"s = \sum_{k=1}^{K-1} z_k" in shifted  # not \sum_{k=1}^K-1 z_k
+
+
 def test_units_nats_and_bits() -> None:
     check = Check(lambda rng: {}, n_points=1)
     assert verify(r"\log 2 \text{ nats} = 1 \text{ bit}", check, where=WHERE) == 1
