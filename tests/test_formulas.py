@@ -151,6 +151,17 @@ def test_decorated_symbol_before_a_parenthesis_is_a_product() -> None:
     _fails(good.replace(r"\bar\alpha_{t-1}", r"\bar\alpha_t"), check)
 
 
+def test_a_power_after_a_product_binds_to_the_parenthesis() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        n, a = int(rng.integers(2, 9)), float(rng.normal())
+        return {"n": n, "a": a, "s": n * a**2, "f": lambda v: 3.0 * v}
+
+    check = Check(point, n_points=4)
+    assert verify(r"s = n(a)^2 = \frac{f(a)^2}{9} \cdot n", check, where=WHERE) == 8
+    _fails(r"s = n(a)^2 = f(n a)^2", check)
+    _fails(r"s = n(a)^3", check)
+
+
 def test_conditionals_are_addressed_by_variable_names() -> None:
     def point(rng: np.random.Generator) -> dict:
         a, s = rng.uniform(0.2, 0.9), rng.uniform(0.2, 1.0)

@@ -388,7 +388,28 @@ def divide(num: Any, den: Any, ctx: Ctx, node: t.Node) -> Any:
 
 
 def _pow(node: t.Pow, ctx: Ctx) -> Any:
-    base = _numeric(evaluate(node.base, ctx), ctx, node.base)
+    if isinstance(node.base, t.Call) and _product_call(node.base, ctx):
+        # n(\bar x - \mu)^2 is n (\bar x - \mu)^2: after a product, the power binds to the parenthesis
+        call = node.base
+        head = _numeric(evaluate(call.func, ctx), ctx, call.func)
+        return multiply(head, _power(_numeric(evaluate(call.args[0], ctx), ctx, call.args[0]), node, ctx))
+    return _power(_numeric(evaluate(node.base, ctx), ctx, node.base), node, ctx)
+
+
+def _product_call(node: t.Call, ctx: Ctx) -> bool:
+    """Whether ``f(a)`` is the product of f and (a): f's value is a number (not a function, and not a
+    matrix, whose power would be ambiguous)."""
+    if node.given or node.semi or len(node.args) != 1 or \
+            (isinstance(node.func, t.Sym) and node.func.name in _OPERATORS and not ctx.scope.has(node.func.name)):
+        return False
+    try:
+        value = evaluate(node.func, ctx)
+    except EvalError:
+        return False
+    return isinstance(value, (int, float, np.floating, np.integer))
+
+
+def _power(base: Any, node: t.Pow, ctx: Ctx) -> Any:
     exp = _numeric(evaluate(node.exp, ctx), ctx, node.exp)
     if isinstance(base, np.ndarray) and base.ndim == 2:
         return np.linalg.matrix_power(base, _as_int(exp, ctx, node.exp))
