@@ -136,6 +136,18 @@ def test_coordinates_of_a_gaussian_vector_are_variables() -> None:
     _fails(r"p(x_1, x_2, x_3) = p(x_1)\, p(x_2 \mid x_1)\, p(x_3 \mid x_2)", check)
 
 
+def test_a_variable_named_twice_has_a_degenerate_law() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a = rng.normal(size=(3, 3))
+        return {"p": GaussianModel({"x": 3}, rng.normal(size=3), a @ a.T + 0.5 * np.eye(3)),
+                "x": rng.normal(size=3), "d": 1}
+
+    check = Check(point, n_points=3)
+    # no density: +inf on the support (the limit of densities); the law of no variable has density 1
+    assert verify(r"p(x_2 \mid x_1, x_2) = p(x_1, x_1) = \infty, \quad p(x_{<d}) = 1", check, where=WHERE) == 9
+    _fails(r"p(x_1) p(x_2 \mid x_2) = p(x_1, x_2)", check)
+
+
 def test_decorated_symbol_before_a_parenthesis_is_a_product() -> None:
     def point(rng: np.random.Generator) -> dict:
         betas = np.sort(rng.uniform(1e-3, 0.3, size=8))

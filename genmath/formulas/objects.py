@@ -244,6 +244,47 @@ class MVN(Distribution):
 
 
 @dataclass(eq=False)
+class PointMass(Normal):
+    """N(mean, 0), the law of a variable given itself (p(x_2 | x_2)): it has no density. As the limit of
+    densities, ``pdf`` is +inf at the mean (within rounding) and 0 elsewhere; E[f] = f(mean)."""
+
+    def _at_mean(self, x: Any) -> bool:
+        return abs(float(np.squeeze(x)) - self.mean) <= 1e-9 * max(1.0, abs(self.mean))
+
+    def pdf(self, x: Any) -> float:
+        return math.inf if self._at_mean(x) else 0.0
+
+    def logpdf(self, x: Any) -> float:
+        return math.inf if self._at_mean(x) else -math.inf
+
+    def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        return float(f(self.mean))
+
+
+@dataclass(eq=False)
+class Degenerate(Distribution):
+    """A Gaussian law in several dimensions with a singular covariance (a variable named twice).
+
+    It has no density. As the limit of densities, ``pdf`` is +inf on its support (the affine subspace
+    mean + range(cov)) and 0 off it. The law of no variable at all (``mean`` of size 0) has density 1.
+    """
+    mean: Any
+    cov: Any
+    var: str = "x"
+
+    def pdf(self, x: Any) -> float:
+        if np.size(self.mean) == 0:
+            return 1.0
+        values, vectors = np.linalg.eigh(self.cov)
+        null = vectors[:, values <= 1e-10 * max(float(values.max()), 1e-300)]
+        offset = null.T @ (np.ravel(np.asarray(x, dtype=float)) - self.mean)
+        return math.inf if np.all(np.abs(offset) <= 1e-9 * (1.0 + float(np.abs(self.mean).max()))) else 0.0
+
+    def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        raise NumericalError("expectations under a degenerate Gaussian are not supported")
+
+
+@dataclass(eq=False)
 class Density(Distribution):
     """A density on an interval of the real line, given by ``pdf`` or ``logpdf``; quadrature for the rest.
 
@@ -390,7 +431,9 @@ class GaussianModel(Model):
     ``blocks`` maps a variable name to its dimension, in the order of ``mean`` and ``cov``. The
     coordinates of a block are variables too, 1-based as on the page: ``x_d`` is coordinate d of block
     ``x`` and ``x_a:b`` its coordinates a..b (the evaluator names ``x_{<d}`` ``x_1:d-1``, empty at d = 1,
-    and an empty condition conditions on nothing), so p(x_d | x_{<d}) is a conditional of p(x).
+    and an empty condition conditions on nothing), so p(x_d | x_{<d}) is a conditional of p(x). A variable
+    given its own value has a :class:`PointMass` law, variables named twice a :class:`Degenerate` one; no
+    variable at all has density 1.
     """
     blocks: dict[str, int]
     mean: Any
@@ -424,9 +467,10 @@ class GaussianModel(Model):
 
     def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
         a = self._index(targets)
-        if a.size == 0:
-            raise KeyError(f"{','.join(targets)!r} names no coordinates")
+        if a.size == 0:  # p(x_{<1}): the law of no variable
+            return Degenerate(np.zeros(0), np.zeros((0, 0)), var=",".join(targets))
         mean, cov = self.mean[a], self.cov[np.ix_(a, a)]
+        scale = float(np.max(np.diag(cov)))
         given = {name: value for name, value in given.items() if self._coordinates(name).size}
         if given:
             b = self._index(list(given))
@@ -434,6 +478,10 @@ class GaussianModel(Model):
             gain = np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T
             mean = mean + gain @ (obs - self.mean[b])
             cov = cov - gain @ self.cov[np.ix_(b, a)]
+        if np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_2 | x_2), p(x_1, x_1): no density
+            if a.size == 1:
+                return PointMass(float(mean[0]), 0.0, var=",".join(targets))
+            return Degenerate(mean, cov, var=",".join(targets))
         if a.size == 1:
             return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
         return MVN(mean, cov, var=",".join(targets))
