@@ -221,6 +221,21 @@ def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
     assert "not trustworthy" in message or "error estimate" in message
 
 
+def test_an_estimate_is_checked_against_a_numerical_maximiser() -> None:
+    import scipy.stats
+
+    from genmath.formulas import argmax
+
+    def point(rng: np.random.Generator) -> dict:
+        n = int(rng.integers(1, 30))
+        k = int(rng.integers(0, n + 1)) if rng.uniform() < 0.7 else n  # k = n: the maximum is at p = 1
+        return {"k": k, "n": n, "phat": argmax(lambda p: float(scipy.stats.binom.logpmf(k, n, p)), 0.0, 1.0)}
+
+    check = Check(point, n_points=10, rtol=1e-9, atol=1e-11)
+    assert verify(r"\hat p = \frac{k}{n}", check, where=WHERE) == 10
+    _fails(r"\hat p = \frac{k+1}{n+2}", check)
+
+
 def test_unknown_symbols_and_bad_tex_are_located() -> None:
     check = Check(lambda rng: {"a": 1.0}, n_points=1)
     assert "'b'" in _fails(r"a = b", check, "unreadable")
