@@ -74,6 +74,28 @@ def test_discrete_sums_follow_the_0_log_0_convention() -> None:
     _fails(r"H(p, q) = H(q) + \KL(p \,\|\, q)", check)
 
 
+def test_cross_entropy_is_infinite_where_the_model_rules_out_an_outcome() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        p = rng.dirichlet(np.ones(3))
+        q = np.concatenate([rng.dirichlet(np.ones(2)), [0.0]])  # q(2) = 0 < p(2)
+        return {"p": Discrete(p, [0, 1, 2]), "q": Discrete(q, [0, 1, 2]), "x": Finite([0, 1, 2])}
+
+    check = Check(point, n_points=3)
+    assert verify(r"H(p, q) = -\sum_x p(x) \log q(x) = \infty", check, where=WHERE) == 6
+    _fails(r"H(p, q) = -\sum_x q(x) \log q(x)", check)
+
+
+def test_a_probability_vector_is_a_categorical_law() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        return {"z": rng.normal(scale=2.0, size=4), "y": int(rng.integers(1, 5)), "K": 4, "bfe": np.eye(4)}
+
+    check = Check(point, n_points=5)
+    good = r"H(\mathbf{e}_y, \mathrm{softmax}(z)) = -\log \mathrm{softmax}(z)_y = -z_y + \log \sum_{k=1}^K e^{z_k}"
+    assert verify(good, check, where=WHERE) == 10
+    _fails(r"H(\mathbf{e}_y, \mathrm{softmax}(z)) = -\log \mathrm{softmax}(z)_1", check)
+    _fails(r"H(\mathrm{softmax}(z)) = -\log \mathrm{softmax}(z)_y", check)
+
+
 def test_strict_inequality_fails_at_its_equality_case() -> None:
     def point(rng: np.random.Generator) -> dict:
         p = rng.dirichlet(np.ones(3))
@@ -99,6 +121,33 @@ def test_matrices_are_not_commutative_and_shapes_must_match() -> None:
     assert "shape" in message
 
 
+def test_coordinates_of_a_gaussian_vector_are_variables() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a = rng.normal(size=(3, 3))
+        # x ~ N(m, C) in R^3: x_d and x_{<d} are its coordinates, conditioned by Schur complements
+        return {"p": GaussianModel({"x": 3}, rng.normal(size=3), a @ a.T + 0.5 * np.eye(3)),
+                "x": rng.normal(size=3), "D": 3}
+
+    check = Check(point, n_points=4)
+    good = r"\log p(x) = \sum_{d=1}^{D} \log p(x_d \mid x_{<d})"
+    assert verify(good, check, where=WHERE) == 4
+    assert verify(r"p(x_1, x_2, x_3) = p(x_1)\, p(x_2 \mid x_1)\, p(x_3 \mid x_{1:2})", check, where=WHERE) == 4
+    _fails(r"\log p(x) = \sum_{d=1}^{D} \log p(x_d)", check)
+    _fails(r"p(x_1, x_2, x_3) = p(x_1)\, p(x_2 \mid x_1)\, p(x_3 \mid x_2)", check)
+
+
+def test_a_variable_named_twice_has_a_degenerate_law() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a = rng.normal(size=(3, 3))
+        return {"p": GaussianModel({"x": 3}, rng.normal(size=3), a @ a.T + 0.5 * np.eye(3)),
+                "x": rng.normal(size=3), "d": 1}
+
+    check = Check(point, n_points=3)
+    # no density: +inf on the support (the limit of densities); the law of no variable has density 1
+    assert verify(r"p(x_2 \mid x_1, x_2) = p(x_1, x_1) = \infty, \quad p(x_{<d}) = 1", check, where=WHERE) == 9
+    _fails(r"p(x_1) p(x_2 \mid x_2) = p(x_1, x_2)", check)
+
+
 def test_decorated_symbol_before_a_parenthesis_is_a_product() -> None:
     def point(rng: np.random.Generator) -> dict:
         betas = np.sort(rng.uniform(1e-3, 0.3, size=8))
@@ -112,6 +161,17 @@ def test_decorated_symbol_before_a_parenthesis_is_a_product() -> None:
     good = r"\tilde\beta_t(1-\bar\alpha_t) = (1-\bar\alpha_{t-1})\beta_t"
     assert verify(good, check, where=WHERE) == 6
     _fails(good.replace(r"\bar\alpha_{t-1}", r"\bar\alpha_t"), check)
+
+
+def test_a_power_after_a_product_binds_to_the_parenthesis() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        n, a = int(rng.integers(2, 9)), float(rng.normal())
+        return {"n": n, "a": a, "s": n * a**2, "f": lambda v: 3.0 * v}
+
+    check = Check(point, n_points=4)
+    assert verify(r"s = n(a)^2 = \frac{f(a)^2}{9} \cdot n", check, where=WHERE) == 8
+    _fails(r"s = n(a)^2 = f(n a)^2", check)
+    _fails(r"s = n(a)^3", check)
 
 
 def test_conditionals_are_addressed_by_variable_names() -> None:
@@ -161,11 +221,33 @@ def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
     assert "not trustworthy" in message or "error estimate" in message
 
 
+def test_an_estimate_is_checked_against_a_numerical_maximiser() -> None:
+    import scipy.stats
+
+    from genmath.formulas import argmax
+
+    def point(rng: np.random.Generator) -> dict:
+        n = int(rng.integers(1, 30))
+        k = int(rng.integers(0, n + 1)) if rng.uniform() < 0.7 else n  # k = n: the maximum is at p = 1
+        return {"k": k, "n": n, "phat": argmax(lambda p: float(scipy.stats.binom.logpmf(k, n, p)), 0.0, 1.0)}
+
+    check = Check(point, n_points=10, rtol=1e-9, atol=1e-11)
+    assert verify(r"\hat p = \frac{k}{n}", check, where=WHERE) == 10
+    _fails(r"\hat p = \frac{k+1}{n+2}", check)
+
+
 def test_unknown_symbols_and_bad_tex_are_located() -> None:
     check = Check(lambda rng: {"a": 1.0}, n_points=1)
     assert "'b'" in _fails(r"a = b", check, "unreadable")
     assert "cannot read" in _fails(r"a = \frac{1}{", check, "unreadable")
     assert "no relation" in _fails(r"a + 1", check, "unreadable")
+
+
+def test_a_shifted_upper_limit_stays_the_limit() -> None:
+    from genmath.formulas.mutate import mutants
+
+    shifted = {m.tex for m in mutants(t.parse(r"s = \sum_{k=1}^K z_k")) if m.kind == "shift-index"}
+    assert r"s = \sum_{k=1}^{K-1} z_k" in shifted  # not \sum_{k=1}^K-1 z_k
 
 
 def test_units_nats_and_bits() -> None:

@@ -25,7 +25,7 @@ _EXPORTS: dict[str, str] = {
     "MVN": "objects", "IID": "objects", "Bayes1D": "objects", "Bernoulli": "objects", "Density": "objects",
     "Discrete": "objects", "Domain": "objects", "Finite": "objects", "GaussianModel": "objects",
     "Mixture": "objects", "MonteCarlo": "objects", "Normal": "objects", "Reals": "objects", "Table": "objects",
-    "Tol": "objects",
+    "Tol": "objects", "argmax": "objects",
 }
 
 __all__ = sorted(_EXPORTS)

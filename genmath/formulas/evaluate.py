@@ -388,7 +388,28 @@ def divide(num: Any, den: Any, ctx: Ctx, node: t.Node) -> Any:
 
 
 def _pow(node: t.Pow, ctx: Ctx) -> Any:
-    base = _numeric(evaluate(node.base, ctx), ctx, node.base)
+    if isinstance(node.base, t.Call) and _product_call(node.base, ctx):
+        # n(\bar x - \mu)^2 is n (\bar x - \mu)^2: after a product, the power binds to the parenthesis
+        call = node.base
+        head = _numeric(evaluate(call.func, ctx), ctx, call.func)
+        return multiply(head, _power(_numeric(evaluate(call.args[0], ctx), ctx, call.args[0]), node, ctx))
+    return _power(_numeric(evaluate(node.base, ctx), ctx, node.base), node, ctx)
+
+
+def _product_call(node: t.Call, ctx: Ctx) -> bool:
+    """Whether ``f(a)`` is the product of f and (a): f's value is a number (not a function, and not a
+    matrix, whose power would be ambiguous)."""
+    if node.given or node.semi or len(node.args) != 1 or \
+            (isinstance(node.func, t.Sym) and node.func.name in _OPERATORS and not ctx.scope.has(node.func.name)):
+        return False
+    try:
+        value = evaluate(node.func, ctx)
+    except EvalError:
+        return False
+    return isinstance(value, (int, float, np.floating, np.integer))
+
+
+def _power(base: Any, node: t.Pow, ctx: Ctx) -> Any:
     exp = _numeric(evaluate(node.exp, ctx), ctx, node.exp)
     if isinstance(base, np.ndarray) and base.ndim == 2:
         return np.linalg.matrix_power(base, _as_int(exp, ctx, node.exp))
@@ -620,8 +641,11 @@ def _law_of(node: t.Node, ctx: Ctx) -> tuple[list[str], ob.Distribution]:
 
 
 def as_distribution(value: Any, ctx: Ctx, node: t.Node) -> ob.Distribution:
+    """A distribution, or a probability vector read as the categorical law on 1..K."""
     if isinstance(value, ob.Distribution):
         return value
+    if isinstance(value, np.ndarray) and value.ndim == 1 and np.all(value >= 0) and abs(value.sum() - 1) <= 1e-9:
+        return ob.Discrete(value)
     raise EvalError(f"{ctx.part(node)!r} is not a distribution ({type(value).__name__})")
 
 
@@ -750,7 +774,7 @@ def _entropy_op(name: str, sub: str, args: list[Any], ctx: Ctx, node: t.Node) ->
     base = {"bits": math.log(2.0), "nats": 1.0, "": 1.0, "b": 1.0}.get(sub)
     if base is None:
         raise EvalError(f"unknown entropy subscript {sub!r} in {ctx.part(node)!r}")
-    if len(args) == 1 and not isinstance(args[0], ob.Distribution):
+    if len(args) == 1 and not isinstance(args[0], (ob.Distribution, np.ndarray)):
         p = float(scalar(args[0]))  # H(p) of a number: the binary entropy
         if not 0.0 <= p <= 1.0:
             raise EvalError(f"{ctx.part(node)!r}: binary entropy of {p!r}, which is not a probability")

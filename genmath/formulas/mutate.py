@@ -196,8 +196,8 @@ def mutants(formula: t.Formula, scope: dict[str, Any] | None = None) -> list[Mut
                     if "=" in part:
                         var, _, lo = part.partition("=")
                         new = f"{var}={_shifted(lo)}"
-                    else:
-                        new = _shifted(part)
+                    else:  # braced: ^K becomes ^{K-1}, not ^K-1 (a "- 1" after the sum)
+                        new = f"{{{_shifted(part)}}}"
                     add("shift-index", _edit(text, span[0], span[1], new), f"shift the limit {part!r}")
         elif isinstance(n, t.Pow):
             add("drop-power", _edit(text, n.sup_span[0], n.sup_span[1], " "),

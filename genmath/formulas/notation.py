@@ -26,6 +26,8 @@ notation                               meaning (``genmath.formulas.evaluate``)
 ``\operatorname{diag}``                diagonal matrix from a vector
 ``\lVert v \rVert``, ``|x|``           Euclidean norm, absolute value (or |det|)
 ``\text{nats}``, ``\text{bit}``        units: 1 nat = 1, 1 bit = log 2 nats
+a probability vector                   where a distribution is needed, the categorical law on 1..K
+                                       (``H(\mathbf{e}_y, \mathrm{softmax}(z))``)
 =====================================  =====================================================================
 """
 

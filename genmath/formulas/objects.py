@@ -6,7 +6,8 @@ joint Gaussian by Schur complements, torch.distributions), never by the closed f
 display, so that a formula and its check do not share a mistake.
 
 Every numerical approximation is trusted only after its own error estimate: a quadrature whose
-estimate exceeds the tolerance it was given raises :class:`NumericalError`.
+estimate exceeds the tolerance it was given raises :class:`NumericalError`. :func:`argmax` is the
+reference for estimates: a numerical maximiser, never the closed form of an estimator.
 """
 
 from __future__ import annotations
@@ -100,6 +101,26 @@ def quad(g: Callable[[float], float], lo: float, hi: float, *, points: Sequence[
         raise NumericalError(f"quadrature over [{lo:g}, {hi:g}] is not trustworthy: value {total!r}, "
                              f"error estimate {error:.3g} > tolerance {tol}")
     return total
+
+
+def argmax(f: Callable[[float], float], lo: float, hi: float) -> float:
+    """The maximiser of a smooth unimodal f on [lo, hi], a reference for estimates (MLE, MAP).
+
+    scipy's bounded Brent search, then one Newton step on f' with Richardson differences (Brent stops
+    at about sqrt(machine epsilon) relative, where f is flat); or the end point itself when the search
+    ends next to one and f is no smaller there (a maximum on the boundary).
+    """
+    import scipy.optimize
+
+    from genmath.formulas.evaluate import derivative  # evaluate imports this module
+
+    x = float(scipy.optimize.minimize_scalar(lambda v: -f(v), bounds=(lo, hi), method="bounded",
+                                             options={"xatol": 1e-12}).x)
+    margin = 1e-6 * (hi - lo)
+    for end in (lo, hi):
+        if abs(x - end) <= margin and f(end) >= f(x):
+            return end
+    return float(x - derivative(f, x) / derivative(f, x, 2))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -241,6 +262,47 @@ class MVN(Distribution):
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
         return gauss_expect(f, self.mean, self.cov, tol=tol)
+
+
+@dataclass(eq=False)
+class PointMass(Normal):
+    """N(mean, 0), the law of a variable given itself (p(x_2 | x_2)): it has no density. As the limit of
+    densities, ``pdf`` is +inf at the mean (within rounding) and 0 elsewhere; E[f] = f(mean)."""
+
+    def _at_mean(self, x: Any) -> bool:
+        return abs(float(np.squeeze(x)) - self.mean) <= 1e-9 * max(1.0, abs(self.mean))
+
+    def pdf(self, x: Any) -> float:
+        return math.inf if self._at_mean(x) else 0.0
+
+    def logpdf(self, x: Any) -> float:
+        return math.inf if self._at_mean(x) else -math.inf
+
+    def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        return float(f(self.mean))
+
+
+@dataclass(eq=False)
+class Degenerate(Distribution):
+    """A Gaussian law in several dimensions with a singular covariance (a variable named twice).
+
+    It has no density. As the limit of densities, ``pdf`` is +inf on its support (the affine subspace
+    mean + range(cov)) and 0 off it. The law of no variable at all (``mean`` of size 0) has density 1.
+    """
+    mean: Any
+    cov: Any
+    var: str = "x"
+
+    def pdf(self, x: Any) -> float:
+        if np.size(self.mean) == 0:
+            return 1.0
+        values, vectors = np.linalg.eigh(self.cov)
+        null = vectors[:, values <= 1e-10 * max(float(values.max()), 1e-300)]
+        offset = null.T @ (np.ravel(np.asarray(x, dtype=float)) - self.mean)
+        return math.inf if np.all(np.abs(offset) <= 1e-9 * (1.0 + float(np.abs(self.mean).max()))) else 0.0
+
+    def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        raise NumericalError("expectations under a degenerate Gaussian are not supported")
 
 
 @dataclass(eq=False)
@@ -387,7 +449,12 @@ class _FunctionLaw(Distribution):
 class GaussianModel(Model):
     """A joint Gaussian over named blocks: every marginal and conditional by Schur complements.
 
-    ``blocks`` maps a variable name to its dimension, in the order of ``mean`` and ``cov``.
+    ``blocks`` maps a variable name to its dimension, in the order of ``mean`` and ``cov``. The
+    coordinates of a block are variables too, 1-based as on the page: ``x_d`` is coordinate d of block
+    ``x`` and ``x_a:b`` its coordinates a..b (the evaluator names ``x_{<d}`` ``x_1:d-1``, empty at d = 1,
+    and an empty condition conditions on nothing), so p(x_d | x_{<d}) is a conditional of p(x). A variable
+    given its own value has a :class:`PointMass` law, variables named twice a :class:`Degenerate` one; no
+    variable at all has density 1.
     """
     blocks: dict[str, int]
     mean: Any
@@ -402,21 +469,40 @@ class GaussianModel(Model):
             self._slices[name] = slice(start, start + dim)
             start += dim
 
+    def _coordinates(self, name: str) -> np.ndarray:
+        """Positions in ``mean`` of a block (``x``), a coordinate (``x_3``) or a range (``x_1:2``)."""
+        if name in self._slices:
+            return np.arange(self._slices[name].start, self._slices[name].stop)
+        base, _, sub = name.rpartition("_")
+        lo, colon, hi = sub.partition(":")
+        if base in self._slices and lo.isdigit() and (not colon or hi.isdigit()):
+            block = np.arange(self._slices[base].start, self._slices[base].stop)
+            first, last = int(lo), int(hi) if colon else int(lo)
+            if 1 <= first <= last + 1 and last <= block.size and (colon or first <= last):
+                return block[first - 1:last]
+        raise KeyError(f"the Gaussian model has no variable {name!r} (it has {list(self.blocks)} and their "
+                       f"coordinates)")
+
     def _index(self, names: Sequence[str]) -> np.ndarray:
-        missing = [n for n in names if n not in self._slices]
-        if missing:
-            raise KeyError(f"the Gaussian model has no variable {missing[0]!r} (it has {list(self.blocks)})")
-        return np.concatenate([np.arange(self._slices[n].start, self._slices[n].stop) for n in names])
+        return np.concatenate([np.zeros(0, dtype=int), *(self._coordinates(n) for n in names)]).astype(int)
 
     def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
         a = self._index(targets)
+        if a.size == 0:  # p(x_{<1}): the law of no variable
+            return Degenerate(np.zeros(0), np.zeros((0, 0)), var=",".join(targets))
         mean, cov = self.mean[a], self.cov[np.ix_(a, a)]
+        scale = float(np.max(np.diag(cov)))
+        given = {name: value for name, value in given.items() if self._coordinates(name).size}
         if given:
             b = self._index(list(given))
             obs = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in given.values()])
             gain = np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T
             mean = mean + gain @ (obs - self.mean[b])
             cov = cov - gain @ self.cov[np.ix_(b, a)]
+        if np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_2 | x_2), p(x_1, x_1): no density
+            if a.size == 1:
+                return PointMass(float(mean[0]), 0.0, var=",".join(targets))
+            return Degenerate(mean, cov, var=",".join(targets))
         if a.size == 1:
             return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
         return MVN(mean, cov, var=",".join(targets))
@@ -507,9 +593,15 @@ def entropy(p: Distribution, tol: Tol) -> float:
 
 
 def cross_entropy(p: Distribution, q: Distribution, tol: Tol) -> float:
-    """H(p, q) = -E_p[log q] in nats."""
+    """H(p, q) = -E_p[log q] in nats; +inf where q rules out an outcome of p.
+
+    Discrete laws: -sum xlogy(p, q) with scipy's elementwise ``xlogy`` (0 log 0 = 0), a different
+    primitive from the ``entr`` of :func:`entropy` and the ``rel_entr`` of :func:`kl`, so that a check
+    of H(p, q) = H(p) + KL(p || q) compares two computations.
+    """
     if isinstance(p, Discrete):
-        return float(-sum(pi * math.log(q.pdf(s)) if pi > 0 else 0.0 for pi, s in zip(p.probs, p.support or [])))
+        qs = np.array([q.pdf(s) for s in p.support or []])
+        return float(-np.sum(scipy.special.xlogy(p.probs, qs)))
     return p.expect(lambda x: -q.logpdf(x), tol)
 
 

@@ -19,7 +19,8 @@ Conventions (the same on every page):
   prefix operators take ONE factor: ``\log p(x)`` is log(p(x)), ``k \log p + \dots`` stops at ``+``.
 * ``\sum``, ``\prod`` and ``\nabla`` take the rest of the product (a term): ``\sum_x p(x) \log p(x)``.
 * ``\int ... dx`` takes everything up to its differential.
-* ``f(a, b)`` is a call when ``f`` means a function, a product otherwise (decided when evaluating).
+* ``f(a, b)`` is a call when ``f`` means a function, a product otherwise (decided when evaluating);
+  a power after a product binds to the parenthesis: ``n(a)^2`` is n (a)^2, ``f(a)^2`` is (f(a))^2.
 * ``\frac{d}{dx}``, ``\frac{\partial f}{\partial x}`` and ``\frac{\partial^2}{\partial p^2}`` are
   derivatives; ``\frac{d}{2}`` is a fraction.
 """
