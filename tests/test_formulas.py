@@ -19,6 +19,7 @@ from conftest import FORMULA_STATS, ROOT
 from genmath.formulas import (MVN, Check, Discrete, Finite, FormulaCheckError, GaussianModel, Lazy, Normal, Reals,
                               Seq, verify)
 from genmath.formulas import tex as t
+from genmath.formulas.evaluate import JOINT, LAW
 from genmath.formulas.run import FAILING, Runner, _chapters
 from genmath.sitebuild.errors import BuildError
 from genmath.sitebuild.scan import scan_text
@@ -124,6 +125,35 @@ def test_conditionals_are_addressed_by_variable_names() -> None:
     check = Check(point, n_points=5)
     assert verify(r"p(z \mid x) = \frac{p(x \mid z)\, p(z)}{p(x)}", check, where=WHERE) == 5
     _fails(r"p(z \mid x) = \frac{p(z \mid x)\, p(z)}{p(x)}", check)
+
+
+def _markov_chain(rng: np.random.Generator) -> dict:
+    """x_0 ~ N(0, 1), x_1 = a x_0 + e_1, x_2 = b x_1 + e_2: one joint Gaussian over named variables."""
+    a, b = rng.uniform(0.3, 1.5, size=2)
+    v1 = a * a + 1
+    cov = np.array([[1, a, a * b], [a, v1, b * v1], [a * b, b * v1, b * b * v1 + 1]])
+    q = GaussianModel({"x_0": 1, "x_1": 1, "x_2": 1}, np.zeros(3), cov)
+    return {"q": q, "a": a, "b": b, "x_0": float(rng.normal()), LAW: q, JOINT: q}
+
+
+def test_expectations_over_a_model_condition_on_the_variables_that_have_values() -> None:
+    check = Check(_markov_chain, n_points=4)
+    # E_q over q(x_1, x_2 | x_0): x_0 has a value, x_1 and x_2 do not
+    assert verify(r"\mathbb{E}_q[x_2^2] = a^2 b^2 x_0^2 + b^2 + 1", check, where=WHERE) == 4
+    _fails(r"\mathbb{E}_q[x_2^2] = a^2 b^2 x_0^2 + b^2", check)
+    assert verify(r"\mathbb{E}_q[\log q(x_{1:2} \mid x_0)] = -H(q(\cdot \mid x_0))", check, where=WHERE) == 4
+    _fails(r"\mathbb{E}_q[\log q(x_{1:2} \mid x_0)] = H(q(\cdot \mid x_0))", check)
+    assert verify(r"\mathbb{E}[x_1 \mid x_0] = a x_0", check, where=WHERE) == 4
+    _fails(r"\mathbb{E}[x_1 \mid x_0] = b x_0", check)
+
+    def marginal(rng: np.random.Generator) -> dict:
+        point = _markov_chain(rng)
+        del point["x_0"]
+        return point
+
+    check = Check(marginal, n_points=3)
+    assert verify(r"\mathrm{Var}[x_2] = b^2 a^2 + b^2 + 1", check, where=WHERE) == 3
+    _fails(r"\mathrm{Var}[x_2] = b^2 a^2 + 1", check)
 
 
 def test_derivatives_follow_their_variable() -> None:

@@ -14,6 +14,13 @@ full name with the index evaluated (``x_4``). Decorations are part of the name: 
 
 Operators (``\KL``, ``H``, ``\mathbb{E}``, ``\mathcal{N}``...) have the meanings listed in
 ``genmath.formulas.notation``; a check overrides one by giving a value under the same name.
+
+Models (``genmath.formulas.objects.Model``) are addressed by variable NAMES: at t = 3,
+``q(x_t \mid x_{t-1})`` is the law of ``x_3`` given ``x_2`` at their values; ``q(\cdot \mid x)`` is the law
+of the model's other variables; ``x_{1:T}`` is the run x_1, ..., x_T (a vector, also assembled from
+x_1, ..., x_T bound separately). An expectation whose law is a model (``\mathbb{E}_q``, or a model
+under ``@law``) is over the model's variables that have no value in the scope, given those that have
+one; ``\mathbb{E}[f \mid y]`` is over the other variables of the model under ``@joint``, given y.
 """
 
 from __future__ import annotations
@@ -131,8 +138,9 @@ class Scope:
         return sorted(n for n in out if not n.startswith("@"))
 
 
-#: Reserved scope names: the implicit law of E[.] / Var[.] without subscript (a Distribution), and the
-#: joint model used for conditional expectations E[. | y] (a Model).
+#: Reserved scope names: the implicit law of E[.] / Var[.] without subscript (a Distribution, or a Model:
+#: its variables without a value, given those with one), and the joint model used for conditional
+#: expectations E[. | y] (a Model).
 LAW = "@law"
 JOINT = "@joint"
 
@@ -240,6 +248,11 @@ def lookup(node: t.Sym, ctx: Ctx, *, default: Any = None) -> Any:
             idx = None
         if idx is not None and not isinstance(idx, slice) and scope.has(f"{node.name}_{idx}"):
             return scope[f"{node.name}_{idx}"]
+        if isinstance(idx, slice) and idx.stop is not None and not scope.has(node.name) and \
+                all(scope.has(f"{node.name}_{k}") for k in range(idx.start, idx.stop + 1)):
+            # x_{1:T} with x_1, ..., x_T given separately (bound by an expectation): the vector of them
+            return np.concatenate([np.ravel(np.asarray(scope[f"{node.name}_{k}"], dtype=float))
+                                   for k in range(idx.start, idx.stop + 1)])
         if idx is not None and scope.has(node.name):
             return index(scope[node.name], idx)
         if idx is None and scope.has(node.name) and isinstance(scope.raw(node.name), Indexed):
@@ -614,9 +627,43 @@ def _law_of(node: t.Node, ctx: Ctx) -> tuple[list[str], ob.Distribution]:
             del first
         return names, law
     value = evaluate(node, ctx)
+    if isinstance(value, ob.Model):
+        law = model_law(value, ctx)
+        return law.var.split(","), law
     if isinstance(node, t.Sym) and isinstance(value, ob.Distribution):
         return [value.var], value
     return [as_distribution(value, ctx, node).var], as_distribution(value, ctx, node)
+
+
+def model_law(model: ob.Model, ctx: Ctx) -> ob.Distribution:
+    """The law of a model's variables that have no value in the scope, given those that have one:
+    ``\\mathbb{E}_q[f]`` with q a model of x_0..x_T and x_0 known is over q(x_1, ..., x_T | x_0)."""
+    given = {}
+    for name in model.variables:
+        value = named_value(name, ctx)
+        if value is not None:
+            given[name] = value
+    if len(given) == len(model.variables):
+        raise EvalError("every variable of the model has a value: nothing to take the expectation over")
+    return model.law(None, given)
+
+
+def named_value(name: str, ctx: Ctx) -> Any:
+    """The value the scope gives a variable name (``x_2``: as ``x_2`` or as ``x`` indexed by 2), or None."""
+    scope = ctx.scope
+    if scope.has(name):
+        value = scope[name]
+    else:
+        base, _, idx = name.rpartition("_")
+        if not (base and idx.lstrip("-").isdigit() and scope.has(base)):
+            return None
+        try:
+            value = index(scope[base], int(idx))
+        except (IndexError, KeyError, TypeError, EvalError):
+            return None
+    if isinstance(value, (ob.Domain, ob.Distribution, ob.Model)) or callable(value):
+        return None
+    return value
 
 
 def as_distribution(value: Any, ctx: Ctx, node: t.Node) -> ob.Distribution:
@@ -650,6 +697,8 @@ def _expectation(node: t.Expect, ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
             laws.append(_law_of(sub, ctx))
     else:
         law = ctx.scope.get(LAW)
+        if isinstance(law, ob.Model):
+            law = model_law(law, ctx)
         if not isinstance(law, ob.Distribution):
             raise EvalError(f"{ctx.part(node)!r} has no subscript: give its law as '{LAW}' in the check")
         laws.append((law.var.split(","), law))
@@ -681,7 +730,7 @@ def _iid(names: list[str], law: ob.Distribution, rest: list[Any], ctx: Ctx, body
 
 
 def _splits(law: ob.Distribution, names: list[str]) -> bool:
-    return law.var.split(",") == names and hasattr(law, "blocks")
+    return law.var.split(",") == names and getattr(law, "blocks", None) is not None
 
 
 def _bind(names: list[str], law: ob.Distribution, value: Any) -> dict[str, Any]:
@@ -835,7 +884,7 @@ def _model_call(model: ob.Model, node: t.Call, ctx: Ctx, as_law: bool = False) -
             raise NoValue(f"{ctx.part(node)!r}: the condition {ctx.part(g)!r} has no value")
         given[identity(g, ctx)] = value
     try:
-        law = model.law(targets, given)
+        law = model.law(None if targets == ["·"] else targets, given)  # q(\\cdot | x): the other variables
     except KeyError as exc:
         raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
     if any(isinstance(v, Unbound) for v in target_values):

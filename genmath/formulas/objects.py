@@ -219,10 +219,12 @@ class Normal(Distribution):
 
 @dataclass(eq=False)
 class MVN(Distribution):
-    """N(mean, cov) in R^k (vectors are 1-D arrays)."""
+    """N(mean, cov) in R^k (vectors are 1-D arrays). ``blocks``: the sizes of the named variables in
+    ``var`` (``"x_1,x_2"``) when the law is that of several variables."""
     mean: Any
     cov: Any
     var: str = "x"
+    blocks: Sequence[int] | None = None
 
     def __post_init__(self) -> None:
         self.mean = np.atleast_1d(np.asarray(self.mean, dtype=float))
@@ -342,10 +344,51 @@ class Model:
     ``law(targets, given)`` returns the Distribution of the target variables given values of others;
     the evaluator calls it for ``p(x \\mid z)`` (by the NAMES of the arguments) and uses it for
     ``\\mathbb{E}[\\cdot \\mid y]``. Subclasses compute every conditional from one joint law.
+    ``targets=None`` asks for every variable of the model that is not given (``q(\\cdot \\mid x)``), and
+    a name ``x_a:b`` (written ``x_{a:b}``) stands for the variables ``x_a, ..., x_b``.
     """
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        """The names of the model's variables."""
         raise NotImplementedError
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        raise NotImplementedError
+
+    def _targets(self, targets: Sequence[str] | None, given: dict[str, Any]) -> list[str]:
+        """The target names with ranges expanded; None: every variable that is not given."""
+        if targets is None:
+            return [v for v in self.variables if v not in given]
+        return expand_names(targets)
+
+
+def expand_names(names: Sequence[str]) -> list[str]:
+    """``["x_0:2", "z"]`` -> ``["x_0", "x_1", "x_2", "z"]`` (the notation x_{0:2} for a run of variables)."""
+    out = []
+    for name in names:
+        base, _, index = name.rpartition("_")
+        lo, colon, hi = index.partition(":")
+        if base and colon and lo.lstrip("-").isdigit() and hi.lstrip("-").isdigit():
+            out += [f"{base}_{k}" for k in range(int(lo), int(hi) + 1)]
+        else:
+            out.append(name)
+    return out
+
+
+def expand_given(given: dict[str, Any], dims: Callable[[str], int]) -> dict[str, Any]:
+    """Conditioning values with ranges split: ``{"x_1:2": [a, b]}`` -> ``{"x_1": a, "x_2": b}``."""
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        names = expand_names([name])
+        if len(names) == 1:
+            out[name] = value
+            continue
+        flat, start = np.ravel(np.asarray(value, dtype=float)), 0
+        for n in names:
+            out[n] = flat[start:start + dims(n)]
+            start += dims(n)
+    return out
 
 
 @dataclass(eq=False)
@@ -358,7 +401,22 @@ class Table(Model):
     """
     laws: dict[str, Any]
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        names: list[str] = []
+        for key in self.laws:
+            for name in key.replace("|", ",").split(","):
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        if targets is None:  # the one law in the table with exactly these conditions
+            cond = ",".join(given)
+            keys = [k for k in self.laws if (k.partition("|")[2] if "|" in k else "") == cond]
+            if len(keys) != 1:
+                raise KeyError(f"the model has no single law given {cond!r} (it has {sorted(self.laws)})")
+            targets = keys[0].partition("|")[0].split(",")
         key = ",".join(targets) + ("|" + ",".join(given) if given else "")
         if key not in self.laws:
             raise KeyError(f"the model has no law for {key!r} (it has {sorted(self.laws)})")
@@ -408,7 +466,13 @@ class GaussianModel(Model):
             raise KeyError(f"the Gaussian model has no variable {missing[0]!r} (it has {list(self.blocks)})")
         return np.concatenate([np.arange(self._slices[n].start, self._slices[n].stop) for n in names])
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        return list(self.blocks)
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        given = expand_given(given, lambda n: self.blocks.get(n, 1))
+        targets = self._targets(targets, given)
         a = self._index(targets)
         mean, cov = self.mean[a], self.cov[np.ix_(a, a)]
         if given:
@@ -419,7 +483,7 @@ class GaussianModel(Model):
             cov = cov - gain @ self.cov[np.ix_(b, a)]
         if a.size == 1:
             return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
-        return MVN(mean, cov, var=",".join(targets))
+        return MVN(mean, cov, var=",".join(targets), blocks=[self.blocks[n] for n in targets])
 
 
 @dataclass(eq=False)
@@ -433,8 +497,13 @@ class Bayes1D(Model):
     names: tuple[str, str] = ("x", "y")
     tol: Tol = Tol(1e-13, 1e-11)
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        return list(self.names)
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
         x, y = self.names
+        targets = self._targets(targets, given)
         lo, hi, points = _support(self.prior)
         if list(targets) == [x] and list(given) == [y]:
             obs = float(np.squeeze(given[y]))
