@@ -156,6 +156,15 @@ def test_expectations_over_a_model_condition_on_the_variables_that_have_values()
     _fails(r"\mathrm{Var}[x_2] = b^2 a^2 + 1", check)
 
 
+def test_a_density_equal_to_a_law_states_the_law_of_its_variables() -> None:
+    check = Check(_markov_chain, n_points=3)
+    assert verify(r"q(x_1 \mid x_0) = \mathcal{N}(a x_0, 1), \qquad q(x_0) = \mathcal{N}(0, 1)", check,
+                  where=WHERE) == 6
+    assert "the law" in _fails(r"q(x_1 \mid x_0) = \mathcal{N}(x_0, 1)", check)
+    _fails(r"q(x_0) = \mathcal{N}(0, 2)", check)
+    _fails(r"q(x_1 \mid x_0) = \mathcal{N}(a x_0, 2)", check)
+
+
 def test_derivatives_follow_their_variable() -> None:
     def point(rng: np.random.Generator) -> dict:
         x = rng.normal(size=5)

@@ -10,8 +10,9 @@ A check is registered under a formula's ``\label`` id in ``formulas/<chapter>.py
 functions, distributions, models, domains; see ``genmath.formulas.evaluate``). The formula's text
 is read, every side is evaluated at ``n_points`` points, and every relation must hold: ``=`` within
 ``rtol``/``atol``, ``\le`` with tolerance, ``<`` strictly (so it fails at an equality case, which
-the check should include, e.g. p = q). Statements that only declare (``x \sim p``, ``y \in [0, 1]``)
-are skipped; a formula with nothing left to check is reported, not passed.
+the check should include, e.g. p = q). A law on one side of ``=`` makes the other side a law
+(``p(x_T) = \mathcal{N}(0, 1)``), and the two laws must be equal. Statements that only declare
+(``x \sim p``, ``y \in [0, 1]``) are skipped; a formula with nothing left to check is reported, not passed.
 """
 
 from __future__ import annotations
@@ -123,8 +124,11 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
                 if rel.op in DECLARATIONS:
                     continue
                 try:
-                    ok = ev.compare(a, b, rel.op, check.rtol, check.atol)
-                except ev.EvalError as err:
+                    if isinstance(a, ob.Distribution) or isinstance(b, ob.Distribution):
+                        ok, a, b = _same_law(a, b, sa, sb, rel.op, ctx, check)
+                    else:
+                        ok = ev.compare(a, b, rel.op, check.rtol, check.atol)
+                except (ev.EvalError, ob.NumericalError) as err:
                     raise FormulaCheckError(f"{where}: {err}", "unreadable") from None
                 if not ok:
                     left = formula.tex[sa.start:sa.end].strip()
@@ -136,7 +140,21 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
     return count
 
 
+def _same_law(a: Any, b: Any, sa: t.Node, sb: t.Node, op: str, ctx: ev.Ctx,
+              check: Check) -> tuple[bool, ob.Distribution, ob.Distribution]:
+    """``p(x_T) = \\mathcal{N}(0, 1)``: a law on one side makes the other side a law (see ``ev.law_value``)."""
+    if op != "=":
+        raise ev.EvalError(f"laws can only be equal, not {op!r}")
+    law_a = a if isinstance(a, ob.Distribution) else ev.law_value(sa, ctx)
+    law_b = b if isinstance(b, ob.Distribution) else ev.law_value(sb, ctx)
+    return ev.same_law(law_a, law_b, check.rtol, check.atol), law_a, law_b
+
+
 def _show(value: Any) -> str:
+    if isinstance(value, ob.Normal):
+        return f"the law N({value.mean:.10g}, {value.var_:.10g})"
+    if isinstance(value, ob.MVN):
+        return f"the law N({_show(value.mean)}, {_show(value.cov)})"
     if isinstance(value, np.ndarray):
         return np.array2string(value, precision=6, threshold=6)
     if isinstance(value, float):

@@ -1025,6 +1025,50 @@ _HANDLERS: dict[type, Callable[[Any, Ctx], Any]] = {
 
 # --------------------------------------------------------------------------------------------------
 
+def law_value(node: t.Node, ctx: Ctx) -> ob.Distribution:
+    """The law a density expression stands for, where the other side of ``=`` is a law:
+    ``p(x_T) = \\mathcal{N}(0, 1)`` states the law of x_T, ``p(x_{t-1} \\mid x_t) = \\mathcal{N}(m, v)`` the law
+    of x_{t-1} given the value of x_t (the arguments name variables; their values do not matter)."""
+    if isinstance(node, t.Group):
+        return law_value(node.arg, ctx)
+    if isinstance(node, t.Call) and not node.semi:
+        target = evaluate(node.func, ctx)
+        if isinstance(target, ob.Model):
+            given = {identity(g, ctx): _numeric(evaluate(g, ctx), ctx, g) for g in node.given}
+            try:
+                return target.law([identity(a, ctx) for a in node.args], given)
+            except KeyError as exc:
+                raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
+        if isinstance(target, ob.Distribution) and not node.given:
+            return target
+    value = evaluate(node, ctx)
+    if isinstance(value, ob.Distribution):
+        return value
+    raise EvalError(f"{ctx.part(node)!r} is not a law, so it cannot equal one")
+
+
+def _moments(law: ob.Distribution) -> tuple[np.ndarray, np.ndarray] | None:
+    if isinstance(law, ob.Normal):
+        return np.array([law.mean]), np.array([[law.var_]])
+    if isinstance(law, ob.MVN):
+        return law.mean, law.cov
+    return None
+
+
+def same_law(a: ob.Distribution, b: ob.Distribution, rtol: float, atol: float) -> bool:
+    """Whether two laws are equal: Gaussians by mean and covariance, discrete laws by their probabilities."""
+    ma, mb = _moments(a), _moments(b)
+    if ma is not None and mb is not None:
+        if ma[0].size != mb[0].size:
+            return False
+        return compare(ma[0], mb[0], "=", rtol, atol) and compare(ma[1], mb[1], "=", rtol, atol)
+    if isinstance(a, ob.Discrete) and isinstance(b, ob.Discrete):
+        support = sorted({float(v) for v in [*(a.support or []), *(b.support or [])]})
+        return compare(np.array([a.pdf(v) for v in support]), np.array([b.pdf(v) for v in support]), "=", rtol,
+                       atol)
+    raise EvalError(f"cannot compare the laws {type(a).__name__} and {type(b).__name__}")
+
+
 def compare(a: Any, b: Any, op: str, rtol: float, atol: float) -> bool:
     """Whether ``a op b`` holds within the tolerance; a strict inequality fails at equality."""
     a, b = scalar(a), scalar(b)
