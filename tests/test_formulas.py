@@ -165,6 +165,15 @@ def test_a_density_equal_to_a_law_states_the_law_of_its_variables() -> None:
     _fails(r"q(x_1 \mid x_0) = \mathcal{N}(a x_0, 2)", check)
 
 
+def test_proportional_means_the_same_ratio_at_every_point() -> None:
+    def point(rng: np.random.Generator) -> dict:  # only x varies from point to point
+        return {"x": float(rng.normal(scale=2.0)), "mu": 0.7, "s": 1.3}
+
+    check = Check(point, n_points=5)
+    assert verify(r"\mathcal{N}(x; \mu, s^2) \propto \exp\Big(-\frac{(x-\mu)^2}{2s^2}\Big)", check, where=WHERE) == 4
+    assert "ratio" in _fails(r"\mathcal{N}(x; \mu, s^2) \propto \exp\Big(-\frac{(x-\mu)^2}{2s}\Big)", check)
+
+
 def test_derivatives_follow_their_variable() -> None:
     def point(rng: np.random.Generator) -> dict:
         x = rng.normal(size=5)
