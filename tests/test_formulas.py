@@ -187,6 +187,32 @@ def test_derivatives_follow_their_variable() -> None:
     _fails(good.replace("2v^2", "v^2"), check)
 
 
+def test_derivatives_with_respect_to_part_of_a_vector_follow_the_vector() -> None:
+    from genmath.formulas import Function
+
+    def point(rng: np.random.Generator) -> dict:
+        a, b = rng.uniform(0.5, 2.0, size=2)
+        return {"u": rng.normal(size=3), "a": a, "x": float(rng.normal()), "f": Function(lambda z: a * z + b,
+                                                                                          lambda x: (x - b) / a),
+                "v": Lazy(lambda s: np.concatenate([s["u"][:1], s["u"][1:] * np.exp(a * s["u"][0])]))}
+
+    check = Check(point, n_points=3, rtol=1e-7, atol=1e-8)
+    good = r"\frac{\partial v_{2:3}}{\partial u_1} = a u_{2:3} \exp(a u_1)"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(good.replace("a u_{2:3}", "u_{2:3}"), check)
+    jacobian = r"\frac{\partial v}{\partial u} = \begin{pmatrix} 1 & 0 \\ a u_{2:3} \exp(a u_1) & \exp(a u_1) I_2 \end{pmatrix}"
+    assert verify(jacobian, check, where=WHERE) == 3
+    _fails(jacobian.replace("& \\exp(a u_1) I_2", "& I_2"), check)
+    # s_j(u) is component j of a vector-valued function
+    check = Check(lambda rng: {**point(rng), "s": lambda w: np.array([np.sin(w[0]), w[0] * w[1]]),
+                               "d": 2}, n_points=3)
+    assert verify(r"\sum_{j=1}^{d} s_j(u_{1:2}) = \sin(u_1) + u_1 u_2", check, where=WHERE) == 3
+    _fails(r"\sum_{j=1}^{d} s_j(u_{1:2}) = \sin(u_1) + u_2", check)
+    # the derivative of a function, without an argument, is taken at the value of its variable
+    assert verify(r"\log\left|\frac{d f^{-1}}{dx}\right| = -\log a", check, where=WHERE) == 3
+    _fails(r"\log\left|\frac{d f}{dx}\right| = -\log a", check)
+
+
 def test_gaussian_expectations_of_quadratic_forms() -> None:
     def point(rng: np.random.Generator) -> dict:
         k = 3

@@ -21,6 +21,12 @@ of the model's other variables; ``x_{1:T}`` is the run x_1, ..., x_T (a vector, 
 x_1, ..., x_T bound separately). An expectation whose law is a model (``\mathbb{E}_q``, or a model
 under ``@law``) is over the model's variables that have no value in the scope, given those that have
 one; ``\mathbb{E}[f \mid y]`` is over the other variables of the model under ``@joint``, given y.
+
+Derivatives (Richardson differences) with respect to a block or a component of a vector
+(``\partial u_{1:d}``, ``\nabla_{x_t}`` with x a ``Seq``) change that part of the vector, so ``Lazy``
+values computed from it follow; a vector-valued result is a Jacobian with one column per component.
+``\frac{d f}{dx}`` without an argument is taken at the value of x. ``s_j(u)`` is component j of a
+vector-valued function s, and a vector inside a ``pmatrix`` is a column.
 """
 
 from __future__ import annotations
@@ -217,14 +223,32 @@ def _as_int(value: Any, ctx: Ctx, node: t.Node) -> int:
     raise EvalError(f"subscript {ctx.part(node)!r} is not an integer ({value!r})")
 
 
+@dataclass
+class Component:
+    """``s_j(u)``: component j (1-based; or a block ``s_{1:d}``) of a vector-valued function s."""
+    fn: Callable[..., Any]
+    idx: Any
+
+    def __call__(self, *args: Any) -> Any:
+        value = np.asarray(self.fn(*args), dtype=float)
+        if isinstance(self.idx, slice):
+            return value[self.idx.start - 1:self.idx.stop]
+        if not 1 <= self.idx <= value.shape[0]:
+            raise IndexError(f"component {self.idx} outside 1..{value.shape[0]}")
+        return float(value[self.idx - 1]) if value.ndim == 1 else value[self.idx - 1]
+
+
 def index(base: Any, idx: Any) -> Any:
-    """``base_idx``: 1-based for arrays and lists, ``Seq`` from its start, ``Indexed`` called."""
+    """``base_idx``: 1-based for arrays and lists, ``Seq`` from its start, ``Indexed`` called, a component of a
+    vector-valued function (``s_j(u)``)."""
     if isinstance(base, Indexed):
         return base.fn(idx)
     if isinstance(base, Seq):
         return base.slice(idx.start, idx.stop) if isinstance(idx, slice) else base[idx]
     if isinstance(base, dict):
         return base[idx]
+    if callable(base) and not isinstance(base, (ob.Distribution, ob.Model)):
+        return Component(base, idx)
     if isinstance(idx, slice):
         arr = np.asarray(base)
         return arr[idx.start - 1: idx.stop]
@@ -546,8 +570,14 @@ def _index_node(node: t.Index, ctx: Ctx) -> Any:
     return index(evaluate(node.arg, ctx), _index_value(node.index, ctx))
 
 
+def _block(value: Any) -> np.ndarray:
+    """A block of a matrix: a vector is a column (as everywhere: v^\\top is the row)."""
+    arr = np.asarray(value, dtype=float)
+    return arr.reshape(-1, 1) if arr.ndim == 1 else np.atleast_2d(arr)
+
+
 def _matrix(node: t.Matrix, ctx: Ctx) -> Any:
-    rows = [[np.atleast_2d(_numeric(evaluate(c, ctx), ctx, c)) for c in row] for row in node.rows]
+    rows = [[_block(_numeric(evaluate(c, ctx), ctx, c)) for c in row] for row in node.rows]
     # a scalar 0 block takes the shape its row and column need
     heights = [max(b.shape[0] for b in row) for row in rows]
     widths = [max(row[j].shape[1] for row in rows if j < len(row)) for j in range(max(len(r) for r in rows))]
@@ -912,9 +942,10 @@ class Deriv_:
 def derivative(f: Callable[[Any], Any], x0: Any, order: int = 1) -> Any:
     """d^order f / dx^order at x0 by central differences with Richardson extrapolation.
 
-    For a vector x0 it returns the gradient (or the Jacobian, one column per component of x0).
+    For a vector x0 (even of one component) it returns the gradient (or the Jacobian, one column per
+    component of x0).
     """
-    if isinstance(x0, np.ndarray) and x0.size > 1:
+    if isinstance(x0, np.ndarray) and x0.ndim >= 1:
         flat = np.ravel(x0).astype(float)
         cols = []
         for j in range(flat.size):
@@ -966,8 +997,9 @@ def _deriv(node: t.Deriv, ctx: Ctx) -> Any:
         if not callable(fn):
             raise EvalError(f"{ctx.part(node)!r}: {ctx.part(node.body) if node.body else ''} is not a function")
         d = Deriv_(fn, node.order)
-        if node.applied is None:
-            return d
+        if node.applied is None:  # \\frac{d f^{-1}}{dx}: at the value of x if it has one, else the function
+            point = lookup(var, ctx, default=_NONE) if ctx.scope.has(name) or ctx.scope.has(var.name) else _NONE
+            return d if point is _NONE or isinstance(point, ob.Domain) else d(point)
         return d(*[evaluate(a, ctx) for a in node.applied])
 
     body = node.body
@@ -982,8 +1014,10 @@ def _deriv(node: t.Deriv, ctx: Ctx) -> Any:
     if current is None:
         raise EvalError(f"{ctx.part(node)!r}: the variable {name!r} has no value to differentiate at")
 
+    bind = _binder(var, ctx)
+
     def at(v: Any) -> Any:
-        inner = ctx.with_scope(ctx.scope.child({name: v}))
+        inner = ctx.with_scope(ctx.scope.child(bind(v)))
         return _numeric(evaluate(body, inner), inner, body)
 
     if transform is None:
@@ -992,10 +1026,39 @@ def _deriv(node: t.Deriv, ctx: Ctx) -> Any:
         raise EvalError("second derivatives with respect to an expression are not supported")
 
     def g(v: Any) -> Any:
-        inner = ctx.with_scope(ctx.scope.child({name: v}))
+        inner = ctx.with_scope(ctx.scope.child(bind(v)))
         return _numeric(evaluate(transform, inner), inner, transform)
 
     return derivative(at, current) / derivative(g, current)
+
+
+_NONE = object()
+
+
+def _binder(var: t.Sym, ctx: Ctx) -> Callable[[Any], dict[str, Any]]:
+    """How the variable of a derivative takes a new value: under its own name, or, for a block or a
+    component of a vector (``\\partial u_{1:d}``, ``\\partial x_i``, ``\\nabla_{x_t}`` with x a ``Seq``), inside
+    that vector, so that everything computed from the vector (``Lazy`` values) follows."""
+    scope = ctx.scope
+    if scope.has(var.full) or var.sub is None or not scope.has(var.name):
+        return lambda v: {var.full: v}
+    base = scope[var.name]
+    idx = _index_value(var.sub, ctx)
+    if isinstance(base, Seq) and not isinstance(idx, slice):
+        def bind_seq(v: Any) -> dict[str, Any]:
+            values = list(base.values)
+            values[idx - base.start] = v
+            return {var.name: Seq(values, base.start)}
+        return bind_seq
+    if isinstance(base, np.ndarray) and base.ndim >= 1:
+        where = slice(idx.start - 1, idx.stop) if isinstance(idx, slice) else idx - 1
+
+        def bind_array(v: Any) -> dict[str, Any]:
+            new = np.array(base, dtype=float)
+            new[where] = v
+            return {var.name: new}
+        return bind_array
+    return lambda v: {var.full: v}
 
 
 def _is_function(node: t.Node, ctx: Ctx) -> bool:
