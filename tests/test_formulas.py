@@ -174,6 +174,17 @@ def test_proportional_means_the_same_ratio_at_every_point() -> None:
     assert "ratio" in _fails(r"\mathcal{N}(x; \mu, s^2) \propto \exp\Big(-\frac{(x-\mu)^2}{2s}\Big)", check)
 
 
+def test_a_variable_given_itself_is_a_point_mass() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        return {**_markov_chain(rng), "x_1": float(rng.normal())}
+
+    check = Check(point, n_points=3)
+    assert verify(r"q(x_1 \mid x_0) = \mathcal{N}(x_1; a x_0, 1)", check, where=WHERE) == 3
+    # q(x_1 | x_1) is the point mass at x_1: its density there is +inf, a wrong value, not an undefined one
+    assert "inf" in _fails(r"q(x_1 \mid x_1) = \mathcal{N}(x_1; a x_0, 1)", check)
+    _fails(r"\log q(x_1 \mid x_1) = 0", check)
+
+
 def test_derivatives_follow_their_variable() -> None:
     def point(rng: np.random.Generator) -> dict:
         x = rng.normal(size=5)

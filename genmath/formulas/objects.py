@@ -63,7 +63,8 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
     chol = np.linalg.cholesky(cov + 0.0 * np.eye(k))
     if k > 6:
         raise NumericalError(f"Gauss-Hermite expectation in {k} dimensions is too costly; use a Monte Carlo law")
-    previous = None
+    previous: float | None = None
+    before: float | None = None
     orders = orders if k > 1 else (8, 16, 32, 64)
     for n in orders:
         nodes, weights = _hermite(n)
@@ -74,9 +75,9 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
             total += w * f(x if k > 1 else x[:1])
         if previous is not None and tol.ok(abs(total - previous), total):
             return total
-        previous = total
-    raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {previous!r} "
-                         f"and {total!r} (tolerance {tol})")
+        before, previous = previous, total
+    raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {before!r} "
+                         f"and {previous!r} (tolerance {tol})")
 
 
 def quad_expect(f: Callable[[float], float], pdf: Callable[[float], float], lo: float, hi: float, *,
@@ -202,18 +203,32 @@ def Bernoulli(p: float) -> Discrete:
 
 @dataclass(eq=False)
 class Normal(Distribution):
-    """N(mean, var) on the real line (``var`` is the variance, as in \\mathcal{N}(\\mu, \\sigma^2))."""
+    """N(mean, var) on the real line (``var`` is the variance, as in \\mathcal{N}(\\mu, \\sigma^2)).
+
+    ``var_ = 0`` is the point mass at the mean (a variable conditioned on itself, q(x_t | x_t)): its
+    density is +inf there and 0 elsewhere (equality within rounding of the mean)."""
     mean: float
     var_: float
     var: str = "x"
 
+    def _at_mean(self, x: float) -> bool:
+        return abs(x - self.mean) <= 1e-9 * max(1.0, abs(self.mean))
+
     def pdf(self, x: Any) -> float:
-        return float(scipy.stats.norm.pdf(float(np.squeeze(x)), self.mean, math.sqrt(self.var_)))
+        x = float(np.squeeze(x))
+        if self.var_ == 0:
+            return math.inf if self._at_mean(x) else 0.0
+        return float(scipy.stats.norm.pdf(x, self.mean, math.sqrt(self.var_)))
 
     def logpdf(self, x: Any) -> float:
-        return float(scipy.stats.norm.logpdf(float(np.squeeze(x)), self.mean, math.sqrt(self.var_)))
+        x = float(np.squeeze(x))
+        if self.var_ == 0:
+            return math.inf if self._at_mean(x) else -math.inf
+        return float(scipy.stats.norm.logpdf(x, self.mean, math.sqrt(self.var_)))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        if self.var_ == 0:
+            return float(f(self.mean))
         return gauss_expect(lambda v: f(float(v[0])), np.array([self.mean]), np.array([[self.var_]]), tol=tol)
 
 
@@ -482,7 +497,9 @@ class GaussianModel(Model):
             mean = mean + gain @ (obs - self.mean[b])
             cov = cov - gain @ self.cov[np.ix_(b, a)]
         if a.size == 1:
-            return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
+            # a variable given itself (or a function of the conditions) is a point mass: variance 0, not rounding
+            var = float(cov[0, 0]) if cov[0, 0] > 1e-12 * self.cov[a[0], a[0]] else 0.0
+            return Normal(float(mean[0]), var, var=",".join(targets))
         return MVN(mean, cov, var=",".join(targets), blocks=[self.blocks[n] for n in targets])
 
 
