@@ -185,6 +185,12 @@ def test_a_variable_given_itself_is_a_point_mass() -> None:
     _fails(r"\log q(x_1 \mid x_1) = 0", check)
 
 
+def test_inverse_hyperbolic_functions() -> None:
+    check = Check(lambda rng: {"z": float(rng.normal())}, n_points=3)
+    assert verify(r"\sinh^{-1}(z) = \log(z + \sqrt{1 + z^2})", check, where=WHERE) == 3
+    _fails(r"\sinh^{-1}(z) = \frac{1}{\sinh(z)}", check)
+
+
 def test_derivatives_follow_their_variable() -> None:
     def point(rng: np.random.Generator) -> dict:
         x = rng.normal(size=5)

@@ -593,7 +593,8 @@ class Parser:
             self.take()
             power = self.script_argument()
         fname = FUNCTION_OPERATORS[name]
-        if power is not None and isinstance(power, Num) and power.value == -1:
+        if power is not None and (isinstance(power, Num) and power.value == -1 or isinstance(power, Neg)
+                                  and isinstance(power.arg, Num) and power.arg.value == 1):  # \sinh^{-1}
             fname, power = {"sinh": "arcsinh", "cosh": "arccosh", "tanh": "arctanh", "sin": "arcsin",
                             "cos": "arccos", "tan": "arctan"}.get(fname, fname), None
         head_end = self.toks[self.i - 1].end
