@@ -220,6 +220,12 @@ def test_derivatives_with_respect_to_part_of_a_vector_follow_the_vector() -> Non
     jacobian = r"\frac{\partial v}{\partial u} = \begin{pmatrix} 1 & 0 \\ a u_{2:3} \exp(a u_1) & \exp(a u_1) I_2 \end{pmatrix}"
     assert verify(jacobian, check, where=WHERE) == 3
     _fails(jacobian.replace("& \\exp(a u_1) I_2", "& I_2"), check)
+    # a block of one row keeps its shape inside a matrix
+    check = Check(lambda rng: {**point(rng), "v": Lazy(lambda s: np.concatenate(
+        [s["u"][:2], s["u"][2:] * np.exp(s["a"] * (s["u"][0] + s["u"][1]))]))}, n_points=3, rtol=1e-7, atol=1e-8)
+    block = r"\frac{\partial v}{\partial u} = \begin{pmatrix} I_2 & 0 \\ \frac{\partial v_{3:3}}{\partial u_{1:2}} & \exp(a u_1 + a u_2) \end{pmatrix}"
+    assert verify(block, check, where=WHERE) == 3
+    _fails(block.replace("a u_1 + a u_2", "a u_1"), check)
     # s_j(u) is component j of a vector-valued function
     check = Check(lambda rng: {**point(rng), "s": lambda w: np.array([np.sin(w[0]), w[0] * w[1]]),
                                "d": 2}, n_points=3)

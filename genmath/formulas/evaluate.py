@@ -953,9 +953,13 @@ def derivative(f: Callable[[Any], Any], x0: Any, order: int = 1) -> Any:
                 v = flat.copy()
                 v[j] = s
                 return f(v.reshape(np.shape(x0)))
-            cols.append(np.asarray(derivative(fj, float(flat[j]), order), dtype=float))
+            cols.append(_difference(fj, float(flat[j]), order))  # keeps the shape of f's value
         return np.stack(cols, axis=-1)
-    x = float(scalar(x0))
+    return scalar(_difference(f, float(scalar(x0)), order))
+
+
+def _difference(f: Callable[[Any], Any], x: float, order: int) -> np.ndarray:
+    """The derivative of f at a number x, with the shape of f's value."""
     h = 1e-2 * max(abs(x), 1e-2)
     levels = []
     for k in range(4):
@@ -971,7 +975,7 @@ def derivative(f: Callable[[Any], Any], x0: Any, order: int = 1) -> Any:
     # Richardson: the error is a series in h^2
     for m in range(1, len(levels)):
         levels = [(4 ** m * levels[i + 1] - levels[i]) / (4 ** m - 1) for i in range(len(levels) - 1)]
-    return scalar(levels[0])
+    return levels[0]
 
 
 def _free_names(node: t.Node) -> set[str]:
