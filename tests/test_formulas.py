@@ -231,6 +231,9 @@ def test_derivatives_with_respect_to_part_of_a_vector_follow_the_vector() -> Non
                                "d": 2}, n_points=3)
     assert verify(r"\sum_{j=1}^{d} s_j(u_{1:2}) = \sin(u_1) + u_1 u_2", check, where=WHERE) == 3
     _fails(r"\sum_{j=1}^{d} s_j(u_{1:2}) = \sin(u_1) + u_2", check)
+    # d{x} is dx
+    assert verify(r"\frac{d {f}^{-1}}{d{x}}(x) = \frac{1}{a}", check, where=WHERE) == 3
+    _fails(r"\frac{d {f}}{d{x}}(x) = \frac{1}{a}", check)
     # the derivative of a function, without an argument, is taken at the value of its variable
     assert verify(r"\log\left|\frac{d f^{-1}}{dx}\right| = -\log a", check, where=WHERE) == 3
     _fails(r"\log\left|\frac{d f}{dx}\right| = -\log a", check)
