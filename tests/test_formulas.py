@@ -239,6 +239,17 @@ def test_derivatives_with_respect_to_part_of_a_vector_follow_the_vector() -> Non
     _fails(r"\log\left|\frac{d f}{dx}\right| = -\log a", check)
 
 
+def test_gradients_with_nabla() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        return {"x": rng.normal(size=2), "mu": rng.normal(size=2), "s": float(rng.uniform(0.5, 2.0))}
+
+    check = Check(point, n_points=3, rtol=1e-7, atol=1e-9)
+    good = r"\nabla_x \log \mathcal{N}(x; \mu, s^2 I) = -\frac{x - \mu}{s^2}"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(good.replace("{s^2}", "{s}"), check)
+    _fails(good.replace(r"\nabla_x", r"\nabla_{\mu}"), check)
+
+
 def test_gaussian_expectations_of_quadratic_forms() -> None:
     def point(rng: np.random.Generator) -> dict:
         k = 3
