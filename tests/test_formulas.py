@@ -156,6 +156,18 @@ def test_expectations_over_a_model_condition_on_the_variables_that_have_values()
     _fails(r"\mathrm{Var}[x_2] = b^2 a^2 + 1", check)
 
 
+def test_a_law_in_an_expectation_may_depend_on_the_variables_before_it() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a, mu = float(rng.uniform(0.5, 2.0)), float(rng.normal())
+        q = GaussianModel({"x": 1, "y": 1}, [mu, a * mu], [[1.0, a], [a, a * a + 1.0]])  # y = a x + e
+        return {"a": a, "mu": mu, "p": Normal(mu, 1.0), "q": q}
+
+    check = Check(point, n_points=3)
+    good = r"\mathbb{E}_{x \sim p,\ y \sim q(\cdot \mid x)}[y^2] = a^2 (\mu^2 + 1) + 1"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(good.replace("a^2 (\\mu^2 + 1) + 1", "a^2 + 1"), check)
+
+
 def test_a_density_equal_to_a_law_states_the_law_of_its_variables() -> None:
     check = Check(_markov_chain, n_points=3)
     assert verify(r"q(x_1 \mid x_0) = \mathcal{N}(a x_0, 1), \qquad q(x_0) = \mathcal{N}(0, 1)", check,

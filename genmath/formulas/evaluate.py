@@ -31,6 +31,7 @@ vector-valued function s, and a vector inside a ``pmatrix`` is a column.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -712,8 +713,11 @@ def _expect(node: t.Expect, ctx: Ctx) -> Any:
     return _expectation(node, ctx, run)
 
 
+_LawEntry = tuple[list[str], ob.Distribution] | Callable[[Ctx], tuple[list[str], ob.Distribution]]
+
+
 def _expectation(node: t.Expect, ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
-    laws: list[tuple[list[str], ob.Distribution]] = []
+    laws: list[_LawEntry] = []
     if node.given:
         joint = ctx.scope.get(JOINT)
         if not isinstance(joint, ob.Model):
@@ -723,8 +727,10 @@ def _expectation(node: t.Expect, ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
         law = joint.law(None, given)  # type: ignore[arg-type]
         laws.append((law.var.split(","), law))
     elif node.sub:
+        # a law may depend on the variables bound before it (x \\sim p, \\tilde x \\sim q(\\cdot \\mid x)): each is
+        # read in the scope where those have their values
         for sub in node.sub:
-            laws.append(_law_of(sub, ctx))
+            laws.append(functools.partial(_law_of, sub))
     else:
         law = ctx.scope.get(LAW)
         if isinstance(law, ob.Model):
@@ -735,10 +741,11 @@ def _expectation(node: t.Expect, ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
     return _nested(laws, ctx, body)
 
 
-def _nested(laws: list[tuple[list[str], ob.Distribution]], ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
+def _nested(laws: list[_LawEntry], ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
     if not laws:
         return scalar(body(ctx))
-    (names, law), rest = laws[0], laws[1:]
+    first, rest = laws[0], laws[1:]
+    names, law = first(ctx) if callable(first) else first
     if len(names) > 1 and not _splits(law, names):  # z_1, ..., z_K ~ q: independent copies of one law
         return _iid(names, law, rest, ctx, body)
 
