@@ -20,6 +20,7 @@ from genmath.formulas import (MVN, Check, Discrete, Finite, FormulaCheckError, G
                               Seq, verify)
 from genmath.formulas import tex as t
 from genmath.formulas.evaluate import JOINT, LAW
+from genmath.formulas.objects import Table
 from genmath.formulas.run import FAILING, Runner, _chapters
 from genmath.sitebuild.errors import BuildError
 from genmath.sitebuild.scan import scan_text
@@ -195,6 +196,17 @@ def test_a_variable_given_itself_is_a_point_mass() -> None:
     # q(x_1 | x_1) is the point mass at x_1: its density there is +inf, a wrong value, not an undefined one
     assert "inf" in _fails(r"q(x_1 \mid x_1) = \mathcal{N}(x_1; a x_0, 1)", check)
     _fails(r"\log q(x_1 \mid x_1) = 0", check)
+
+    def vectors(rng: np.random.Generator) -> dict:  # the same for a vector variable and for a table of laws
+        x, y = rng.normal(size=(2, 2))
+        cov = np.kron([[1, 0.5], [0.5, 1]], np.eye(2))
+        return {"x": x, "y": y, "q": GaussianModel({"x": 2, "y": 2}, np.zeros(4), cov),
+                "r": Table({"y|x": lambda v: MVN(v, np.eye(2))})}
+
+    check = Check(vectors, n_points=3)
+    assert verify(r"r(y \mid x) = \mathcal{N}(y; x, I)", check, where=WHERE) == 3
+    assert "inf" in _fails(r"q(y \mid y) = \mathcal{N}(y; x, I)", check)
+    assert "inf" in _fails(r"r(x \mid x) = \mathcal{N}(y; x, I)", check)
 
 
 def test_inverse_hyperbolic_functions() -> None:

@@ -235,7 +235,8 @@ class Normal(Distribution):
 @dataclass(eq=False)
 class MVN(Distribution):
     """N(mean, cov) in R^k (vectors are 1-D arrays). ``blocks``: the sizes of the named variables in
-    ``var`` (``"x_1,x_2"``) when the law is that of several variables."""
+    ``var`` (``"x_1,x_2"``) when the law is that of several variables. A zero covariance is the point
+    mass at the mean (as for ``Normal``)."""
     mean: Any
     cov: Any
     var: str = "x"
@@ -250,13 +251,25 @@ class MVN(Distribution):
             else:
                 raise ValueError(f"mean of size {self.mean.size} and covariance of shape {self.cov.shape}")
 
+    def _point_mass(self) -> bool:
+        return not np.any(self.cov)
+
+    def _at_mean(self, x: Any) -> bool:
+        return bool(np.all(np.abs(np.ravel(x) - self.mean) <= 1e-9 * np.maximum(1.0, np.abs(self.mean))))
+
     def pdf(self, x: Any) -> float:
+        if self._point_mass():
+            return math.inf if self._at_mean(x) else 0.0
         return float(scipy.stats.multivariate_normal(self.mean, self.cov).pdf(np.ravel(x)))
 
     def logpdf(self, x: Any) -> float:
+        if self._point_mass():
+            return math.inf if self._at_mean(x) else -math.inf
         return float(scipy.stats.multivariate_normal(self.mean, self.cov).logpdf(np.ravel(x)))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        if self._point_mass():
+            return float(f(self.mean))
         return gauss_expect(f, self.mean, self.cov, tol=tol)
 
 
@@ -412,7 +425,8 @@ class Table(Model):
 
     Keys are the variable names of the arguments (``"z|x"`` for p(z | x)); a value is a Distribution,
     a function of the conditioning values returning one, or (for a joint written p(x, z)) a function
-    of all the variables returning the density.
+    of all the variables returning the density. A variable given itself (p(x | x)) is the point mass
+    at its value.
     """
     laws: dict[str, Any]
 
@@ -432,6 +446,11 @@ class Table(Model):
             if len(keys) != 1:
                 raise KeyError(f"the model has no single law given {cond!r} (it has {sorted(self.laws)})")
             targets = keys[0].partition("|")[0].split(",")
+        if targets and all(v in given for v in targets):  # a variable given itself: the point mass at its value
+            value = np.concatenate([np.ravel(np.asarray(given[v], dtype=float)) for v in targets])
+            if value.size == 1:
+                return Normal(float(value[0]), 0.0, var=",".join(targets))
+            return MVN(value, np.zeros((value.size, value.size)), var=",".join(targets))
         key = ",".join(targets) + ("|" + ",".join(given) if given else "")
         if key not in self.laws:
             raise KeyError(f"the model has no law for {key!r} (it has {sorted(self.laws)})")
@@ -496,10 +515,11 @@ class GaussianModel(Model):
             gain = np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T
             mean = mean + gain @ (obs - self.mean[b])
             cov = cov - gain @ self.cov[np.ix_(b, a)]
+        # a variable given itself (or a function of the conditions) is a point mass: variance 0, not rounding
+        if np.all(np.abs(cov) <= 1e-12 * np.max(np.abs(self.cov[np.ix_(a, a)]))):
+            cov = np.zeros_like(cov)
         if a.size == 1:
-            # a variable given itself (or a function of the conditions) is a point mass: variance 0, not rounding
-            var = float(cov[0, 0]) if cov[0, 0] > 1e-12 * self.cov[a[0], a[0]] else 0.0
-            return Normal(float(mean[0]), var, var=",".join(targets))
+            return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
         return MVN(mean, cov, var=",".join(targets), blocks=[self.blocks[n] for n in targets])
 
 
