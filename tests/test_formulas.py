@@ -169,6 +169,17 @@ def test_a_law_in_an_expectation_may_depend_on_the_variables_before_it() -> None
     _fails(good.replace("a^2 (\\mu^2 + 1) + 1", "a^2 + 1"), check)
 
 
+def test_a_variable_may_have_a_value_and_a_domain() -> None:
+    from genmath.formulas import DOMAINS
+
+    def point(rng: np.random.Generator) -> dict:
+        return {"x": float(rng.normal()), "y": float(rng.normal()), DOMAINS: {"x": Finite([1, 2, 3])}}
+
+    check = Check(point, n_points=3)
+    assert verify(r"\sum_x (x - y) + 3y = 6", check, where=WHERE) == 3  # x bound by the sum
+    _fails(r"\sum_x (x - y) + 3x = 6", check)  # the outer x is the value
+
+
 def test_a_density_equal_to_a_law_states_the_law_of_its_variables() -> None:
     check = Check(_markov_chain, n_points=3)
     assert verify(r"q(x_1 \mid x_0) = \mathcal{N}(a x_0, 1), \qquad q(x_0) = \mathcal{N}(0, 1)", check,

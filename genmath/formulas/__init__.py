@@ -20,7 +20,7 @@ from typing import Any
 
 _EXPORTS: dict[str, str] = {
     "Check": "check", "FormulaCheckError": "check", "verify": "check",
-    "JOINT": "evaluate", "LAW": "evaluate", "Eye": "evaluate", "Function": "evaluate", "Indexed": "evaluate",
+    "DOMAINS": "evaluate", "JOINT": "evaluate", "LAW": "evaluate", "Eye": "evaluate", "Function": "evaluate", "Indexed": "evaluate",
     "Lazy": "evaluate", "Seq": "evaluate",
     "MVN": "objects", "IID": "objects", "Bayes1D": "objects", "Bernoulli": "objects", "Density": "objects",
     "Discrete": "objects", "Domain": "objects", "Finite": "objects", "GaussianModel": "objects",

@@ -3,7 +3,8 @@ r"""Give a parsed formula its meaning: evaluate every side at one point of a che
 A scope maps symbol names to values: numbers, numpy arrays (vectors are 1-D, matrices 2-D), functions,
 distributions and models (``genmath.formulas.objects``), ``Lazy`` values computed from the scope
 (so a derivative can perturb what they depend on), ``Seq`` for symbols indexed from 0, and domains
-for the variables of sums and integrals.
+for the variables of sums and integrals (under the variable's name, or under ``@domains`` when the
+variable also has a value outside them).
 
 How a symbol is found (``\sigma_1``, ``\bar\alpha_{t-1}``, ``x_i``): first by its full name
 (``sigma_1``, ``alphabar_t-1``), then by its base name (``alphabar``) indexed by the value of its
@@ -150,6 +151,9 @@ class Scope:
 #: expectations E[. | y] (a Model).
 LAW = "@law"
 JOINT = "@joint"
+#: Domains of the variables of sums and integrals that also have a value outside them ({"x": Finite(...)}):
+#: x is the data point in E[x | x~], and the variable of \int ... dx.
+DOMAINS = "@domains"
 
 
 class Unbound:
@@ -590,6 +594,9 @@ def _matrix(node: t.Matrix, ctx: Ctx) -> Any:
 # -- sums, products, integrals, expectations
 
 def _domain_of(var: str, ctx: Ctx, node: t.Node) -> ob.Domain:
+    domains = ctx.scope.get(DOMAINS)
+    if isinstance(domains, dict) and var in domains:
+        return domains[var]  # type: ignore[no-any-return]
     if ctx.scope.has(var):
         value = ctx.scope[var]
         if isinstance(value, ob.Domain):
