@@ -218,6 +218,8 @@ def test_a_variable_given_itself_is_a_point_mass() -> None:
     assert verify(r"r(y \mid x) = \mathcal{N}(y; x, I)", check, where=WHERE) == 3
     assert "inf" in _fails(r"q(y \mid y) = \mathcal{N}(y; x, I)", check)
     assert "inf" in _fails(r"r(x \mid x) = \mathcal{N}(y; x, I)", check)
+    # an expectation of the log-density of a point mass at its own point is +inf, a wrong value
+    assert "inf" in _fails(r"\mathbb{E}_{x \sim \mathcal{N}(y, I)}[\log q(x \mid x)] = 0", check)
 
 
 def test_inverse_hyperbolic_functions() -> None:
