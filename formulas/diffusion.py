@@ -141,8 +141,7 @@ class Chain:
     def __init__(self, rng: np.random.Generator, T_lo: int = 2, T_hi: int = 6) -> None:
         self.T = T = int(rng.integers(T_lo, T_hi + 1))
         self.beta = rng.uniform(0.02, 0.4, size=T)
-        # data mostly positive, so that a square root of a swapped-in x_t has a value (and is caught by it)
-        self.m, self.s = float(rng.uniform(1.5, 3.0)), float(rng.uniform(0.3, 1.0))
+        self.m, self.s = float(rng.normal(scale=1.5)), float(rng.uniform(0.3, 1.5))
         self.q = _forward(self.beta, self.m, self.s)
 
     def x(self, k: int) -> str:
@@ -192,8 +191,14 @@ class Chain:
 
 
 def _values(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Values of x_0, ..., x_T where the formula does not constrain them (positive: see Chain)."""
-    return rng.uniform(0.3, 3.0, size=n)
+    """Values of x_0, ..., x_T (any values will do: the noises that produce them are computed from them). In
+    (0, 1), so that sqrt(x_t) or sqrt(1 - x_t), where x_t is swapped in by mistake, is caught by its value."""
+    return rng.uniform(0.05, 0.95, size=n)
+
+
+def _residual(ch: Chain, k: int, value: float, given: dict[str, float]) -> float:
+    """The standardised noise that makes x_k = value given the conditions: (x_k - E[x_k | .]) / sd(x_k | .)."""
+    return (value - _mean(ch.q, ch.x(k), given)) / math.sqrt(_var(ch.q, ch.x(k), given))
 
 
 def _step(rng: np.random.Generator, chain: Chain, lo: int = 2) -> int:
@@ -204,19 +209,18 @@ def _step(rng: np.random.Generator, chain: Chain, lo: int = 2) -> int:
 # the forward process
 
 def _forward_kernel(rng: np.random.Generator) -> dict:
-    """A trajectory of the chain, and epsilon_t its standardised residual given x_{t-1} (by conditioning)."""
+    """Values of x_0..x_T, and epsilon_t the standardised residual of x_t given x_{t-1} (by conditioning)."""
     ch = Chain(rng)
-    xs = ch.sample(rng)
-    eps = [(xs[k] - _mean(ch.q, ch.x(k), {ch.x(k - 1): xs[k - 1]})) /
-           math.sqrt(_var(ch.q, ch.x(k), {ch.x(k - 1): xs[k - 1]})) for k in range(1, ch.T + 1)]
+    xs = _values(rng, ch.T + 1)
+    eps = [_residual(ch, k, xs[k], {ch.x(k - 1): xs[k - 1]}) for k in range(1, ch.T + 1)]
     return {**ch.schedule(), "t": _step(rng, ch), "q": ch.q, "x": Seq(list(xs), 0), "epsilon": Seq(eps, 1)}
 
 
 def _variance_step(rng: np.random.Generator) -> dict:
-    """Var[.] over the joint law of (x_{t-1}, x_t) under q (no value given)."""
-    ch = Chain(rng)
-    t = _step(rng, ch, lo=1)
-    return {**ch.schedule(), "t": t, LAW: _sub(ch.q, [ch.x(t - 1), ch.x(t)])}
+    """Var[.] over the joint law of x_{t-2}, ..., x_{t+1} under q (no value given)."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(2, ch.T))
+    return {**ch.schedule(), "t": t, LAW: _sub(ch.q, [ch.x(k) for k in range(t - 2, t + 2)])}
 
 
 def _schedule_point(rng: np.random.Generator, lo: int = 2) -> dict:
@@ -225,26 +229,22 @@ def _schedule_point(rng: np.random.Generator, lo: int = 2) -> dict:
 
 
 def _merge_step(rng: np.random.Generator) -> dict:
-    """x_{t-1} drawn from q(x_{t-1} | x_0) with noise epsilon', then x_t from q(x_t | x_{t-1}) with epsilon_t."""
+    """epsilon' makes x_{t-1} from x_0 under q(x_{t-1} | x_0), epsilon_t makes x_t from x_{t-1} (conditioning)."""
     ch = Chain(rng)
     t = _step(rng, ch)
     xs = list(_values(rng, ch.T + 1))
-    eps_prev, eps = rng.normal(size=2)
     epsilon = list(rng.normal(size=ch.T))
-    epsilon[t - 1] = eps
-    x_prev = _mean(ch.q, ch.x(t - 1), {"x_0": xs[0]}) + math.sqrt(_var(ch.q, ch.x(t - 1), {"x_0": 0.0})) * eps_prev
-    xs[t - 1] = x_prev
-    xs[t] = _mean(ch.q, ch.x(t), {ch.x(t - 1): x_prev}) + math.sqrt(_var(ch.q, ch.x(t), {ch.x(t - 1): 0.0})) * eps
-    return {**ch.schedule(), "t": t, "x": Seq(xs, 0), "epsilon": Seq(epsilon, 1), "epsilonprime": eps_prev}
+    epsilon[t - 1] = _residual(ch, t, xs[t], {ch.x(t - 1): xs[t - 1]})
+    return {**ch.schedule(), "t": t, "x": Seq(xs, 0), "epsilon": Seq(epsilon, 1),
+            "epsilonprime": _residual(ch, t - 1, xs[t - 1], {"x_0": xs[0]})}
 
 
 def _noised(rng: np.random.Generator) -> tuple[Chain, dict]:
-    """x_k drawn from q(x_k | x_0) with the same noise epsilon for every k."""
+    """Values of x_0..x_T and epsilon, the noise that makes x_t from x_0 under q(x_t | x_0)."""
     ch = Chain(rng)
-    x0, eps = float(rng.uniform(1.5, 3.0)), float(rng.normal())
-    xs = [x0] + [_mean(ch.q, ch.x(k), {"x_0": x0}) + math.sqrt(_var(ch.q, ch.x(k), {"x_0": 0.0})) * eps
-                 for k in range(1, ch.T + 1)]
-    return ch, {**ch.schedule(), "t": _step(rng, ch), "x": Seq(xs, 0), "epsilon": eps}
+    xs = _values(rng, ch.T + 1)
+    t = _step(rng, ch)
+    return ch, {**ch.schedule(), "t": t, "x": Seq(list(xs), 0), "epsilon": _residual(ch, t, xs[t], {"x_0": xs[0]})}
 
 
 def _q_marginal(rng: np.random.Generator) -> dict:
@@ -284,10 +284,10 @@ def _random_reverse(rng: np.random.Generator, T: int) -> tuple[GaussianModel, np
 def _reverse_model(rng: np.random.Generator) -> dict:
     """p_theta: x_T ~ N(0, 1), x_{t-1} = a_t x_t + c_t + sigma_t e (mu_theta linear); p another chain with the
     same prior."""
-    T = int(rng.integers(2, 6))
+    T = int(rng.integers(3, 6))
     p_theta, a, c, var = _random_reverse(rng, T)
     p, *_ = _random_reverse(rng, T)
-    return {"T": T, "t": int(rng.integers(2, T + 1)), "p_theta": p_theta, "p": p,
+    return {"T": T, "t": int(rng.integers(2, T)), "p_theta": p_theta, "p": p,
             "mu_theta": lambda x, t: a[int(t) - 1] * x + c[int(t) - 1], "sigma": Seq([0.7, *np.sqrt(var)], 0),
             "x": Seq(list(_values(rng, T + 1)), 0)}
 
@@ -330,8 +330,10 @@ def _vlb(rng: np.random.Generator) -> dict:
 
 
 def _bayes_reverse(rng: np.random.Generator) -> dict:
-    ch = Chain(rng)
-    return {"t": _step(rng, ch), "T": ch.T, "q": ch.q, "x": Seq(list(ch.sample(rng)), 0)}
+    """A trajectory of a chain one step longer than T (so that x_{T+1} has a value)."""
+    ch = Chain(rng, T_lo=3, T_hi=7)
+    T = ch.T - 1
+    return {"t": int(rng.integers(2, T + 1)), "T": T, "q": ch.q, "x": Seq(list(ch.sample(rng)), 0)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -370,7 +372,7 @@ def _mu_theta(rng: np.random.Generator) -> dict:
     ch = Chain(rng)
     eps_theta = _eps_theta(rng)
     return {**ch.schedule(), "t": _step(rng, ch), "x": Seq(list(_values(rng, ch.T + 1)), 0),
-            "epsilon_theta": eps_theta, "mu_theta": ch.mu_theta(eps_theta)}
+            "epsilon_theta": eps_theta, "mu_theta": ch.mu_theta(eps_theta), "epsilon": float(rng.normal())}
 
 
 def _weights(ch: Chain, rng: np.random.Generator, sigma: np.ndarray) -> Seq:
