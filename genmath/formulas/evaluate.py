@@ -978,17 +978,19 @@ def _difference(f: Callable[[Any], Any], x: float, order: int) -> np.ndarray:
     levels = []
     for k in range(4):
         hk = h / 2 ** k
-        if order == 1:
-            d = (np.asarray(f(x + hk), dtype=float) - np.asarray(f(x - hk), dtype=float)) / (2 * hk)
-        elif order == 2:
-            d = (np.asarray(f(x + hk), dtype=float) - 2 * np.asarray(f(x), dtype=float)
-                 + np.asarray(f(x - hk), dtype=float)) / hk ** 2
-        else:
-            raise EvalError(f"derivatives of order {order} are not supported")
+        with np.errstate(invalid="ignore"):  # inf - inf (a point mass's log-density) is NaN, reported by the side
+            if order == 1:
+                d = (np.asarray(f(x + hk), dtype=float) - np.asarray(f(x - hk), dtype=float)) / (2 * hk)
+            elif order == 2:
+                d = (np.asarray(f(x + hk), dtype=float) - 2 * np.asarray(f(x), dtype=float)
+                     + np.asarray(f(x - hk), dtype=float)) / hk ** 2
+            else:
+                raise EvalError(f"derivatives of order {order} are not supported")
         levels.append(d)
     # Richardson: the error is a series in h^2
-    for m in range(1, len(levels)):
-        levels = [(4 ** m * levels[i + 1] - levels[i]) / (4 ** m - 1) for i in range(len(levels) - 1)]
+    with np.errstate(invalid="ignore"):
+        for m in range(1, len(levels)):
+            levels = [(4 ** m * levels[i + 1] - levels[i]) / (4 ** m - 1) for i in range(len(levels) - 1)]
     return levels[0]
 
 
