@@ -194,7 +194,8 @@ def test_proportional_means_the_same_ratio_at_every_point() -> None:
         return {"x": float(rng.normal(scale=2.0)), "mu": 0.7, "s": 1.3}
 
     check = Check(point, n_points=5)
-    assert verify(r"\mathcal{N}(x; \mu, s^2) \propto \exp\Big(-\frac{(x-\mu)^2}{2s^2}\Big)", check, where=WHERE) == 4
+    good = r"\mathcal{N}(x; \mu, s^2) \propto \exp\Big(-\frac{(x-\mu)^2}{2s^2}\Big)"
+    assert verify(good, check, where=WHERE) == 4
     assert "ratio" in _fails(r"\mathcal{N}(x; \mu, s^2) \propto \exp\Big(-\frac{(x-\mu)^2}{2s}\Big)", check)
 
 
@@ -246,21 +247,23 @@ def test_derivatives_with_respect_to_part_of_a_vector_follow_the_vector() -> Non
 
     def point(rng: np.random.Generator) -> dict:
         a, b = rng.uniform(0.5, 2.0, size=2)
-        return {"u": rng.normal(size=3), "a": a, "x": float(rng.normal()), "f": Function(lambda z: a * z + b,
-                                                                                          lambda x: (x - b) / a),
+        f = Function(lambda z: a * z + b, lambda x: (x - b) / a)
+        return {"u": rng.normal(size=3), "a": a, "x": float(rng.normal()), "f": f,
                 "v": Lazy(lambda s: np.concatenate([s["u"][:1], s["u"][1:] * np.exp(a * s["u"][0])]))}
 
     check = Check(point, n_points=3, rtol=1e-7, atol=1e-8)
     good = r"\frac{\partial v_{2:3}}{\partial u_1} = a u_{2:3} \exp(a u_1)"
     assert verify(good, check, where=WHERE) == 3
     _fails(good.replace("a u_{2:3}", "u_{2:3}"), check)
-    jacobian = r"\frac{\partial v}{\partial u} = \begin{pmatrix} 1 & 0 \\ a u_{2:3} \exp(a u_1) & \exp(a u_1) I_2 \end{pmatrix}"
+    jacobian = (r"\frac{\partial v}{\partial u} = "
+                r"\begin{pmatrix} 1 & 0 \\ a u_{2:3} \exp(a u_1) & \exp(a u_1) I_2 \end{pmatrix}")
     assert verify(jacobian, check, where=WHERE) == 3
     _fails(jacobian.replace("& \\exp(a u_1) I_2", "& I_2"), check)
     # a block of one row keeps its shape inside a matrix
-    check = Check(lambda rng: {**point(rng), "v": Lazy(lambda s: np.concatenate(
-        [s["u"][:2], s["u"][2:] * np.exp(s["a"] * (s["u"][0] + s["u"][1]))]))}, n_points=3, rtol=1e-7, atol=1e-8)
-    block = r"\frac{\partial v}{\partial u} = \begin{pmatrix} I_2 & 0 \\ \frac{\partial v_{3:3}}{\partial u_{1:2}} & \exp(a u_1 + a u_2) \end{pmatrix}"
+    v = Lazy(lambda s: np.concatenate([s["u"][:2], s["u"][2:] * np.exp(s["a"] * (s["u"][0] + s["u"][1]))]))
+    check = Check(lambda rng: {**point(rng), "v": v}, n_points=3, rtol=1e-7, atol=1e-8)
+    block = (r"\frac{\partial v}{\partial u} = \begin{pmatrix} I_2 & 0 \\ "
+             r"\frac{\partial v_{3:3}}{\partial u_{1:2}} & \exp(a u_1 + a u_2) \end{pmatrix}")
     assert verify(block, check, where=WHERE) == 3
     _fails(block.replace("a u_1 + a u_2", "a u_1"), check)
     # s_j(u) is component j of a vector-valued function

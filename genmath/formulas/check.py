@@ -148,13 +148,14 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
         sa, sb = statements[si].sides[ri], statements[si].sides[ri + 1]
         left, right = formula.tex[sa.start:sa.end].strip(), formula.tex[sb.start:sb.end].strip()
         if len(found) < 2:
-            raise FormulaCheckError(f"{where}: `{left}` \\propto `{right}` needs at least two points", "unreadable")
+            raise FormulaCheckError(f"{where}: `{left}` \\propto `{right}` needs at least two points",
+                                    "unreadable")
         k0, first = found[0]
         for k, ratio in found[1:]:
             if not ev.compare(ratio, first, "=", check.rtol, check.atol):
                 raise FormulaCheckError(
-                    f"{where}: `{left}` \\propto `{right}` fails: the ratio of the sides is {ratio:.10g} at point {k} "
-                    f"but {first:.10g} at point {k0}", "wrong")
+                    f"{where}: `{left}` \\propto `{right}` fails: the ratio of the sides is {ratio:.10g} at "
+                    f"point {k} but {first:.10g} at point {k0}", "wrong")
             count += 1
     return count
 
@@ -162,8 +163,8 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
 def _ratio(a: Any, b: Any, where: str) -> float:
     a, b = ev.scalar(a), ev.scalar(b)
     if not isinstance(a, float) or not isinstance(b, float) or b == 0 or not np.isfinite(a / b):
-        raise FormulaCheckError(f"{where}: \\propto needs two finite numbers, the second non-zero (got {a!r}, {b!r})",
-                                "unreadable")
+        raise FormulaCheckError(f"{where}: \\propto needs two finite numbers, the second non-zero (got {a!r}, "
+                                f"{b!r})", "unreadable")
     return a / b
 
 

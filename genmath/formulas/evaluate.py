@@ -244,8 +244,8 @@ class Component:
 
 
 def index(base: Any, idx: Any) -> Any:
-    """``base_idx``: 1-based for arrays and lists, ``Seq`` from its start, ``Indexed`` called, a component of a
-    vector-valued function (``s_j(u)``)."""
+    """``base_idx``: 1-based for arrays and lists, ``Seq`` from its start, ``Indexed`` called, a component
+    of a vector-valued function (``s_j(u)``)."""
     if isinstance(base, Indexed):
         return base.fn(idx)
     if isinstance(base, Seq):
@@ -734,8 +734,8 @@ def _expectation(node: t.Expect, ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
         law = joint.law(None, given)  # type: ignore[arg-type]
         laws.append((law.var.split(","), law))
     elif node.sub:
-        # a law may depend on the variables bound before it (x \\sim p, \\tilde x \\sim q(\\cdot \\mid x)): each is
-        # read in the scope where those have their values
+        # a law may depend on the variables bound before it (x \\sim p, \\tilde x \\sim q(\\cdot \\mid x)):
+        # each is read in the scope where those have their values
         for sub in node.sub:
             laws.append(functools.partial(_law_of, sub))
     else:
@@ -978,7 +978,8 @@ def _difference(f: Callable[[Any], Any], x: float, order: int) -> np.ndarray:
     levels = []
     for k in range(4):
         hk = h / 2 ** k
-        with np.errstate(invalid="ignore"):  # inf - inf (a point mass's log-density) is NaN, reported by the side
+        # inf - inf (the log-density of a point mass) is NaN, reported as an undefined side
+        with np.errstate(invalid="ignore"):
             if order == 1:
                 d = (np.asarray(f(x + hk), dtype=float) - np.asarray(f(x - hk), dtype=float)) / (2 * hk)
             elif order == 2:
@@ -1018,7 +1019,8 @@ def _deriv(node: t.Deriv, ctx: Ctx) -> Any:
             raise EvalError(f"{ctx.part(node)!r}: {ctx.part(node.body) if node.body else ''} is not a function")
         d = Deriv_(fn, node.order)
         if node.applied is None:  # \\frac{d f^{-1}}{dx}: at the value of x if it has one, else the function
-            point = lookup(var, ctx, default=_NONE) if ctx.scope.has(name) or ctx.scope.has(var.name) else _NONE
+            known = ctx.scope.has(name) or ctx.scope.has(var.name)
+            point = lookup(var, ctx, default=_NONE) if known else _NONE
             return d if point is _NONE or isinstance(point, ob.Domain) else d(point)
         return d(*[evaluate(a, ctx) for a in node.applied])
 
@@ -1110,8 +1112,8 @@ _HANDLERS: dict[type, Callable[[Any, Ctx], Any]] = {
 
 def law_value(node: t.Node, ctx: Ctx) -> ob.Distribution:
     """The law a density expression stands for, where the other side of ``=`` is a law:
-    ``p(x_T) = \\mathcal{N}(0, 1)`` states the law of x_T, ``p(x_{t-1} \\mid x_t) = \\mathcal{N}(m, v)`` the law
-    of x_{t-1} given the value of x_t (the arguments name variables; their values do not matter)."""
+    ``p(x_T) = \\mathcal{N}(0, 1)`` states the law of x_T, ``p(x_{t-1} \\mid x_t) = \\mathcal{N}(m, v)`` the
+    law of x_{t-1} given the value of x_t (the arguments name variables; their values do not matter)."""
     if isinstance(node, t.Group):
         return law_value(node.arg, ctx)
     if isinstance(node, t.Call) and not node.semi:

@@ -74,8 +74,9 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
             w = float(np.prod(weights[list(idx)]))
             x = mean + chol @ nodes[list(idx)]
             total += w * f(x if k > 1 else x[:1])
+        # settled, or the integrand is infinite (with one sign) at the nodes of two rules
         if previous is not None and (tol.ok(abs(total - previous), total) or math.isinf(total) and total == previous):
-            return total  # settled, or the integrand is infinite (with one sign) at the nodes of two rules
+            return total
         before, previous = previous, total
     raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {before!r} "
                          f"and {previous!r} (tolerance {tol})")
@@ -447,7 +448,7 @@ class Table(Model):
             if len(keys) != 1:
                 raise KeyError(f"the model has no single law given {cond!r} (it has {sorted(self.laws)})")
             targets = keys[0].partition("|")[0].split(",")
-        if targets and all(v in given for v in targets):  # a variable given itself: the point mass at its value
+        if targets and all(v in given for v in targets):  # a variable given itself: a point mass there
             value = np.concatenate([np.ravel(np.asarray(given[v], dtype=float)) for v in targets])
             if value.size == 1:
                 return Normal(float(value[0]), 0.0, var=",".join(targets))

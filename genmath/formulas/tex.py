@@ -1157,7 +1157,8 @@ def _derivative_head(toks: list[Tok]) -> tuple[int, list[Tok]] | None:
     first = toks[0]
     if first.kind == "cmd" and first.value == "\\partial" or first.kind == "letter" and first.value == "d" and len(toks) > 1 and (
             toks[1].kind == "end" or toks[1].kind in ("letter", "cmd", "font") and not
-            (toks[1].kind == "cmd" and toks[1].value in ("\\cdot", "\\times")) or toks[1].value == "{"):  # d{x}
+            (toks[1].kind == "cmd" and toks[1].value in ("\\cdot", "\\times")) or
+            toks[1].value == "{"):  # d{x}, as a substitution leaves it
         rest = toks[1:]
     else:
         return None
