@@ -39,7 +39,10 @@ TOL = ob.Tol(1e-13, 1e-12)
 # --------------------------------------------------------------------------------------------------
 # the joint Gaussian of a chain, from its kernels
 
-def _linear_gaussian(equations: dict[str, tuple[float, dict[str, float], float]], names: list[str]) -> GaussianModel:
+Equations = dict[str, tuple[float, dict[str, float], float]]
+
+
+def _linear_gaussian(equations: Equations, names: list[str]) -> GaussianModel:
     """The joint Gaussian of variables defined one after another, v = c + sum_u b_u u + N(0, var).
 
     ``equations`` maps each variable (parents first) to (c, {parent: b_u}, var). As a linear system
@@ -61,9 +64,10 @@ def _linear_gaussian(equations: dict[str, tuple[float, dict[str, float], float]]
 
 
 def _kl(p: ob.Distribution, q: ob.Distribution) -> float:
-    """KL(p || q) = E_p[log p - log q] for Gaussians (Normal or MVN), by tensor Gauss-Hermite rules of orders 4
-    and 6 evaluated at all their nodes at once (scipy log-densities). The log-ratio of two Gaussians is
-    quadratic, so both orders are exact up to rounding; they must agree. (No torch import: a cold run stays fast.)"""
+    """KL(p || q) = E_p[log p - log q] for Gaussians (Normal or MVN), by tensor Gauss-Hermite rules of
+    orders 4 and 6 evaluated at all their nodes at once (scipy log-densities). The log-ratio of two
+    Gaussians is quadratic, so both orders are exact up to rounding; they must agree. (No torch import:
+    a cold run stays fast.)"""
     if not isinstance(p, (Normal, ob.MVN)) or not isinstance(q, (Normal, ob.MVN)):
         raise ob.NumericalError("this KL reference takes two Gaussian laws")
     mean = np.atleast_1d(p.mean)
@@ -79,7 +83,8 @@ def _kl(p: ob.Distribution, q: ob.Distribution) -> float:
     for n in (4, 6):
         nodes, weights = np.polynomial.hermite_e.hermegauss(n)
         grid = np.array(list(itertools.product(nodes, repeat=k)))
-        w = np.prod(np.array(list(itertools.product(weights, repeat=k))), axis=1) / math.sqrt(2 * math.pi) ** k
+        w = np.prod(np.array(list(itertools.product(weights, repeat=k))), axis=1)
+        w = w / math.sqrt(2 * math.pi) ** k
         x = mean + grid @ chol.T
         values.append(float(np.sum(w * (logpdf(p, x) - logpdf(q, x)))))
     if not TOL.ok(abs(values[1] - values[0]), values[1]):
@@ -92,9 +97,10 @@ def _names(T: int) -> list[str]:
 
 
 def _forward(beta: np.ndarray, m: float, s: float) -> GaussianModel:
-    """q(x_0, ..., x_T): x_0 ~ N(m, s^2), x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) e_t (beta[k-1] is beta_k)."""
+    """q(x_0, ..., x_T): x_0 ~ N(m, s^2), x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) e_t (beta[k-1] is
+    beta_k)."""
     T = beta.size
-    eqs: dict[str, tuple[float, dict[str, float], float]] = {"x_0": (m, {}, s * s)}
+    eqs: Equations = {"x_0": (m, {}, s * s)}
     for t in range(1, T + 1):
         eqs[f"x_{t}"] = (0.0, {f"x_{t - 1}": math.sqrt(1.0 - beta[t - 1])}, float(beta[t - 1]))
     return _linear_gaussian(eqs, _names(T))
@@ -103,14 +109,14 @@ def _forward(beta: np.ndarray, m: float, s: float) -> GaussianModel:
 def _reverse(T: int, a: np.ndarray, c: np.ndarray, var: np.ndarray, prior: tuple[float, float] = (0.0, 1.0)
              ) -> GaussianModel:
     """p(x_0, ..., x_T): x_T ~ N(prior), x_{t-1} = a_t x_t + c_t + N(0, var_t) (a[k-1] is a_k)."""
-    eqs: dict[str, tuple[float, dict[str, float], float]] = {f"x_{T}": (prior[0], {}, prior[1])}
+    eqs: Equations = {f"x_{T}": (prior[0], {}, prior[1])}
     for t in range(T, 0, -1):
         eqs[f"x_{t - 1}"] = (float(c[t - 1]), {f"x_{t}": float(a[t - 1])}, float(var[t - 1]))
     return _linear_gaussian(eqs, _names(T))
 
 
 def _exact_reverse(q: GaussianModel, T: int) -> GaussianModel:
-    """The reverse chain whose kernels are the true q(x_{t-1} | x_t) (by conditioning) and p(x_T) = N(0, 1)."""
+    """The reverse chain with the true kernels q(x_{t-1} | x_t) (by conditioning) and p(x_T) = N(0, 1)."""
     a, c, var = np.zeros(T), np.zeros(T), np.zeros(T)
     for t in range(1, T + 1):
         at0, at1 = q.law([f"x_{t - 1}"], {f"x_{t}": 0.0}), q.law([f"x_{t - 1}"], {f"x_{t}": 1.0})
@@ -156,8 +162,8 @@ class Chain:
 
     def betatilde(self) -> Seq:
         # tilde-beta_1 = 0 (x_0 is given); rounding could make it -1e-17
-        return Seq([max(_var(self.q, self.x(t - 1), {self.x(t): 0.0, "x_0": 0.0}), 0.0) for t in range(1, self.T + 1)],
-                   start=1)
+        variances = [_var(self.q, self.x(t - 1), {self.x(t): 0.0, "x_0": 0.0}) for t in range(1, self.T + 1)]
+        return Seq([max(v, 0.0) for v in variances], start=1)
 
     def posterior_mean(self, t: int) -> Callable[[float, float], float]:
         """tilde-mu_t(x_t, x_0) = E[x_{t-1} | x_t, x_0]."""
@@ -186,8 +192,9 @@ class Chain:
 
     def schedule(self) -> dict:
         """beta, alpha (from step 0: beta_0 = 0), alpha-bar, tilde-beta."""
-        return {"T": self.T, "beta": Seq([0.0, *self.beta], start=0), "alpha": Seq([1.0, *(1 - self.beta)], start=0),
-                "alphabar": self.alphabar(), "betatilde": self.betatilde()}
+        return {"T": self.T, "beta": Seq([0.0, *self.beta], start=0),
+                "alpha": Seq([1.0, *(1 - self.beta)], start=0), "alphabar": self.alphabar(),
+                "betatilde": self.betatilde()}
 
 
 def _values(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -197,7 +204,7 @@ def _values(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _residual(ch: Chain, k: int, value: float, given: dict[str, float]) -> float:
-    """The standardised noise that makes x_k = value given the conditions: (x_k - E[x_k | .]) / sd(x_k | .)."""
+    """The standardised noise that makes x_k = value given the conditions: (x_k - E[x_k | .]) / sd(x_k | .)"""
     return (value - _mean(ch.q, ch.x(k), given)) / math.sqrt(_var(ch.q, ch.x(k), given))
 
 
@@ -229,7 +236,7 @@ def _schedule_point(rng: np.random.Generator, lo: int = 2) -> dict:
 
 
 def _merge_step(rng: np.random.Generator) -> dict:
-    """epsilon' makes x_{t-1} from x_0 under q(x_{t-1} | x_0), epsilon_t makes x_t from x_{t-1} (conditioning)."""
+    """epsilon' makes x_{t-1} from x_0 under q(x_{t-1} | x_0), epsilon_t makes x_t from x_{t-1}."""
     ch = Chain(rng)
     t = _step(rng, ch)
     xs = list(_values(rng, ch.T + 1))
@@ -244,7 +251,8 @@ def _noised(rng: np.random.Generator) -> tuple[Chain, dict]:
     ch = Chain(rng)
     xs = _values(rng, ch.T + 1)
     t = _step(rng, ch)
-    return ch, {**ch.schedule(), "t": t, "x": Seq(list(xs), 0), "epsilon": _residual(ch, t, xs[t], {"x_0": xs[0]})}
+    eps = _residual(ch, t, xs[t], {"x_0": xs[0]})
+    return ch, {**ch.schedule(), "t": t, "x": Seq(list(xs), 0), "epsilon": eps}
 
 
 def _q_marginal(rng: np.random.Generator) -> dict:
@@ -275,7 +283,8 @@ def _posterior(rng: np.random.Generator, lo: int = 2) -> dict:
 # --------------------------------------------------------------------------------------------------
 # the reverse model and the bound
 
-def _random_reverse(rng: np.random.Generator, T: int) -> tuple[GaussianModel, np.ndarray, np.ndarray, np.ndarray]:
+def _random_reverse(rng: np.random.Generator,
+                    T: int) -> tuple[GaussianModel, np.ndarray, np.ndarray, np.ndarray]:
     a, c = rng.uniform(0.5, 1.2, size=T), rng.normal(scale=0.3, size=T)
     var = rng.uniform(0.05, 0.5, size=T)
     return _reverse(T, a, c, var), a, c, var
@@ -292,10 +301,11 @@ def _reverse_model(rng: np.random.Generator) -> dict:
             "x": Seq(list(_values(rng, T + 1)), 0)}
 
 
-def _bound_models(rng: np.random.Generator, slim: bool = False) -> tuple[Chain, GaussianModel, GaussianModel, float]:
-    """A chain q, a model p_theta, its prior p and a data point x_0. p_theta has random reverse kernels, or (the
-    equality case) it is the forward chain of another data law: then p_theta(x_{1:T} | x_0) = q(x_{1:T} | x_0)
-    and the bound is tight, at a value that is not -log q(x_0)."""
+def _bound_models(rng: np.random.Generator,
+                  slim: bool = False) -> tuple[Chain, GaussianModel, GaussianModel, float]:
+    """A chain q, a model p_theta, its prior p and a data point x_0. p_theta has random reverse kernels, or
+    (the equality case) it is the forward chain of another data law: then p_theta(x_{1:T} | x_0) =
+    q(x_{1:T} | x_0) and the bound is tight, at a value that is not -log q(x_0)."""
     ch = Chain(rng, 2, 2 if slim else 3)
     x0 = float(rng.normal(ch.m, ch.s))
     if rng.uniform() < 0.4:
@@ -319,14 +329,15 @@ def _vlb(rng: np.random.Generator) -> dict:
     terms = {f"L_{T}": _kl(q.law([x_(T)], {"x_0": x0}), p.law([x_(T)], {}))}
     for t in range(2, T + 1):
         terms[f"L_{t - 1}"] = q.law([x_(t)], {"x_0": x0}).expect(
-            lambda xt, t=t: _kl(q.law([x_(t - 1)], {x_(t): xt, "x_0": x0}), p_theta.law([x_(t - 1)], {x_(t): xt})),
-            TOL)
-    terms["L_0"] = q.law([x_(1)], {"x_0": x0}).expect(lambda x1: -p_theta.law(["x_0"], {x_(1): x1}).logpdf(x0),
-                                                      TOL)
+            lambda xt, t=t: _kl(q.law([x_(t - 1)], {x_(t): xt, "x_0": x0}),
+                                p_theta.law([x_(t - 1)], {x_(t): xt})), TOL)
+    terms["L_0"] = q.law([x_(1)], {"x_0": x0}).expect(
+        lambda x1: -p_theta.law(["x_0"], {x_(1): x1}).logpdf(x0), TOL)
     rest = [x_(k) for k in range(1, T + 1)]
-    total = _kl(q.law(rest, {"x_0": x0}), p_theta.law(rest, {"x_0": x0})) - p_theta.law(["x_0"], {}).logpdf(x0)
-    return {"T": T, "p_theta": p_theta, "x_0": x0, "x": Seq([x0, *_values(rng, T)], 0), "L_T": terms[f"L_{T}"],
-            **terms, "L": total}
+    total = _kl(q.law(rest, {"x_0": x0}), p_theta.law(rest, {"x_0": x0}))
+    total -= p_theta.law(["x_0"], {}).logpdf(x0)
+    return {"T": T, "p_theta": p_theta, "x_0": x0, "x": Seq([x0, *_values(rng, T)], 0),
+            "L_T": terms[f"L_{T}"], **terms, "L": total}
 
 
 def _bayes_reverse(rng: np.random.Generator) -> dict:
@@ -398,7 +409,8 @@ def _mse_eps(rng: np.random.Generator) -> dict:
 def _lambda(rng: np.random.Generator) -> dict:
     ch = Chain(rng)
     sigma = np.sqrt(rng.uniform(0.5, 2.0, size=ch.T) * ch.beta)
-    return {**ch.schedule(), "t": _step(rng, ch, lo=1), "sigma": Seq(list(sigma), 1), "lambda": _weights(ch, rng, sigma)}
+    return {**ch.schedule(), "t": _step(rng, ch, lo=1), "sigma": Seq(list(sigma), 1),
+            "lambda": _weights(ch, rng, sigma)}
 
 
 def _decoder_eps(rng: np.random.Generator) -> dict:
@@ -434,13 +446,14 @@ def _reverse_moments(rng: np.random.Generator) -> dict:
     ch = Chain(rng)
     t = _step(rng, ch, lo=1)
     laws = [ch.q.law([ch.x(k)], {}) for k in range(ch.T + 1)]
-    return {**ch.schedule(), "t": t, "x": Seq(list(ch.sample(rng)), 0), JOINT: _sub(ch.q, [ch.x(t - 1), ch.x(t)]),
+    return {**ch.schedule(), "t": t, "x": Seq(list(ch.sample(rng)), 0),
+            JOINT: _sub(ch.q, [ch.x(t - 1), ch.x(t)]),
             "mu": Seq([law.mean for law in laws], 0), "v": Seq([law.var_ for law in laws], 0)}
 
 
 def _exact_gap(rng: np.random.Generator) -> dict:
-    """p with the true reverse kernels and p(x_T) = N(0, 1); L averaged over q(x_0) as the KL of the joints plus
-    the entropy of the data: E_q[log q(x_{0:T}) - log p(x_{0:T})] + h(q(x_0))."""
+    """p with the true reverse kernels and p(x_T) = N(0, 1); L averaged over q(x_0) as the KL of the joints
+    plus the entropy of the data: E_q[log q(x_{0:T}) - log p(x_{0:T})] + h(q(x_0))."""
     ch = Chain(rng, 2, 3)
     p = _exact_reverse(ch.q, ch.T)
     names = _names(ch.T)
@@ -450,8 +463,8 @@ def _exact_gap(rng: np.random.Generator) -> dict:
 
 
 def _cosine(rng: np.random.Generator) -> dict:
-    """alpha-bar_k of the cosine schedule by the double-angle form cos^2 u = (1 + cos 2u) / 2 (Nichol & Dhariwal
-    2021, eq. 17, written another way)."""
+    """alpha-bar_k of the cosine schedule by the double-angle form cos^2 u = (1 + cos 2u) / 2 (Nichol &
+    Dhariwal 2021, eq. 17, written another way)."""
     T = int(rng.integers(2, 2000))
     s = float(rng.uniform(1e-3, 0.1))
 

@@ -1,4 +1,4 @@
-r"""Formula checks for docs/flows.md: change of variables, the sinh-arcsinh flow, coupling layers, dequantisation.
+r"""Formula checks for docs/flows.md: change of variables, sinh-arcsinh flow, coupling layers, dequantisation.
 
 References. No value comes from ``genmath.flows``.
 
@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from genmath.formulas import MVN, Check, Density, Function, Lazy, Normal
+from genmath.formulas.evaluate import Scope
 from genmath.formulas.objects import Distribution
 
 # --------------------------------------------------------------------------------------------------
@@ -30,7 +31,8 @@ from genmath.formulas.objects import Distribution
 
 
 def _sas_forward(epsilon: float, delta: float) -> Callable[[float], float]:
-    """x = f(z) = sinh((asinh z + epsilon)/delta) = (w^{1/delta} e^{epsilon/delta} - its inverse)/2, w = z + sqrt(1+z^2)."""
+    """x = f(z) = sinh((asinh z + epsilon)/delta) = (w^{1/delta} e^{epsilon/delta} - its inverse)/2 with
+    w = z + sqrt(1+z^2)."""
     def f(z: float) -> float:
         w = z + math.sqrt(1.0 + z * z) if z >= 0 else 1.0 / (math.sqrt(1.0 + z * z) - z)
         e = math.exp(math.log(w) / delta + epsilon / delta)
@@ -39,7 +41,8 @@ def _sas_forward(epsilon: float, delta: float) -> Callable[[float], float]:
 
 
 def _sas_inverse(epsilon: float, delta: float) -> Callable[[float], float]:
-    """z = f^{-1}(x) = sinh(delta asinh x - epsilon) = (w^delta e^{-epsilon} - its inverse)/2, w = x + sqrt(1+x^2)."""
+    """z = f^{-1}(x) = sinh(delta asinh x - epsilon) = (w^delta e^{-epsilon} - its inverse)/2 with
+    w = x + sqrt(1+x^2)."""
     def g(x: float) -> float:
         w = x + math.sqrt(1.0 + x * x) if x >= 0 else 1.0 / (math.sqrt(1.0 + x * x) - x)
         e = math.exp(delta * math.log(w) - epsilon)
@@ -48,11 +51,12 @@ def _sas_inverse(epsilon: float, delta: float) -> Callable[[float], float]:
 
 
 def _sas_pdf(epsilon: float, delta: float) -> Callable[[float], float]:
-    """Jones & Pewsey (2009), eq. 2: delta C(x) exp(-S(x)^2/2) / sqrt(2 pi (1 + x^2)), S = sinh(delta asinh x - eps),
-    C = sqrt(1 + S^2)."""
+    """Jones & Pewsey (2009), eq. 2: delta C(x) exp(-S(x)^2/2) / sqrt(2 pi (1 + x^2)) with
+    S = sinh(delta asinh x - epsilon) and C = sqrt(1 + S^2)."""
     def p(x: float) -> float:
         S = math.sinh(delta * math.asinh(x) - epsilon)
-        return delta * math.sqrt(1.0 + S * S) * math.exp(-0.5 * S * S) / math.sqrt(2.0 * math.pi * (1.0 + x * x))
+        C = math.sqrt(1.0 + S * S)
+        return delta * C * math.exp(-0.5 * S * S) / math.sqrt(2.0 * math.pi * (1.0 + x * x))
     return p
 
 
@@ -63,8 +67,8 @@ def _sas_params(rng: np.random.Generator) -> tuple[float, float]:
 
 
 def _sas_1d(rng: np.random.Generator, lo: float = 0.05, hi: float = 0.95) -> dict:
-    """The flow, its density (Jones & Pewsey) and the base law at a point x in (lo, hi). In (0, 1) a swapped-in
-    inverse of F_Z and log(1 - x^2) have values, so such mistakes are caught by value."""
+    """The flow, its density (Jones & Pewsey) and the base law at a point x in (lo, hi). In (0, 1) a
+    swapped-in inverse of F_Z and log(1 - x^2) have values, so such mistakes are caught by value."""
     epsilon, delta = _sas_params(rng)
     inverse = _sas_inverse(epsilon, delta)
     f = Function(_sas_forward(epsilon, delta), inverse)
@@ -98,7 +102,8 @@ def _flow_2d(rng: np.random.Generator) -> dict:
         return pdf[0](y[0]) * pdf[1](y[1])
 
     z = rng.normal(size=2)
-    return {"f": Function(f, f_inv), "p_X": _Law2D(p_X), "p_Z": MVN(np.zeros(2), np.eye(2)), "z": z, "x": f(z)}
+    return {"f": Function(f, f_inv), "p_X": _Law2D(p_X), "p_Z": MVN(np.zeros(2), np.eye(2)), "z": z,
+            "x": f(z)}
 
 
 class _Law2D(Distribution):
@@ -127,7 +132,8 @@ def _net(rng: np.random.Generator, d_in: int, d_out: int) -> Callable[[np.ndarra
 
 
 def _coupling(rng: np.random.Generator) -> dict:
-    """u from v by the inverse layer, u_{1:d} = v_{1:d}, u_{d+1:D} = (v_{d+1:D} - t(v_{1:d})) exp(-s(v_{1:d}))."""
+    """u from v by the inverse layer: u_{1:d} = v_{1:d},
+    u_{d+1:D} = (v_{d+1:D} - t(v_{1:d})) exp(-s(v_{1:d}))."""
     D = int(rng.integers(3, 5))
     d = int(rng.integers(1, D))
     s, t = _net(rng, d, D - d), _net(rng, d, D - d)
@@ -140,7 +146,11 @@ def _coupling_jacobian(rng: np.random.Generator) -> dict:
     """v as a function of u (the layer), so that derivatives with respect to u follow."""
     point = _coupling(rng)
     s, t, d = point["s"], point["t"], point["d"]
-    point["v"] = Lazy(lambda sc: np.concatenate([sc["u"][:d], sc["u"][d:] * np.exp(s(sc["u"][:d])) + t(sc["u"][:d])]))
+    def layer(sc: Scope) -> np.ndarray:
+        u = sc["u"]
+        return np.concatenate([u[:d], u[d:] * np.exp(s(u[:d])) + t(u[:d])])
+
+    point["v"] = Lazy(layer)
     return point
 
 
@@ -166,7 +176,7 @@ def _dequant(rng: np.random.Generator) -> dict:
 
 
 def _rescale(rng: np.random.Generator) -> dict:
-    """p: a Gaussian on the 8-bit scale; p_[0,1): the law of y/256, a Gaussian with mean/256, cov/256^2 (scipy)."""
+    """p: a Gaussian on the 8-bit scale; p_[0,1): the law of y/256, the Gaussian with mean/256, cov/256^2."""
     D = int(rng.integers(1, 4))
     mean = rng.uniform(50, 200, size=D)
     a = rng.normal(size=(D, D))

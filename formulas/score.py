@@ -86,8 +86,11 @@ def _mixture_matrix(rng: np.random.Generator) -> dict:
     mu = rng.normal(scale=1.5, size=(K + 1, D))
     Sigma = np.stack([_spd(rng, D) for _ in range(K + 1)])
     comps = [MVN(m, c) for m, c in zip(mu, Sigma)]
+    def p(v: np.ndarray) -> float:
+        return float(sum(w * c.pdf(v) for w, c in zip(weights, comps[1:])))
+
     return {"x": rng.normal(scale=1.5, size=D), "pi": pi, "mu": mu, "Sigma": Sigma, "calN": comps,
-            "k": Finite(list(range(2, K + 2))), "p": lambda v: float(sum(w * c.pdf(v) for w, c in zip(weights, comps[1:])))}
+            "k": Finite(list(range(2, K + 2))), "p": p}
 
 
 def _mixture_1d(rng: np.random.Generator) -> dict:
@@ -123,9 +126,9 @@ def _dsm_target(rng: np.random.Generator) -> dict:
 
 
 def _dsm_objective(rng: np.random.Generator) -> dict:
-    """J_DSM(theta) for s_theta(x~) = theta A x~ + b: w = s_theta(x~) + (x~ - x)/sigma^2 = theta A x + b + C eta
-    with C = theta sigma A + I / sigma, x ~ N(m, S), eta ~ N(0, I), so E||w||^2 / 2 = (||theta A m + b||^2
-    + tr(theta^2 A S A^T + C C^T)) / 2."""
+    """J_DSM(theta) for s_theta(x~) = theta A x~ + b: the residual w = s_theta(x~) + (x~ - x)/sigma^2 is
+    theta A x + b + C eta with C = theta sigma A + I / sigma, x ~ N(m, S), eta ~ N(0, I), so
+    E||w||^2 / 2 = (||theta A m + b||^2 + tr(theta^2 A S A^T + C C^T)) / 2."""
     q, m, S, sigma = _noise_model(rng, 2)
     A, b = rng.normal(scale=0.5, size=(2, 2)), rng.normal(size=2)
 
@@ -156,7 +159,8 @@ def _denoising(rng: np.random.Generator) -> dict:
     x = float(rng.choice(atoms))
     # x: the data point x~ was made from (and, under @domains, the variable of the integrals over the atoms)
     return {"p": Discrete(probs, atoms.tolist()), "q_sigma": model, JOINT: model, "p_sigma": p_sigma,
-            "sigma": sigma, "xtilde": x + sigma * float(rng.normal()), "x": x, DOMAINS: {"x": Finite(atoms.tolist())}}
+            "sigma": sigma, "xtilde": x + sigma * float(rng.normal()), "x": x,
+            DOMAINS: {"x": Finite(atoms.tolist())}}
 
 
 def _tweedie_gaussian(rng: np.random.Generator) -> dict:
@@ -196,7 +200,7 @@ def _ddpm_chain(rng: np.random.Generator, D: int = 2) -> dict:
 
 
 def _ddpm_weight(rng: np.random.Generator) -> dict:
-    """s_theta = -epsilon_theta / sqrt(1 - alpha-bar_t): the score model a noise predictor defines (page, prose)."""
+    """s_theta = -epsilon_theta / sqrt(1 - alpha-bar_t): the score model of a noise predictor (prose)."""
     point = _ddpm_chain(rng)
     eps_theta = rng.normal(size=point["epsilon"].size)
     ab = point["alphabar"][point["t"]]
@@ -204,9 +208,10 @@ def _ddpm_weight(rng: np.random.Generator) -> dict:
 
 
 def _ddpm_marginal(rng: np.random.Generator) -> dict:
-    """One dimension, mixture data q(x_0); for every step k the pair q(x_0, x_k) = q(x_0) N(x_k; sqrt(ab_k) x_0,
-    1 - ab_k) gives q(x_k) and q(x_0 | x_k) by quadrature (Bayes1D). epsilon = (x_t - sqrt(ab_t) x_0) / sqrt(1 - ab_t),
-    the noise that produced x_t from x_0."""
+    """One dimension, mixture data q(x_0); for every step k the pair
+    q(x_0, x_k) = q(x_0) N(x_k; sqrt(ab_k) x_0, 1 - ab_k) gives q(x_k) and q(x_0 | x_k) by quadrature
+    (Bayes1D). epsilon = (x_t - sqrt(ab_t) x_0) /
+    sqrt(1 - ab_t), the noise that produced x_t from x_0."""
     w, means, variances = _two_components(rng)
     T = int(rng.integers(2, 6))
     t = int(rng.integers(2, T + 1))
@@ -215,7 +220,8 @@ def _ddpm_marginal(rng: np.random.Generator) -> dict:
     laws: dict[str, object] = {}
     for k in range(1, T + 1):
         pair = Bayes1D(_mixture(w, means, variances, var="x_0"),
-                       lambda y, x0, ab=alphabar[k]: _normal_pdf(y, math.sqrt(ab) * x0, 1.0 - ab), names=("x_0", f"x_{k}"))
+                       lambda y, x0, ab=alphabar[k]: _normal_pdf(y, math.sqrt(ab) * x0, 1.0 - ab),
+                       names=("x_0", f"x_{k}"))
         laws[f"x_{k}"] = pair.law([f"x_{k}"], {})
         laws[f"x_0|x_{k}"] = lambda v, pair=pair, k=k: pair.law(["x_0"], {f"x_{k}": v})
     q = Table(laws)
