@@ -175,7 +175,7 @@ def _tweedie_gaussian(rng: np.random.Generator) -> dict:
 
 def _ddpm_chain(rng: np.random.Generator, D: int = 2) -> dict:
     """The DDPM forward chain on R^D (x_t = sqrt(alpha_t) x_{t-1} + sqrt(beta_t) eps_t, x_0 ~ N(m, S)) as one
-    joint Gaussian, a trajectory, and the noise epsilon of x_t given x_0 (by conditioning)."""
+    joint Gaussian, values of x_0..x_T, and the noise epsilon of x_t given x_0 (by conditioning)."""
     T = int(rng.integers(2, 5))
     beta = rng.uniform(0.05, 0.4, size=T)
     alpha = 1.0 - beta
@@ -191,7 +191,9 @@ def _ddpm_chain(rng: np.random.Generator, D: int = 2) -> dict:
     mean = inv @ np.concatenate([m, np.zeros(T * D)])
     q = GaussianModel({f"x_{k}": D for k in range(T + 1)}, mean, inv @ noise @ inv.T)
     t = int(rng.integers(1, T + 1))
-    xs = list(rng.multivariate_normal(mean, q.cov).reshape(T + 1, D))
+    # any values of x_0..x_T will do (epsilon, the noise that makes x_t from x_0, is computed from them); in
+    # (0, 1), sqrt(1 - x_t) for a swapped-in x_t has a value
+    xs = list(rng.uniform(0.05, 0.95, size=(T + 1, D)))
     given = q.law([f"x_{t}"], {"x_0": xs[0]})
     eps = np.linalg.solve(np.linalg.cholesky(given.cov), xs[t] - given.mean)  # type: ignore[attr-defined]
     alphabar = Seq([1.0, *[float(np.prod(alpha[:k])) for k in range(1, T + 1)]], 0)
