@@ -18,10 +18,13 @@ variances (:math:`\sigma^2`); :func:`genmath.kl_normal` takes standard deviation
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,9 +36,10 @@ from genmath.info import gaussian_entropy, kl_normal
 
 #: The two fixed reverse-process variance families of Ho et al. (2020, Sec. 3.2).
 FIXED_VARIANCES = ("beta", "beta_tilde")
-#: Reverse kernels for the exact Gaussian-data bound: the two fixed families, or the true reverse
-#: conditional q(x_{t-1}|x_t) (optimal mean and variance).
-KERNELS = ("exact",) + FIXED_VARIANCES
+#: Reverse kernels for the exact Gaussian-data bound: the two fixed families, the true reverse
+#: conditional q(x_{t-1}|x_t) (optimal mean and variance), or Nichol & Dhariwal's learned interpolation
+#: between beta_t and beta-tilde_t at its best value for the data (clipped to [0, 1]).
+KERNELS = ("exact",) + FIXED_VARIANCES + ("learned_range",)
 
 # ----------------------------------------------------------------------------------------------
 # validation helpers
@@ -414,9 +418,13 @@ def gaussian_reverse_kernel(betas: ArrayLike, m: float, s: float
 
 def kernel_variances(betas: ArrayLike, m: float, s: float, kernel: str) -> NDArray[np.float64]:
     r""":math:`\sigma_t^2` of the reverse kernel family: ``"exact"`` (the true reverse variance
-    :math:`r_t`), ``"beta"`` or ``"beta_tilde"`` (see :func:`reverse_variances`)."""
+    :math:`r_t`), ``"beta"`` or ``"beta_tilde"`` (see :func:`reverse_variances`), or
+    ``"learned_range"``: :func:`interpolated_variance` at the best fraction for the data
+    (:func:`gaussian_optimal_frac`) clipped to [0, 1], what a learned v can reach."""
     if kernel == "exact":
         return gaussian_reverse_kernel(betas, m, s)[2]
+    if kernel == "learned_range":
+        return interpolated_variance(betas, np.clip(gaussian_optimal_frac(betas, m, s), 0.0, 1.0))
     if kernel not in FIXED_VARIANCES:
         v.fail("kernel", f"one of {KERNELS}", kernel)
     return reverse_variances(betas, kernel)
@@ -468,6 +476,8 @@ def gaussian_bound(betas: ArrayLike, m: float, s: float, kernel: str = "exact",
       :math:`q(x_{t-1}\mid x_t)`; the gap is then :math:`\mathrm{KL}(q(x_T)\|\mathcal N(0,1)) -
       \mathrm{KL}(q(x_0)\|p(x_0))` in expectation.
     - ``"beta"`` / ``"beta_tilde"``: Ho et al.'s fixed variances; the bound is strictly above the NLL.
+    - ``"learned_range"``: Nichol & Dhariwal's interpolated variance at its best value (see
+      :func:`kernel_variances`).
 
     The decoder :math:`p(x_0\mid x_1)` is the continuous Gaussian of the same family (t = 1).
     The exact :math:`p(x_0)` is Gaussian: propagate :math:`\mathcal N(0,1)` through the kernels.
@@ -530,12 +540,20 @@ def ring_mixture(n: int, seed: int = 0, k: int = 8, radius: float = 1.0, std: fl
                  ) -> NDArray[np.float64]:
     r"""``n`` points from an equal-weight mixture of ``k`` isotropic 2-D normals of standard
     deviation ``std`` whose means sit evenly on a circle of ``radius`` (numpy, fixed seed)."""
+    return ring_mixture_labelled(n, seed, k, radius, std)[0]
+
+
+def ring_mixture_labelled(n: int, seed: int = 0, k: int = 8, radius: float = 1.0, std: float = 0.1
+                          ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    r"""The points of :func:`ring_mixture` (the same draws for the same arguments) and the component
+    ``j`` in 0..k-1 each was drawn from, whose mean is ``ring_centres(k, radius)[j]``: the ring with
+    its modes as class labels."""
     n = v.integer(n, "n", lo=1)
     centres = ring_centres(k, radius)
     std = float(v.positive(std, "std"))
     rng = np.random.default_rng(seed)
     comp = rng.integers(0, centres.shape[0], size=n)
-    return centres[comp] + std * rng.standard_normal((n, 2))
+    return centres[comp] + std * rng.standard_normal((n, 2)), comp.astype(np.int64)
 
 
 def ring_mixture_logpdf(x: ArrayLike, k: int = 8, radius: float = 1.0, std: float = 0.1
@@ -553,15 +571,32 @@ def ring_mixture_logpdf(x: ArrayLike, k: int = 8, radius: float = 1.0, std: floa
     return logsumexp(comp, axis=1) - math.log(centres.shape[0])
 
 
-def time_embedding(t: Any, dim: int = 32) -> Any:
+def ring_class_posterior(x: ArrayLike, k: int = 8, radius: float = 1.0, std: float = 0.1) -> NDArray[np.float64]:
+    r"""The exact class posterior of :func:`ring_mixture_labelled`, by Bayes' rule with equal weights:
+    :math:`p(c = j\mid x) = \mathcal N(x; c_j, \mathrm{std}^2 I) / \sum_i \mathcal N(x; c_i, \mathrm{std}^2 I)`;
+    an (n, k) array (the Bayes classifier of the labelled ring)."""
+    x = v.array(x, "x")
+    if x.ndim != 2 or x.shape[1] != 2:
+        v.fail("x", "an (n, 2) array", x.shape, " as its shape")
+    centres = ring_centres(k, radius)
+    std = float(v.positive(std, "std"))
+    from scipy.special import softmax
+
+    return np.asarray(softmax(-((x[:, None, :] - centres[None]) ** 2).sum(-1) / (2.0 * std**2), axis=1))
+
+
+def time_embedding(t: Any, dim: int = 32, dtype: Any = None) -> Any:
     r"""Sinusoidal embedding of the paper's step t (Vaswani et al. 2017, as in Ho et al. 2020,
     Sec. 4): :math:`[\sin(t\,\omega_j), \cos(t\,\omega_j)]_j` with
-    :math:`\omega_j = 10000^{-j/(d/2-1)}`. ``t``: a torch integer tensor of steps."""
+    :math:`\omega_j = 10000^{-j/(d/2-1)}`. ``t``: a torch tensor of steps; integers during training,
+    any real t in between (a continuous-time reading of the same network, as the probability-flow
+    ODE needs). ``dtype``: float32 (default) or float64."""
     import torch
 
+    dtype = torch.float32 if dtype is None else dtype
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / max(half - 1, 1))
-    args = t.to(torch.float32)[:, None] * freqs[None]
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=dtype) / max(half - 1, 1))
+    args = t.to(dtype)[:, None] * freqs[None]
     return torch.cat([torch.sin(args), torch.cos(args)], dim=1)
 
 
@@ -572,34 +607,47 @@ def _eps_mlp_class() -> type:
 
     class EpsMLP(nn.Module):
         r""":math:`\epsilon_\theta(x_t, t)`: an MLP whose every hidden layer receives the time embedding,
-        :math:`h_{k+1} = \mathrm{SiLU}(W_k h_k + U_k\,\mathrm{emb}(t) + b_k)`, :math:`h_0 = x_t`."""
+        :math:`h_{k+1} = \mathrm{SiLU}(W_k h_k + U_k\,\mathrm{emb}(t) + b_k)`, :math:`h_0 = x_t`.
 
-        def __init__(self, data_dim: int = 2, hidden: int = 128, embed_dim: int = 32, depth: int = 3):
+        With ``n_classes`` it is :math:`\epsilon_\theta(x_t, t, c)`: each layer also adds a learned
+        vector for the class c in 0..n_classes-1, or for the null label ``n_classes`` (no class: the
+        unconditional model of classifier-free guidance)."""
+
+        def __init__(self, data_dim: int = 2, hidden: int = 128, embed_dim: int = 32, depth: int = 3,
+                     n_classes: int | None = None):
             super().__init__()
             self.embed_dim = embed_dim
+            self.n_classes = n_classes
             widths = [data_dim] + [hidden] * depth
             self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
             self.time = nn.ModuleList(nn.Linear(embed_dim, hidden, bias=False) for _ in range(depth))
             self.out = nn.Linear(hidden, data_dim)
+            if n_classes is not None:  # created last, so an unconditional net initialises as before
+                self.label = nn.ModuleList(nn.Embedding(n_classes + 1, hidden) for _ in range(depth))
 
-        def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            emb = time_embedding(t, self.embed_dim)
+        def forward(self, x: torch.Tensor, t: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+            emb = time_embedding(t, self.embed_dim, x.dtype)
             h = x
-            for layer, time in zip(self.layers, self.time):
-                h = torch.nn.functional.silu(layer(h) + time(emb))
+            for k, (layer, time) in enumerate(zip(self.layers, self.time)):
+                pre = layer(h) + time(emb)
+                if self.n_classes is not None:
+                    pre = pre + self.label[k](c)
+                h = torch.nn.functional.silu(pre)
             return self.out(h)
 
     return EpsMLP
 
 
 def make_eps_net(data_dim: int = 2, hidden: int = 128, embed_dim: int = 32, depth: int = 3,
-                 seed: int = 0) -> Any:
-    """A fresh ε-network with weights initialised under ``torch.manual_seed(seed)``."""
+                 seed: int = 0, n_classes: int | None = None) -> Any:
+    """A fresh ε-network with weights initialised under ``torch.manual_seed(seed)``; with
+    ``n_classes``, a class-conditional one (see :func:`train_cfg_ddpm`)."""
     import torch
 
     torch.manual_seed(seed)
+    classes = None if n_classes is None else v.integer(n_classes, "n_classes", lo=1)
     return _eps_mlp_class()(v.integer(data_dim, "data_dim", lo=1), v.integer(hidden, "hidden", lo=1),
-                            v.integer(embed_dim, "embed_dim", lo=2), v.integer(depth, "depth", lo=1))
+                            v.integer(embed_dim, "embed_dim", lo=2), v.integer(depth, "depth", lo=1), classes)
 
 
 @dataclass
@@ -622,19 +670,53 @@ def train_ddpm(data: ArrayLike, betas: ArrayLike, *, steps: int = 3000, batch_si
     The loss recorded per step is the minibatch mean over examples of :math:`\|\epsilon-\epsilon_\theta\|^2`
     (summed over dimensions). The learning rate decays from ``lr`` to ``lr/20`` on a cosine.
     """
+    return _train(data, None, None, betas, steps=steps, batch_size=batch_size, lr=lr, hidden=hidden, seed=seed,
+                  p_uncond=0.0)
+
+
+def train_cfg_ddpm(data: ArrayLike, labels: ArrayLike, n_classes: int, betas: ArrayLike, *,
+                   p_uncond: float = 0.2, steps: int = 3000, batch_size: int = 256, lr: float = 2e-3,
+                   hidden: int = 128, seed: int = 0) -> TrainedDDPM:
+    r"""Train ONE class-conditional network for classifier-free guidance (Ho & Salimans 2022,
+    Algorithm 1): :math:`L_\text{simple}` on :math:`\epsilon_\theta(x_t, t, c)`, where each example's
+    label is replaced by the null label :math:`\varnothing` (``n_classes``) with probability
+    ``p_uncond``, so that :math:`\epsilon_\theta(x_t, t, \varnothing)` learns the unconditional model.
+
+    ``labels``: integers in 0..n_classes-1, one per row of ``data``. Deterministic like
+    :func:`train_ddpm`.
+    """
+    k = v.integer(n_classes, "n_classes", lo=1)
+    c = np.asarray(labels)
+    if c.ndim != 1 or not np.issubdtype(c.dtype, np.integer):
+        v.fail("labels", "a 1-D integer array (one class per example)", c.dtype, " as its type" if c.ndim == 1
+               else " as its type (of shape " + str(c.shape) + ")")
+    if c.size and (c.min() < 0 or c.max() >= k):
+        bad = c[(c < 0) | (c >= k)]
+        v.fail("labels", f"in 0..{k - 1} (n_classes = {k})", int(bad[0]))
+    p = float(v.in_interval(p_uncond, "p_uncond", 0.0, 1.0))
+    return _train(data, c, k, betas, steps=steps, batch_size=batch_size, lr=lr, hidden=hidden, seed=seed,
+                  p_uncond=p)
+
+
+def _train(data: ArrayLike, labels: NDArray[np.int64] | None, n_classes: int | None, betas: ArrayLike, *,
+           steps: int, batch_size: int, lr: float, hidden: int, seed: int, p_uncond: float) -> TrainedDDPM:
+    """The training loop of :func:`train_ddpm` (``labels`` None) and :func:`train_cfg_ddpm`."""
     import torch
 
     b = check_betas(betas)
     x = v.array(data, "data")
     if x.ndim != 2:
         v.fail("data", "an (n, d) array", x.shape, " as its shape")
+    if labels is not None and labels.shape[0] != x.shape[0]:
+        v.fail("labels", f"of length {x.shape[0]} (one per row of data)", labels.shape[0], " as its length")
     steps = v.integer(steps, "steps", lo=1)
     batch_size = v.integer(batch_size, "batch_size", lo=1)
     lr = float(v.positive(lr, "lr"))
     T = b.size
-    model = make_eps_net(x.shape[1], hidden=hidden, seed=seed)
+    model = make_eps_net(x.shape[1], hidden=hidden, seed=seed, n_classes=n_classes)
     gen = torch.Generator().manual_seed(seed)
     x_all = torch.as_tensor(x, dtype=torch.float32)
+    c_all = None if labels is None else torch.as_tensor(labels, dtype=torch.int64)
     sqrt_ab = torch.as_tensor(np.sqrt(alpha_bars(b)), dtype=torch.float32)
     sqrt_1m_ab = torch.as_tensor(np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -645,7 +727,12 @@ def train_ddpm(data: ArrayLike, betas: ArrayLike, *, steps: int = 3000, batch_si
         t = torch.randint(1, T + 1, (batch_size,), generator=gen)  # paper's 1-based t
         eps = torch.randn((batch_size, x_all.shape[1]), generator=gen)
         xt = sqrt_ab[t - 1, None] * x_all[idx] + sqrt_1m_ab[t - 1, None] * eps
-        loss = ((eps - model(xt, t)) ** 2).sum(1).mean()
+        if c_all is None:
+            pred = model(xt, t)
+        else:  # label dropout: the null label n_classes with probability p_uncond
+            drop = torch.rand((batch_size,), generator=gen) < p_uncond
+            pred = model(xt, t, torch.where(drop, torch.full_like(c_all[idx], n_classes), c_all[idx]))
+        loss = ((eps - pred) ** 2).sum(1).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -655,24 +742,92 @@ def train_ddpm(data: ArrayLike, betas: ArrayLike, *, steps: int = 3000, batch_si
     return TrainedDDPM(model=model, betas=b, losses=losses)
 
 
-def ddpm_sample(trained: TrainedDDPM, n: int, *, kind: str = "beta", seed: int = 0,
-                record: tuple[int, ...] = ()) -> tuple[NDArray[np.float64], dict[int, NDArray[np.float64]]]:
-    r"""Ancestral sampling (Ho et al. 2020, Algorithm 2): :math:`x_T\sim\mathcal N(0, I)`, then for
-    t = T..1, :math:`x_{t-1} = \mu_\theta(x_t, t) + \sigma_t z` with :math:`z\sim\mathcal N(0,I)`
-    for t > 1 and z = 0 at t = 1. Returns the samples :math:`x_0` and the states :math:`x_t` for the
-    paper steps listed in ``record`` (0 allowed, meaning :math:`x_0`)."""
+def cached_train_ddpm(data: ArrayLike, betas: ArrayLike, *, cache_dir: str | os.PathLike[str] | None = None,
+                      **kwargs: Any) -> TrainedDDPM:
+    r""":func:`train_ddpm` through an on-disk memo, so that several snippets (separate processes) share
+    one training run.
+
+    The memo is keyed on everything the weights depend on: the data and the schedule (their bytes),
+    the keyword arguments, the source of this module (the network and the training loop), the torch
+    and numpy versions and torch's thread count. Training is deterministic, so a hit returns the very
+    weights a fresh run would. An entry is written atomically with a checksum, checked on every load
+    (a corrupt entry is retrained), and one lock file makes a second process wait for the first one's
+    result instead of training again. ``cache_dir``: ``$GENMATH_CACHE_DIR``, else ``.genmath-cache``
+    in the current directory (the project root during a site build); entries go to its ``models/``.
+    """
+    import hashlib
+    import io
+
     import torch
 
-    b = trained.betas
-    T = b.size
-    n = v.integer(n, "n", lo=1)
-    for r in record:
-        v.integer(r, "record", lo=0, hi=T)
-    sigma = torch.as_tensor(np.sqrt(reverse_variances(b, kind)), dtype=torch.float32)
-    coef_eps = torch.as_tensor(b / np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
-    inv_sqrt_alpha = torch.as_tensor(1.0 / np.sqrt(1.0 - b), dtype=torch.float32)
+    b = check_betas(betas)
+    x = v.array(data, "data")
+    key_parts = [x.tobytes(), str(x.shape).encode(), b.tobytes(), repr(sorted(kwargs.items())).encode(),
+                 Path(__file__).read_bytes(), torch.__version__.encode(), np.__version__.encode(),
+                 str(torch.get_num_threads()).encode()]
+    digest = hashlib.sha256()
+    for part in key_parts:
+        digest.update(hashlib.sha256(part).digest())
+    root = Path(cache_dir if cache_dir is not None else os.environ.get("GENMATH_CACHE_DIR", ".genmath-cache"))
+    folder = root / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"ddpm-{digest.hexdigest()[:40]}.pt"
+    hidden = kwargs.get("hidden", 128)
+
+    def load() -> TrainedDDPM | None:
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        checksum, payload = blob[:64], blob[64:]
+        if hashlib.sha256(payload).hexdigest().encode() != checksum:
+            return None  # truncated or corrupt: train again
+        state = torch.load(io.BytesIO(payload), weights_only=True)
+        model = make_eps_net(x.shape[1], hidden=hidden)
+        model.load_state_dict(state["model"])
+        model.eval()
+        return TrainedDDPM(model=model, betas=b, losses=state["losses"].numpy())
+
+    with _locked(folder / (path.name + ".lock")):
+        found = load()
+        if found is not None:
+            return found
+        trained = train_ddpm(x, b, **kwargs)
+        buf = io.BytesIO()
+        torch.save({"model": trained.model.state_dict(), "losses": torch.as_tensor(trained.losses)}, buf)
+        payload = buf.getvalue()
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(hashlib.sha256(payload).hexdigest().encode() + payload)
+        os.replace(tmp, path)  # atomic: a reader sees the old state or the whole entry
+        return trained
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Any:
+    """An exclusive advisory lock on ``lock_path`` (fcntl; a no-op where fcntl does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ancestral(eps_fn: Any, betas: NDArray[np.float64], n: int, dim: int, kind: str, seed: int,
+               record: tuple[int, ...]) -> tuple[NDArray[np.float64], dict[int, NDArray[np.float64]]]:
+    """Algorithm 2 of Ho et al. (2020) for any noise predictor ``eps_fn(x, t)`` (torch, float32)."""
+    import torch
+
+    T = betas.size
+    sigma = torch.as_tensor(np.sqrt(reverse_variances(betas, kind)), dtype=torch.float32)
+    coef_eps = torch.as_tensor(betas / np.sqrt(1.0 - alpha_bars(betas)), dtype=torch.float32)
+    inv_sqrt_alpha = torch.as_tensor(1.0 / np.sqrt(1.0 - betas), dtype=torch.float32)
     gen = torch.Generator().manual_seed(seed)
-    dim = trained.model.out.out_features
     x = torch.randn((n, dim), generator=gen)
     states: dict[int, NDArray[np.float64]] = {}
     if T in record:
@@ -680,12 +835,64 @@ def ddpm_sample(trained: TrainedDDPM, n: int, *, kind: str = "beta", seed: int =
     with torch.no_grad():
         for t in range(T, 0, -1):
             tt = torch.full((n,), t, dtype=torch.int64)
-            mean = inv_sqrt_alpha[t - 1] * (x - coef_eps[t - 1] * trained.model(x, tt))
+            mean = inv_sqrt_alpha[t - 1] * (x - coef_eps[t - 1] * eps_fn(x, tt))
             z = torch.randn((n, dim), generator=gen) if t > 1 else torch.zeros((n, dim))
             x = mean + sigma[t - 1] * z
             if t - 1 in record:
                 states[t - 1] = x.numpy().astype(np.float64)
     return x.numpy().astype(np.float64), states
+
+
+def ddpm_sample(trained: TrainedDDPM, n: int, *, kind: str = "beta", seed: int = 0,
+                record: tuple[int, ...] = ()) -> tuple[NDArray[np.float64], dict[int, NDArray[np.float64]]]:
+    r"""Ancestral sampling (Ho et al. 2020, Algorithm 2): :math:`x_T\sim\mathcal N(0, I)`, then for
+    t = T..1, :math:`x_{t-1} = \mu_\theta(x_t, t) + \sigma_t z` with :math:`z\sim\mathcal N(0,I)`
+    for t > 1 and z = 0 at t = 1. Returns the samples :math:`x_0` and the states :math:`x_t` for the
+    paper steps listed in ``record`` (0 allowed, meaning :math:`x_0`)."""
+    b = trained.betas
+    T = b.size
+    n = v.integer(n, "n", lo=1)
+    for r in record:
+        v.integer(r, "record", lo=0, hi=T)
+    return _ancestral(trained.model, b, n, trained.model.out.out_features, kind, seed, record)
+
+
+def guided_eps(eps_cond: Any, eps_uncond: Any, w: float) -> Any:
+    r"""The classifier-free guided noise prediction (Ho & Salimans 2022, eq. 6):
+
+    .. math:: \tilde\epsilon_\theta(x_t, c) = (1 + w)\,\epsilon_\theta(x_t, c) - w\,\epsilon_\theta(x_t).
+
+    w = 0 is the conditional model, w = -1 the unconditional one; the guided model is the noise
+    predictor of the tilted density :math:`p(x_t\mid c)\,p(c\mid x_t)^w` (see the chapter). Works on
+    numpy arrays and torch tensors alike.
+    """
+    w = float(v.array(w, "w"))
+    return (1.0 + w) * eps_cond - w * eps_uncond
+
+
+def cfg_sample(trained: TrainedDDPM, labels: ArrayLike, w: float, *, kind: str = "beta", seed: int = 0
+               ) -> NDArray[np.float64]:
+    r"""Ancestral sampling (Ho et al. 2020, Algorithm 2) of a network trained by :func:`train_cfg_ddpm`
+    with the guided prediction :func:`guided_eps` (Ho & Salimans 2022, Algorithm 2 with the DDPM
+    sampler): one sample per entry of ``labels``."""
+    import torch
+
+    model = trained.model
+    if getattr(model, "n_classes", None) is None:
+        v.fail("trained", "a class-conditional network (from train_cfg_ddpm)", "an unconditional one")
+    c = np.asarray(labels)
+    if c.ndim != 1 or c.size == 0 or not np.issubdtype(c.dtype, np.integer):
+        v.fail("labels", "a non-empty 1-D integer array", c.shape, " as its shape")
+    if c.min() < 0 or c.max() >= model.n_classes:
+        v.fail("labels", f"in 0..{model.n_classes - 1}", int(c[(c < 0) | (c >= model.n_classes)][0]))
+    w = float(v.array(w, "w"))
+    cond = torch.as_tensor(c, dtype=torch.int64)
+    null = torch.full_like(cond, model.n_classes)
+
+    def eps_fn(x: Any, t: Any) -> Any:
+        return guided_eps(model(x, t, cond), model(x, t, null), w)
+
+    return _ancestral(eps_fn, trained.betas, c.size, model.out.out_features, kind, seed, ())[0]
 
 
 @dataclass(frozen=True)
@@ -701,6 +908,10 @@ class BoundEstimate:
     prior: float
     per_step: NDArray[np.float64]
     dim: int
+    #: the (n, T) per-example terms whose column means are ``per_step`` (importance sampling of t needs them)
+    terms: NDArray[np.float64] | None = None
+    #: the bound of each example (its mean is ``total``), for paired comparisons
+    per_example: NDArray[np.float64] | None = None
 
     @property
     def nats_per_dim(self) -> float:
@@ -756,4 +967,534 @@ def bound_from_eps_mse(eps_mse: ArrayLike, x0: ArrayLike, betas: ArrayLike, kind
     n = x.shape[0]
     return BoundEstimate(kind=kind, total=float(per_example.mean()),
                          stderr=float(per_example.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf,
-                         prior=float(prior.mean()), per_step=per_example_steps.mean(0), dim=dim)
+                         prior=float(prior.mean()), per_step=per_example_steps.mean(0), dim=dim,
+                         terms=per_example_steps, per_example=per_example)
+
+
+# ----------------------------------------------------------------------------------------------
+# prediction targets: epsilon, x_0 and v
+# ----------------------------------------------------------------------------------------------
+
+
+def _alpha_bar(alpha_bar: ArrayLike, name: str = "alpha_bar") -> NDArray[np.float64]:
+    return v.in_interval(alpha_bar, name, 0.0, 1.0)
+
+
+def predict_x0(xt: ArrayLike, eps: ArrayLike, alpha_bar: ArrayLike) -> NDArray[np.float64]:
+    r"""The :math:`x_0` implied by a noise prediction (Ho et al. 2020, eq. 15), solving
+    :math:`x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon` for :math:`x_0`:
+
+    .. math:: \hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\hat\epsilon}{\sqrt{\bar\alpha_t}}.
+
+    ``alpha_bar`` (:math:`\bar\alpha_t`) broadcasts against ``xt``.
+    """
+    ab = _alpha_bar(alpha_bar)
+    x, e = v.array(xt, "xt"), v.array(eps, "eps")
+    v.same_shape(x, e, "xt", "eps")
+    return (x - np.sqrt(1.0 - ab) * e) / np.sqrt(ab)
+
+
+def velocity(x0: ArrayLike, eps: ArrayLike, alpha_bar: ArrayLike) -> NDArray[np.float64]:
+    r"""The v-prediction target of Salimans & Ho (2022, Sec. 4 and Appendix D):
+
+    .. math:: v = \sqrt{\bar\alpha_t}\,\epsilon - \sqrt{1-\bar\alpha_t}\,x_0,
+
+    the velocity :math:`dx_t/d\phi` of :math:`x_t = \cos\phi\,x_0 + \sin\phi\,\epsilon` at
+    :math:`\cos\phi = \sqrt{\bar\alpha_t}` (diffusers' ``get_velocity``).
+    """
+    ab = _alpha_bar(alpha_bar)
+    x, e = v.array(x0, "x0"), v.array(eps, "eps")
+    v.same_shape(x, e, "x0", "eps")
+    return np.sqrt(ab) * e - np.sqrt(1.0 - ab) * x
+
+
+def eps_x0_from_velocity(xt: ArrayLike, vel: ArrayLike, alpha_bar: ArrayLike
+                         ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Noise and data implied by a v-prediction (Salimans & Ho 2022, Appendix D): the rotation
+    :math:`(x_t, v)` of :math:`(x_0, \epsilon)` inverted,
+
+    .. math:: \epsilon = \sqrt{1-\bar\alpha_t}\,x_t + \sqrt{\bar\alpha_t}\,v, \qquad
+              x_0 = \sqrt{\bar\alpha_t}\,x_t - \sqrt{1-\bar\alpha_t}\,v.
+    """
+    ab = _alpha_bar(alpha_bar)
+    x, u = v.array(xt, "xt"), v.array(vel, "vel")
+    v.same_shape(x, u, "xt", "vel")
+    return np.sqrt(1.0 - ab) * x + np.sqrt(ab) * u, np.sqrt(ab) * x - np.sqrt(1.0 - ab) * u
+
+
+#: The prediction targets compared in the chapter.
+TARGETS = ("eps", "x0", "v")
+
+
+def target_mse_factor(alpha_bar: ArrayLike, target: str) -> NDArray[np.float64]:
+    r"""How a target's squared error relates to the noise's: for predictions that imply each other,
+
+    .. math:: \|x_0 - \hat x_0\|^2 = \frac{\|\epsilon-\hat\epsilon\|^2}{\mathrm{SNR}(t)}, \qquad
+              \|v - \hat v\|^2 = \frac{\|\epsilon-\hat\epsilon\|^2}{\bar\alpha_t},
+
+    so the factor is 1 (``"eps"``), :math:`1/\mathrm{SNR}(t) = (1-\bar\alpha_t)/\bar\alpha_t`
+    (``"x0"``) or :math:`1/\bar\alpha_t` (``"v"``); Salimans & Ho (2022, Sec. 4) write the same
+    weights in x-space as SNR, 1 and SNR + 1.
+    """
+    ab = _alpha_bar(alpha_bar)
+    factors = {"eps": np.ones_like(ab), "x0": (1.0 - ab) / ab, "v": 1.0 / ab}
+    if target not in factors:
+        v.fail("target", f"one of {TARGETS}", target)
+    return factors[target]
+
+
+def elbo_weighting(betas: ArrayLike, target: str) -> NDArray[np.float64]:
+    r"""The implied weighting of a prediction target: training on its squared error with t uniform
+    on 1..T is a weighted sum of the bound's terms (:math:`\sigma_t^2 = \tilde\beta_t`, t = 2..T),
+
+    .. math:: \frac{1}{T}\sum_{t=1}^{T}\mathbb E\|y - \hat y\|^2
+              = \sum_{t} w(t)\,\lambda_t\,\mathbb E\|\epsilon - \hat\epsilon\|^2, \qquad
+              w(t) = \frac{c(t)}{T\lambda_t},
+
+    with :math:`c(t)` from :func:`target_mse_factor` and :math:`\lambda_t =
+    \frac{\mathrm{SNR}(t-1)-\mathrm{SNR}(t)}{2\,\mathrm{SNR}(t)}` (Kingma et al. 2021). w = 1 at
+    every t would be the bound itself. Returns w(t) for t = 2..T (element 0 is t = 2).
+    """
+    b = check_betas(betas)
+    if b.size < 2:
+        v.fail("betas", "of length >= 2 (the weighting starts at t = 2)", b.size, " as its length")
+    s = snr(b)
+    lam = (s[:-1] - s[1:]) / (2.0 * s[1:])
+    return target_mse_factor(alpha_bars(b)[1:], target) / (b.size * lam)
+
+
+# ----------------------------------------------------------------------------------------------
+# continuous time: the bound as an integral over the SNR (Kingma et al. 2021)
+# ----------------------------------------------------------------------------------------------
+
+
+def alpha_bars_from_log_snr(log_snr_values: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`\bar\alpha = \mathrm{SNR}/(1+\mathrm{SNR}) = \mathrm{sigmoid}(\lambda)` for log-SNRs
+    :math:`\lambda` (variance preserving: :math:`1-\bar\alpha = \mathrm{sigmoid}(-\lambda)`)."""
+    from scipy.special import expit
+
+    return np.asarray(expit(v.array(log_snr_values, "log_snr_values")), dtype=np.float64)
+
+
+def gaussian_x0_mmse(snr_values: ArrayLike, s: float) -> NDArray[np.float64]:
+    r"""The error of the best denoiser for data :math:`x_0 \sim \mathcal N(m, s^2)` (per dimension):
+
+    .. math:: \mathbb E\big(x_0 - \mathbb E[x_0\mid x_t]\big)^2 = \frac{s^2}{1 + \mathrm{SNR}\,s^2},
+
+    the posterior variance of a Gaussian prior (precision :math:`1/s^2`) observed through
+    :math:`x_t/\sqrt{\bar\alpha_t} = x_0 + \epsilon/\sqrt{\mathrm{SNR}}` (precision SNR).
+    """
+    snr_arr = v.array(snr_values, "snr_values")
+    if (snr_arr < 0).any():
+        v.fail("snr_values", ">= 0", snr_arr[snr_arr < 0].flat[0])
+    s2 = float(v.positive(s, "s")) ** 2
+    return s2 / (1.0 + snr_arr * s2)
+
+
+def _check_alpha_bars(alpha_bar: ArrayLike) -> NDArray[np.float64]:
+    ab = _alpha_bar(alpha_bar)
+    if ab.ndim != 1 or ab.size < 2:
+        v.fail("alpha_bar", "a 1-D array of length >= 2", ab.shape, " as its shape")
+    if (np.diff(ab) >= 0).any():
+        i = int(np.argmax(np.diff(ab) >= 0))
+        v.fail("alpha_bar", "strictly decreasing (a noise schedule)", ab[i + 1], f" (at index ({i + 1},))")
+    return ab
+
+
+def gaussian_diffusion_loss(alpha_bar: ArrayLike, s: float) -> float:
+    r"""The middle terms :math:`\sum_{t=2}^T L_{t-1}` of the bound for data :math:`\mathcal N(m, s^2)`
+    with the best means and :math:`\sigma_t^2 = \tilde\beta_t` (nats per dimension), in the x-space
+    form of Kingma et al. (2021, eq. 13):
+
+    .. math:: \sum_{t=2}^{T} L_{t-1} = \frac12\sum_{t=2}^{T}\big(\mathrm{SNR}(t-1) - \mathrm{SNR}(t)\big)\,
+              \mathbb E\big(x_0 - \mathbb E[x_0\mid x_t]\big)^2 .
+
+    ``alpha_bar``: :math:`\bar\alpha_1, \dots, \bar\alpha_T`, strictly decreasing (any schedule, e.g.
+    from :func:`alpha_bars_from_log_snr`). It equals the middle terms of
+    ``gaussian_bound(betas, m, s, "beta_tilde")`` for the same schedule.
+    """
+    ab = _check_alpha_bars(alpha_bar)
+    ratio = ab / (1.0 - ab)
+    return float(0.5 * np.sum((ratio[:-1] - ratio[1:]) * gaussian_x0_mmse(ratio[1:], s)))
+
+
+def gaussian_diffusion_loss_continuous(snr_min: float, snr_max: float, s: float) -> float:
+    r"""The T → ∞ limit of :func:`gaussian_diffusion_loss` (Kingma et al. 2021, eq. 18), nats per
+    dimension: the integral over the SNR depends on the schedule only through its end points,
+
+    .. math:: L_\infty = \frac12\int_{\mathrm{SNR}_{\min}}^{\mathrm{SNR}_{\max}} \frac{s^2}{1+u\,s^2}\,du
+              = \frac12\log\frac{1 + s^2\,\mathrm{SNR}_{\max}}{1 + s^2\,\mathrm{SNR}_{\min}} .
+    """
+    lo = float(v.positive(snr_min, "snr_min"))
+    hi = float(v.positive(snr_max, "snr_max"))
+    if hi <= lo:
+        v.fail("snr_max", f"> snr_min = {lo!r}", hi)
+    s2 = float(v.positive(s, "s")) ** 2
+    return 0.5 * (math.log1p(s2 * hi) - math.log1p(s2 * lo))
+
+
+# ----------------------------------------------------------------------------------------------
+# learned variances and importance sampling of t (Nichol & Dhariwal 2021)
+# ----------------------------------------------------------------------------------------------
+
+
+def interpolated_variance(betas: ArrayLike, frac: ArrayLike) -> NDArray[np.float64]:
+    r"""The learned reverse variance of Nichol & Dhariwal (2021, eq. 15), a log-linear interpolation
+    between the two fixed choices:
+
+    .. math:: \Sigma_\theta(x_t, t) = \exp\big(v\log\beta_t + (1-v)\log\tilde\beta_t\big),
+
+    with :math:`\tilde\beta_1` replaced by :math:`\tilde\beta_2` (their code's
+    ``posterior_log_variance_clipped``). ``frac``: v for t = 1..T (or one v for all); v in [0, 1]
+    stays between :math:`\tilde\beta_t` and :math:`\beta_t`.
+    """
+    b = check_betas(betas)
+    frac_arr = np.broadcast_to(v.array(frac, "frac"), b.shape)
+    lo = np.log(reverse_variances(b, "beta_tilde"))
+    return np.exp(frac_arr * np.log(b) + (1.0 - frac_arr) * lo)
+
+
+def gaussian_optimal_frac(betas: ArrayLike, m: float, s: float) -> NDArray[np.float64]:
+    r"""The interpolation v of :func:`interpolated_variance` that makes each reverse kernel exact for
+    Gaussian data :math:`\mathcal N(m, s^2)`: the best variance of a kernel with the best mean is
+    the true reverse variance :math:`r_t` (:func:`gaussian_reverse_kernel`), so
+
+    .. math:: v_t = \frac{\log r_t - \log\tilde\beta_t}{\log\beta_t - \log\tilde\beta_t},
+
+    in [0, 1] when :math:`s \le 1` and t >= 2 (then :math:`\tilde\beta_t \le r_t \le \beta_t`).
+    """
+    b = check_betas(betas)
+    r = gaussian_reverse_kernel(b, m, s)[2]
+    lo = np.log(reverse_variances(b, "beta_tilde"))
+    return (np.log(r) - lo) / (np.log(b) - lo)
+
+
+def importance_probs(second_moments: ArrayLike) -> NDArray[np.float64]:
+    r"""The sampling law of t that minimises the variance of the one-sample estimate
+    :math:`L_t/p_t` of :math:`\sum_t L_t` (Nichol & Dhariwal 2021, eq. 18):
+
+    .. math:: p_t = \frac{\sqrt{\mathbb E[L_t^2]}}{\sum_{s}\sqrt{\mathbb E[L_s^2]}} .
+    """
+    m = v.array(second_moments, "second_moments")
+    if m.ndim != 1 or m.size == 0:
+        v.fail("second_moments", "a non-empty 1-D array (one per step)", m.shape, " as its shape")
+    if (m < 0).any():
+        v.fail("second_moments", ">= 0", m[m < 0].flat[0])
+    if not m.any():
+        v.fail("second_moments", "not all zero", m)
+    root = np.sqrt(m)
+    return root / root.sum()
+
+
+def estimator_variance(terms: ArrayLike, probs: ArrayLike) -> float:
+    r"""Variance of the one-sample estimate of the bound :math:`L = \sum_t \mathbb E_i[\ell_{i,t}]`
+    that draws an example i uniformly and a step :math:`t \sim p` and returns
+    :math:`\ell_{i,t}/p_t`:
+
+    .. math:: \mathrm{Var} = \sum_t \frac{\mathbb E_i[\ell_{i,t}^2]}{p_t} - L^2 .
+
+    ``terms``: an (n, T) array of per-example terms; ``probs``: p over the T steps.
+    """
+    ell = v.array(terms, "terms")
+    if ell.ndim != 2 or ell.shape[1] == 0:
+        v.fail("terms", "an (n, T) array", ell.shape, " as its shape")
+    p = v.probabilities(probs, "probs")
+    if p.shape != (ell.shape[1],):
+        v.fail("probs", f"of shape ({ell.shape[1]},) (one per column of terms)", p.shape, " as its shape")
+    if (p <= 0).any():
+        v.fail("probs", "> 0 for every step", p[p <= 0].flat[0])
+    total = ell.mean(0).sum()
+    return float(np.sum((ell**2).mean(0) / p) - total**2)
+
+
+# ----------------------------------------------------------------------------------------------
+# sample quality: the Frechet distance (FID)
+# ----------------------------------------------------------------------------------------------
+
+
+def _mean_cov(mean: ArrayLike, cov: ArrayLike, which: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    m = v.array(mean, f"mean{which}")
+    c = v.array(cov, f"cov{which}")
+    if m.ndim != 1 or c.shape != (m.size, m.size):
+        v.fail(f"cov{which}", f"a ({m.size}, {m.size}) matrix (mean{which} has {m.size} entries)", c.shape,
+               " as its shape")
+    if not np.allclose(c, c.T, rtol=1e-10, atol=1e-12):
+        v.fail(f"cov{which}", "symmetric", c)
+    low = float(np.linalg.eigvalsh(c).min())
+    if low < -1e-10 * max(1.0, float(np.abs(c).max())):
+        v.fail(f"cov{which}", "positive semi-definite", low, " as its smallest eigenvalue")
+    return m, c
+
+
+def frechet_distance(mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike) -> float:
+    r"""The squared Fréchet (2-Wasserstein) distance between two Gaussians (Dowson & Landau 1982),
+    which FID applies to Gaussians fitted to Inception features (Heusel et al. 2017, eq. 6):
+
+    .. math:: d^2 = \|\mu_1 - \mu_2\|^2 + \operatorname{tr}\Sigma_1 + \operatorname{tr}\Sigma_2
+              - 2\operatorname{tr}\big(\Sigma_1^{1/2}\Sigma_2\Sigma_1^{1/2}\big)^{1/2} .
+
+    The last trace is :math:`\sum_i\sqrt{\lambda_i}` over the eigenvalues of the symmetric
+    :math:`\Sigma_1^{1/2}\Sigma_2\Sigma_1^{1/2}` (the same as those of :math:`\Sigma_1\Sigma_2`).
+    """
+    m1, c1 = _mean_cov(mean1, cov1, "1")
+    m2, c2 = _mean_cov(mean2, cov2, "2")
+    if m1.shape != m2.shape:
+        v.fail("mean2", f"of shape {m1.shape} (as mean1)", m2.shape, " as its shape")
+    w, u = np.linalg.eigh(c1)
+    root1 = (u * np.sqrt(np.clip(w, 0.0, None))) @ u.T
+    middle = root1 @ c2 @ root1
+    lam = np.clip(np.linalg.eigvalsh((middle + middle.T) / 2.0), 0.0, None)  # rounding can give -1e-17
+    diff = m1 - m2
+    return float(diff @ diff + np.trace(c1) + np.trace(c2) - 2.0 * np.sqrt(lam).sum())
+
+
+def frechet_distance_samples(x: ArrayLike, y: ArrayLike) -> float:
+    r""":func:`frechet_distance` between Gaussians fitted to two samples (means and covariances with
+    n - 1 in the denominator, as pytorch-fid does): the FID recipe with the features given."""
+    a, b = v.array(x, "x"), v.array(y, "y")
+    for arr, name in ((a, "x"), (b, "y")):
+        if arr.ndim != 2 or arr.shape[0] < 2:
+            v.fail(name, "an (n, d) array with n >= 2", arr.shape, " as its shape")
+    if a.shape[1] != b.shape[1]:
+        v.fail("y", f"of {a.shape[1]} columns (as x)", b.shape[1], " columns")
+    return frechet_distance(a.mean(0), np.atleast_2d(np.cov(a, rowvar=False)), b.mean(0),
+                            np.atleast_2d(np.cov(b, rowvar=False)))
+
+
+# ----------------------------------------------------------------------------------------------
+# DDIM (Song, Meng & Ermon 2021) and the probability-flow ODE (Song et al. 2021)
+# ----------------------------------------------------------------------------------------------
+
+
+def ddim_timesteps(T: int, steps: int) -> NDArray[np.int64]:
+    r"""A sub-sequence :math:`1 \le \tau_1 < \dots < \tau_S = T` of S evenly spaced steps,
+    :math:`\tau_i = \mathrm{round}(iT/S)` (the "trailing" spacing: it ends at T, where the prior is;
+    Song et al. 2021 choose any increasing sub-sequence, Sec. 4.2). Paper's 1-based steps."""
+    T = _positive_t(T, "T")
+    S = v.integer(steps, "steps", lo=1, hi=T)
+    return np.rint(np.arange(1, S + 1) * T / S).astype(np.int64)
+
+
+def respaced_betas(betas: ArrayLike, timesteps: ArrayLike) -> NDArray[np.float64]:
+    r"""The schedule of the shorter chain through the steps :math:`\tau_1 < \dots < \tau_S`
+    (Nichol & Dhariwal 2021, Sec. 4; ``space_timesteps`` in improved-diffusion):
+
+    .. math:: \beta'_i = 1 - \frac{\bar\alpha_{\tau_i}}{\bar\alpha_{\tau_{i-1}}}, \qquad \bar\alpha_{\tau_0} = 1,
+
+    so that :math:`\bar\alpha'_i = \bar\alpha_{\tau_i}`: every DDPM formula (bound, weights,
+    ancestral sampling) then applies to the short chain unchanged.
+    """
+    b = check_betas(betas)
+    tau = _step(np.asarray(timesteps), b.size, "timesteps")
+    tau = np.atleast_1d(tau)
+    if tau.ndim != 1 or (np.diff(tau) <= 0).any():
+        v.fail("timesteps", "strictly increasing", tau)
+    ab = alpha_bars(b)[tau - 1]
+    return 1.0 - ab / np.concatenate(([1.0], ab[:-1]))
+
+
+def ddim_sigma(alpha_bar: float, alpha_bar_prev: float, eta: float) -> float:
+    r"""The noise scale of the DDIM family (Song et al. 2021, eq. 16):
+
+    .. math:: \sigma_t(\eta) = \eta\,\sqrt{\frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}}\,
+              \sqrt{1 - \frac{\bar\alpha_t}{\bar\alpha_{t-1}}} ;
+
+    η = 1 gives :math:`\sigma_t^2 = \tilde\beta_t` (ancestral DDPM sampling), η = 0 the
+    deterministic DDIM. "t - 1" is the previous step of the sub-sequence; ``alpha_bar_prev`` = 1
+    is allowed (the last step, to :math:`x_0`).
+    """
+    ab = float(v.in_interval(alpha_bar, "alpha_bar", 0.0, 1.0))
+    ab_prev = float(v.in_interval(alpha_bar_prev, "alpha_bar_prev", 0.0, 1.0, closed=True))
+    if ab_prev <= ab:
+        v.fail("alpha_bar_prev", f"> alpha_bar = {ab!r} (an earlier, less noisy step)", ab_prev)
+    eta = float(v.array(eta, "eta"))
+    if eta < 0:
+        v.fail("eta", ">= 0", eta)
+    return eta * math.sqrt((1.0 - ab_prev) / (1.0 - ab) * (1.0 - ab / ab_prev))
+
+
+def _ddim_update(x: Any, eps: Any, ab: float, ab_prev: float, sigma: float, noise: Any) -> Any:
+    """DDIM eq. 12 on numpy arrays or torch tensors (the coefficients are Python floats)."""
+    x0_hat = (x - math.sqrt(1.0 - ab) * eps) / math.sqrt(ab)
+    # the clip guards rounding only: ddim_step checks sigma^2 <= 1 - ab_prev
+    direction = math.sqrt(max(1.0 - ab_prev - sigma**2, 0.0))
+    return math.sqrt(ab_prev) * x0_hat + direction * eps + sigma * noise
+
+
+def ddim_step(xt: ArrayLike, eps: ArrayLike, alpha_bar: float, alpha_bar_prev: float, sigma: float,
+              noise: ArrayLike) -> NDArray[np.float64]:
+    r"""One step of the generalised sampler (Song et al. 2021, eq. 12):
+
+    .. math:: x_{t-1} = \sqrt{\bar\alpha_{t-1}}\,\hat x_0
+              + \sqrt{1-\bar\alpha_{t-1}-\sigma_t^2}\;\hat\epsilon + \sigma_t z, \qquad
+              \hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\hat\epsilon}{\sqrt{\bar\alpha_t}},
+
+    a draw from the non-Markovian kernel :math:`q_\sigma(x_{t-1}\mid x_t, \hat x_0)` (their eq. 7).
+    ``sigma``: :math:`\sigma_t` in :math:`[0, \sqrt{1-\bar\alpha_{t-1}}]` (see :func:`ddim_sigma`).
+    """
+    ab = float(v.in_interval(alpha_bar, "alpha_bar", 0.0, 1.0))
+    ab_prev = float(v.in_interval(alpha_bar_prev, "alpha_bar_prev", 0.0, 1.0, closed=True))
+    sig = float(v.array(sigma, "sigma"))
+    if sig < 0 or sig**2 > 1.0 - ab_prev + 1e-15:
+        v.fail("sigma", f"in [0, sqrt(1 - alpha_bar_prev)] = [0, {math.sqrt(1.0 - ab_prev):.6g}]", sig)
+    x, e, z = v.array(xt, "xt"), v.array(eps, "eps"), v.array(noise, "noise")
+    v.same_shape(x, e, "xt", "eps")
+    v.same_shape(x, z, "xt", "noise")
+    return np.asarray(_ddim_update(x, e, ab, ab_prev, sig, z), dtype=np.float64)
+
+
+def ddim_sample(trained: TrainedDDPM, n: int, *, steps: int, eta: float = 0.0, seed: int = 0,
+                x_T: ArrayLike | None = None) -> NDArray[np.float64]:
+    r"""Sample with the DDIM family (Song et al. 2021, eq. 12) on the sub-sequence
+    :func:`ddim_timesteps` (T, ``steps``), with :math:`\sigma_{\tau_i}` from :func:`ddim_sigma` for
+    ``eta``, down to :math:`\bar\alpha_0 = 1`. ``eta`` = 0 is deterministic given :math:`x_T`
+    (``x_T``: start from these points instead of drawing them from ``seed``)."""
+    import torch
+
+    b = trained.betas
+    tau = ddim_timesteps(b.size, steps)
+    ab_all = alpha_bars(b)
+    gen = torch.Generator().manual_seed(seed)
+    dim = trained.model.out.out_features
+    if x_T is None:
+        x = torch.randn((v.integer(n, "n", lo=1), dim), generator=gen)
+    else:
+        start = v.array(x_T, "x_T")
+        if start.ndim != 2 or start.shape[1] != dim:
+            v.fail("x_T", f"an (n, {dim}) array", start.shape, " as its shape")
+        x = torch.as_tensor(start, dtype=torch.float32)
+    with torch.no_grad():
+        for i in range(tau.size - 1, -1, -1):
+            ab, ab_prev = float(ab_all[tau[i] - 1]), float(ab_all[tau[i - 1] - 1]) if i > 0 else 1.0
+            sigma = ddim_sigma(ab, ab_prev, eta)
+            eps = trained.model(x, torch.full((x.shape[0],), int(tau[i]), dtype=torch.int64))
+            z = torch.randn(x.shape, generator=gen) if sigma > 0 else torch.zeros_like(x)
+            x = _ddim_update(x, eps, ab, ab_prev, sigma, z)
+    return x.numpy().astype(np.float64)
+
+
+def fractional_step(betas: ArrayLike, alpha_bar: ArrayLike) -> NDArray[np.float64]:
+    r"""The continuous step :math:`\tau \in [0, T]` at which a continuous-time reading of the
+    schedule has :math:`\bar\alpha(\tau)` = ``alpha_bar``: :math:`\log\bar\alpha` is linear in
+    :math:`\tau` between the integers, :math:`\bar\alpha(t) = \bar\alpha_t` at every step and
+    :math:`\bar\alpha(0) = 1`. The trained network is evaluated at these real steps (its sinusoidal
+    embedding takes any real t), as score_sde does for discrete DDPM checkpoints."""
+    b = check_betas(betas)
+    ab = v.in_interval(alpha_bar, "alpha_bar", alpha_bars(b)[-1] * (1 - 1e-12), 1.0, closed=True)
+    log_ab = np.concatenate(([0.0], np.log(alpha_bars(b))))  # decreasing in tau = 0..T
+    return np.interp(-np.log(ab), -log_ab, np.arange(b.size + 1, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class ODELikelihood:
+    r"""Exact log-likelihoods :math:`\log p_0(x_0)` of the probability-flow ODE model, nats per
+    example (summed over dimensions), with the prior and divergence parts and the number of
+    network evaluations."""
+
+    log_prob: NDArray[np.float64]
+    prior: NDArray[np.float64]
+    divergence: NDArray[np.float64]
+    nfe: int
+    dim: int
+
+    @property
+    def nll(self) -> float:
+        return float(-self.log_prob.mean())
+
+    @property
+    def stderr(self) -> float:
+        return float(self.log_prob.std(ddof=1) / math.sqrt(self.log_prob.size))
+
+    @property
+    def bits_per_dim(self) -> float:
+        from genmath.mle import bits_per_dim
+
+        return float(bits_per_dim(self.nll, self.dim))
+
+
+def _ode_field(model: Any, betas: NDArray[np.float64], sigma_bar: float, xbar: Any, trace: bool) -> Any:
+    r"""The probability-flow field in DDIM coordinates, :math:`d\bar x/d\bar\sigma =
+    \epsilon_\theta(x_t, \tau)` with :math:`x_t = \bar x/\sqrt{1+\bar\sigma^2}`, and (``trace``) the
+    exact divergence :math:`\operatorname{tr}\partial\epsilon_\theta/\partial\bar x`, one backward
+    pass per dimension (float64)."""
+    import torch
+
+    scale = 1.0 / math.sqrt(1.0 + sigma_bar**2)
+    tau = float(fractional_step(betas, scale**2))
+    t = torch.full((xbar.shape[0],), tau, dtype=torch.float64)
+    if not trace:
+        with torch.no_grad():
+            return model(xbar * scale, t), None
+    x = (xbar * scale).detach().requires_grad_(True)
+    eps = model(x, t)
+    div = torch.zeros(xbar.shape[0], dtype=torch.float64)
+    for d in range(xbar.shape[1]):  # the examples are independent: the gradient of a sum is per example
+        div += torch.autograd.grad(eps[:, d].sum(), x, retain_graph=d < xbar.shape[1] - 1)[0][:, d]
+    return eps.detach(), div * scale  # d/d xbar = scale * d/dx
+
+
+def _solve_ode(trained: TrainedDDPM, start: NDArray[np.float64], forward: bool, trace: bool, rtol: float,
+               atol: float) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+    import copy
+
+    import torch
+    from scipy.integrate import solve_ivp
+
+    b = trained.betas
+    model = copy.deepcopy(trained.model).double()
+    n, dim = start.shape
+    top = math.sqrt((1.0 - alpha_bars(b)[-1]) / alpha_bars(b)[-1])  # sigma-bar at t = T
+
+    def rhs(s: float, y: NDArray[np.float64]) -> NDArray[np.float64]:
+        xbar = torch.as_tensor(y[: n * dim].reshape(n, dim))
+        eps, div = _ode_field(model, b, s, xbar, trace)
+        out = eps.numpy().ravel()
+        return np.concatenate([out, div.numpy()]) if trace else out
+
+    y0 = start.ravel() if not trace else np.concatenate([start.ravel(), np.zeros(n)])
+    span = (0.0, top) if forward else (top, 0.0)
+    sol = solve_ivp(rhs, span, y0, method="RK45", rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(f"the probability-flow ODE solver failed: {sol.message}")
+    end = sol.y[:, -1]
+    return end[: n * dim].reshape(n, dim), (end[n * dim:] if trace else np.zeros(n)), int(sol.nfev)
+
+
+def pf_ode_log_likelihood(trained: TrainedDDPM, x0: ArrayLike, *, rtol: float = 1e-6, atol: float = 1e-6
+                          ) -> ODELikelihood:
+    r"""The exact log-likelihood of the probability-flow ODE model (Song et al. 2021, Sec. 4.3 and
+    App. D.2) by the instantaneous change of variables (Chen et al. 2018, Thm. 1), in the DDIM
+    coordinates :math:`\bar x = x_t/\sqrt{\bar\alpha_t}`, :math:`\bar\sigma = \sqrt{(1-\bar\alpha_t)/\bar\alpha_t}`
+    where the ODE is :math:`d\bar x/d\bar\sigma = \epsilon_\theta` (Song, Meng & Ermon 2021, eq. 14):
+
+    .. math:: \log p_0(x_0) = \log\mathcal N\big(\bar x_T;\ 0,\ (1+\bar\sigma_T^2) I\big)
+              + \int_0^{\bar\sigma_T}\operatorname{tr}\frac{\partial\epsilon_\theta}{\partial\bar x}\,d\bar\sigma,
+
+    integrated from :math:`\bar x(0) = x_0` to :math:`\bar\sigma_T` with scipy's RK45 (tolerances
+    ``rtol``, ``atol``), the trace exact (one backward pass per dimension). The prior is the model's
+    :math:`x_T \sim \mathcal N(0, I)`, i.e. :math:`\bar x_T \sim \mathcal N(0, (1+\bar\sigma_T^2)I)`.
+    """
+    x = v.array(x0, "x0")
+    if x.ndim != 2:
+        v.fail("x0", "an (n, d) array", x.shape, " as its shape")
+    rtol, atol = float(v.positive(rtol, "rtol")), float(v.positive(atol, "atol"))
+    b = trained.betas
+    end, div, nfe = _solve_ode(trained, x, True, True, rtol, atol)
+    var_T = 1.0 / alpha_bars(b)[-1]  # 1 + sigma-bar_T^2
+    prior = stats.norm.logpdf(end, 0.0, math.sqrt(var_T)).sum(1)
+    return ODELikelihood(log_prob=prior + div, prior=prior, divergence=div, nfe=nfe, dim=x.shape[1])
+
+
+def pf_ode_sample(trained: TrainedDDPM, x_T: ArrayLike, *, rtol: float = 1e-6, atol: float = 1e-6
+                  ) -> tuple[NDArray[np.float64], int]:
+    r"""Solve the probability-flow ODE :math:`d\bar x/d\bar\sigma = \epsilon_\theta` from
+    :math:`\bar x_T = x_T/\sqrt{\bar\alpha_T}` down to :math:`\bar\sigma = 0` (where
+    :math:`\bar x = x_0`) with scipy's RK45: the limit of DDIM (η = 0) as the number of steps grows.
+    Returns :math:`x_0` and the number of network evaluations."""
+    start = v.array(x_T, "x_T")
+    if start.ndim != 2:
+        v.fail("x_T", "an (n, d) array", start.shape, " as its shape")
+    b = trained.betas
+    x0, _, nfe = _solve_ode(trained, start / math.sqrt(alpha_bars(b)[-1]), False, False,
+                            float(v.positive(rtol, "rtol")), float(v.positive(atol, "atol")))
+    return x0, nfe

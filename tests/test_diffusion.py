@@ -412,3 +412,349 @@ def test_other_bad_inputs_name_argument_and_value():
         d.prior_term(0.0, 0.0)
     with pytest.raises(ValueError, match=r"`eps_mse` must be an \(n, T\)"):
         d.bound_from_eps_mse(np.zeros((3, 4)), np.zeros((3, 2)), b)
+
+
+# ------------------------------------------------------------------------------ prediction targets
+
+
+def _diffusers_style_predictions(sample, model_output, alpha_prod_t, prediction_type):
+    """x_0 and epsilon implied by a model output, in the order of diffusers' schedulers (written here from the
+    published recipe: alpha_prod_t = alpha-bar_t, beta_prod_t = 1 - alpha_prod_t)."""
+    beta_prod_t = 1.0 - alpha_prod_t
+    if prediction_type == "epsilon":
+        x0 = (sample - beta_prod_t**0.5 * model_output) / alpha_prod_t**0.5
+        return x0, model_output
+    if prediction_type == "v_prediction":
+        x0 = alpha_prod_t**0.5 * sample - beta_prod_t**0.5 * model_output
+        eps = alpha_prod_t**0.5 * model_output + beta_prod_t**0.5 * sample
+        return x0, eps
+    raise ValueError(prediction_type)
+
+
+def test_prediction_targets_against_diffusers_style_reference():
+    rng = np.random.default_rng(0)
+    for ab in (0.999, 0.5, 1e-4):
+        x0, eps, out = rng.standard_normal((3, 7, 2))
+        xt = math.sqrt(ab) * x0 + math.sqrt(1 - ab) * eps
+        ref_x0, _ = _diffusers_style_predictions(xt, out, ab, "epsilon")
+        np.testing.assert_allclose(d.predict_x0(xt, out, ab), ref_x0, rtol=1e-12)
+        # get_velocity: sqrt(alpha_prod) * noise - sqrt(1 - alpha_prod) * sample
+        np.testing.assert_allclose(d.velocity(x0, eps, ab), math.sqrt(ab) * eps - math.sqrt(1 - ab) * x0, rtol=1e-12)
+        ref_x0, ref_eps = _diffusers_style_predictions(xt, out, ab, "v_prediction")
+        eps_v, x0_v = d.eps_x0_from_velocity(xt, out, ab)
+        np.testing.assert_allclose(x0_v, ref_x0, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(eps_v, ref_eps, rtol=1e-12, atol=1e-12)
+        # the true v gives back the true x_0 and epsilon (a rotation and its inverse)
+        back_eps, back_x0 = d.eps_x0_from_velocity(xt, d.velocity(x0, eps, ab), ab)
+        np.testing.assert_allclose(back_eps, eps, atol=1e-9)
+        np.testing.assert_allclose(back_x0, x0, atol=1e-9)
+
+
+def test_target_errors_are_reweighted_noise_errors():
+    b = d.linear_betas(50, 1e-3, 0.05)
+    ab = d.alpha_bars(b)
+    rng = np.random.default_rng(1)
+    for t in (1, 20, 50):
+        x0, eps, eps_hat = rng.standard_normal((3, 100, 3))
+        xt = math.sqrt(ab[t - 1]) * x0 + math.sqrt(1 - ab[t - 1]) * eps
+        x0_hat = d.predict_x0(xt, eps_hat, ab[t - 1])
+        err = ((eps - eps_hat) ** 2).sum(1)
+        np.testing.assert_allclose(((x0 - x0_hat) ** 2).sum(1), err * d.target_mse_factor(ab[t - 1], "x0"),
+                                   rtol=1e-9)
+        v_err = ((d.velocity(x0, eps, ab[t - 1]) - d.velocity(x0_hat, eps_hat, ab[t - 1])) ** 2).sum(1)
+        np.testing.assert_allclose(v_err, err * d.target_mse_factor(ab[t - 1], "v"), rtol=1e-9)
+    # implied weightings: eps-loss is 1 / (T lambda_t); v is the sum of the two others
+    lam = d.loss_weights(b, d.reverse_variances(b, "beta_tilde"))[1:]
+    np.testing.assert_allclose(d.elbo_weighting(b, "eps"), 1 / (b.size * lam), rtol=1e-10)
+    np.testing.assert_allclose(d.elbo_weighting(b, "v"), d.elbo_weighting(b, "eps") + d.elbo_weighting(b, "x0"),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"`target` must be one of .*got 'score'"):
+        d.target_mse_factor(0.5, "score")
+
+
+# ------------------------------------------------------------------------------ continuous time
+
+
+def test_gaussian_diffusion_loss_is_the_exact_bound_and_tends_to_the_integral():
+    b = d.linear_betas(200, 1e-3, 0.05)
+    m, s = 0.3, 0.7
+    middle = d.gaussian_bound(b, m, s, "beta_tilde").terms[1:-1].sum()
+    assert d.gaussian_diffusion_loss(d.alpha_bars(b), s) == pytest.approx(middle, rel=1e-10)
+    lam_max, lam_min = 6.0, -5.0
+    limit = d.gaussian_diffusion_loss_continuous(math.exp(lam_min), math.exp(lam_max), s)
+    integral, err = scipy.integrate.quad(lambda u: 0.5 * s**2 / (1 + u * s**2), math.exp(lam_min), math.exp(lam_max))
+    assert limit == pytest.approx(integral, rel=1e-10)
+    # nested grids (T, 2T - 1, ...): the discrete loss falls towards the limit from above, like 1/T
+    values = [d.gaussian_diffusion_loss(d.alpha_bars_from_log_snr(np.linspace(lam_max, lam_min, T)), s)
+              for T in (11, 21, 41, 81, 161)]
+    assert all(v > limit for v in values) and all(np.diff(values) < 0)
+    excess = np.array(values) - limit
+    np.testing.assert_allclose((excess[1:] / excess[:-1])[1:], 0.5, atol=0.05)  # halves, once T is large
+    with pytest.raises(ValueError, match=r"`alpha_bar` must be strictly decreasing"):
+        d.gaussian_diffusion_loss([0.9, 0.95], s)
+
+
+def test_gaussian_x0_mmse_against_monte_carlo():
+    rng = np.random.default_rng(2)
+    s, snr_value = 0.8, 2.5
+    ab = snr_value / (1 + snr_value)
+    x0 = 0.4 + s * rng.standard_normal(400_000)
+    xt = math.sqrt(ab) * x0 + math.sqrt(1 - ab) * rng.standard_normal(x0.size)
+    slope = np.cov(x0, xt)[0, 1] / xt.var()  # E[x_0 | x_t] is linear for Gaussian data
+    resid = x0 - x0.mean() - slope * (xt - xt.mean())
+    _mc_close((resid**2).mean(), float(d.gaussian_x0_mmse(snr_value, s)), (resid**2).std() / math.sqrt(x0.size))
+
+
+# ------------------------------------------------------------------------------ learned variances, importance sampling
+
+
+def test_interpolated_variance_ends_and_optimal_fraction():
+    b = d.linear_betas(100, 1e-3, 0.05)
+    np.testing.assert_allclose(d.interpolated_variance(b, 1.0), b, rtol=1e-12)
+    np.testing.assert_allclose(d.interpolated_variance(b, 0.0), d.reverse_variances(b, "beta_tilde"), rtol=1e-12)
+    m, s = 0.5, 0.4
+    frac = d.gaussian_optimal_frac(b, m, s)
+    assert np.all((frac[1:] >= 0) & (frac[1:] <= 1))
+    np.testing.assert_allclose(d.interpolated_variance(b, frac)[1:], d.gaussian_reverse_kernel(b, m, s)[2][1:],
+                               rtol=1e-9)
+    exact, learned = d.gaussian_bound(b, m, s, "exact"), d.gaussian_bound(b, m, s, "learned_range")
+    assert learned.total == pytest.approx(exact.total, abs=1e-9)
+    assert d.gaussian_bound(b, m, s, "beta").gap > learned.gap + 1e-6
+
+
+def test_importance_sampling_minimises_the_estimator_variance():
+    rng = np.random.default_rng(3)
+    terms = rng.standard_normal((500, 6)) * np.array([10.0, 3.0, 1.0, 0.5, 0.2, 0.1]) + 1.0
+    best = d.importance_probs((terms**2).mean(0))
+    v_best = d.estimator_variance(terms, best)
+    assert v_best < d.estimator_variance(terms, np.full(6, 1 / 6))
+    for p in rng.dirichlet(np.ones(6), size=50):
+        assert v_best <= d.estimator_variance(terms, p) + 1e-12
+    # the variance formula against simulation of the estimator
+    i, t = rng.integers(0, 500, 400_000), rng.choice(6, 400_000, p=best)
+    draws = terms[i, t] / best[t]
+    assert draws.var() == pytest.approx(v_best, rel=0.02)
+    _mc_close(draws.mean(), terms.mean(0).sum(), draws.std() / math.sqrt(draws.size))
+    with pytest.raises(ValueError, match=r"`probs` must be > 0 for every step"):
+        d.estimator_variance(terms, np.array([0.5, 0.5, 0, 0, 0, 0]))
+
+
+# ------------------------------------------------------------------------------ DDIM
+
+
+def _diffusers_style_ddim_step(model_output, sample, alpha_prod_t, alpha_prod_t_prev, eta, variance_noise):
+    """DDIM step in the order of diffusers' DDIMScheduler.step (epsilon prediction, no clipping), written here from
+    the published recipe (Song et al. 2021, eqs. 12 and 16)."""
+    beta_prod_t = 1 - alpha_prod_t
+    pred_original_sample = (sample - beta_prod_t**0.5 * model_output) / alpha_prod_t**0.5
+    variance = (1 - alpha_prod_t_prev) / beta_prod_t * (1 - alpha_prod_t / alpha_prod_t_prev)
+    std_dev_t = eta * variance**0.5
+    pred_sample_direction = (1 - alpha_prod_t_prev - std_dev_t**2) ** 0.5 * model_output
+    return alpha_prod_t_prev**0.5 * pred_original_sample + pred_sample_direction + std_dev_t * variance_noise
+
+
+def test_ddim_step_against_diffusers_style_reference():
+    b = d.linear_betas(1000)
+    ab = d.alpha_bars(b)
+    tau = d.ddim_timesteps(1000, 50)
+    rng = np.random.default_rng(4)
+    for i in (49, 20, 0):
+        a_t, a_prev = float(ab[tau[i] - 1]), float(ab[tau[i - 1] - 1]) if i > 0 else 1.0
+        for eta in (0.0, 0.3, 1.0):
+            x, eps, z = rng.standard_normal((3, 5, 2))
+            sigma = d.ddim_sigma(a_t, a_prev, eta)
+            ref = _diffusers_style_ddim_step(eps, x, a_t, a_prev, eta, z)
+            np.testing.assert_allclose(d.ddim_step(x, eps, a_t, a_prev, sigma, z), ref, rtol=1e-12, atol=1e-12)
+    # eta = 1 on consecutive steps is the DDPM posterior variance
+    sig = [d.ddim_sigma(float(ab[t - 1]), float(ab[t - 2]), 1.0) ** 2 for t in range(2, 1001)]
+    np.testing.assert_allclose(sig, d.posterior_variance(b)[1:], rtol=1e-10)
+
+
+def test_ddim_kernel_keeps_the_marginals():
+    b = d.linear_betas(100, 1e-3, 0.05)
+    ab = d.alpha_bars(b)
+    rng = np.random.default_rng(5)
+    x0, t, n = 0.7, 40, 400_000
+    eps = rng.standard_normal(n)
+    xt = math.sqrt(ab[t - 1]) * x0 + math.sqrt(1 - ab[t - 1]) * eps
+    for eta in (0.0, 0.5, 1.0):
+        sigma = d.ddim_sigma(float(ab[t - 1]), float(ab[t - 2]), eta)
+        prev = d.ddim_step(xt, eps, float(ab[t - 1]), float(ab[t - 2]), sigma, rng.standard_normal(n))
+        _mc_close(prev.mean(), math.sqrt(ab[t - 2]) * x0, prev.std() / math.sqrt(n))
+        assert prev.var() == pytest.approx(1 - ab[t - 2], rel=0.01)
+
+
+def test_ddim_timesteps_and_respacing():
+    tau = d.ddim_timesteps(100, 7)
+    assert tau[-1] == 100 and tau.size == 7 and np.all(np.diff(tau) > 0)
+    np.testing.assert_array_equal(d.ddim_timesteps(10, 10), np.arange(1, 11))
+    b = d.scaled_linear_betas(100)
+    short = d.respaced_betas(b, tau)
+    np.testing.assert_allclose(d.alpha_bars(short), d.alpha_bars(b)[tau - 1], rtol=1e-12)
+    np.testing.assert_allclose(d.respaced_betas(b, np.arange(1, 101)), b, rtol=1e-10)
+    with pytest.raises(ValueError, match=r"`timesteps` must be strictly increasing"):
+        d.respaced_betas(b, np.array([5, 3]))
+    with pytest.raises(ValueError, match=r"`steps` must be an integer in \[1, 100\]; got 101"):
+        d.ddim_timesteps(100, 101)
+    with pytest.raises(ValueError, match=r"`sigma` must be in \[0, sqrt\(1 - alpha_bar_prev\)\]"):
+        d.ddim_step(np.zeros(2), np.zeros(2), 0.5, 0.9, 0.5, np.zeros(2))
+
+
+@pytest.fixture(scope="module")
+def tiny_ddpm():
+    torch.set_num_threads(1)
+    b = d.scaled_linear_betas(25)
+    return d.train_ddpm(d.ring_mixture(512, seed=0), b, steps=60, batch_size=64, hidden=16, seed=3)
+
+
+def test_ddim_sampling_is_deterministic_and_tends_to_the_ode(tiny_ddpm):
+    x_T = np.random.default_rng(6).standard_normal((40, 2))
+    a = d.ddim_sample(tiny_ddpm, 40, steps=5, eta=0.0, x_T=x_T)
+    np.testing.assert_array_equal(a, d.ddim_sample(tiny_ddpm, 40, steps=5, eta=0.0, x_T=x_T, seed=99))
+    assert not np.array_equal(d.ddim_sample(tiny_ddpm, 40, steps=5, eta=1.0, seed=1, x_T=x_T),
+                              d.ddim_sample(tiny_ddpm, 40, steps=5, eta=1.0, seed=2, x_T=x_T))
+    x_ode, nfe = d.pf_ode_sample(tiny_ddpm, x_T, rtol=1e-8, atol=1e-8)
+    assert nfe > 0
+    dist = [np.linalg.norm(d.ddim_sample(tiny_ddpm, 40, steps=S, x_T=x_T) - x_ode, axis=1).mean() for S in (5, 25)]
+    assert dist[1] < 0.5 * dist[0]
+
+
+# ------------------------------------------------------------------------------ probability-flow ODE
+
+
+class _GaussianOracle(torch.nn.Module):
+    """The exact noise predictor E[eps | x_t] for data N(m, S), at the continuous step tau the ODE asks for:
+    alpha-bar(tau) with log alpha-bar linear between the integer steps (an independent interpolation)."""
+
+    def __init__(self, betas, m, S):
+        super().__init__()
+        self.log_ab = np.concatenate(([0.0], np.cumsum(np.log1p(-betas))))
+        self.m, self.S = np.asarray(m), np.asarray(S)
+        self.out = torch.nn.Linear(2, 2)  # only its out_features are read
+
+    def forward(self, x, t):
+        ab = float(np.exp(np.interp(float(t[0]), np.arange(self.log_ab.size), self.log_ab)))
+        cov = ab * self.S + (1 - ab) * np.eye(2)
+        gain = math.sqrt(1 - ab) * np.linalg.inv(cov)
+        xs = x - torch.as_tensor(math.sqrt(ab) * self.m, dtype=x.dtype)
+        return xs @ torch.as_tensor(gain.T, dtype=x.dtype)
+
+
+def test_pf_ode_log_likelihood_is_exact_for_gaussian_data():
+    """With the exact noise predictor, the ODE is the transport map x-bar = m + (S + sb^2)^{1/2} S^{-1/2} (x_0 - m),
+    so log p_0(x_0) = log N(x-bar_T; 0, (1 + sb_T^2) I) + log det of that map (a closed form)."""
+    b = d.scaled_linear_betas(30)
+    m, S = np.array([0.3, -0.2]), np.array([[0.5, 0.2], [0.2, 0.3]])
+    trained = d.TrainedDDPM(model=_GaussianOracle(b, m, S), betas=b, losses=np.zeros(1))
+    x0 = np.random.default_rng(7).multivariate_normal(m, S, size=20)
+    got = d.pf_ode_log_likelihood(trained, x0, rtol=1e-9, atol=1e-9)
+    ab_T = d.alpha_bars(b)[-1]
+    sb2 = (1 - ab_T) / ab_T
+    w, u = np.linalg.eigh(S)
+    A = (u * np.sqrt((w + sb2) / w)) @ u.T
+    xbar_T = m + (x0 - m) @ A.T
+    expected = stats.multivariate_normal(np.zeros(2), (1 + sb2) * np.eye(2)).logpdf(xbar_T) + np.log(np.linalg.det(A))
+    np.testing.assert_allclose(got.log_prob, expected, rtol=1e-6, atol=1e-6)
+    # and back: sampling from x_T = sqrt(ab_T) x-bar_T recovers x_0
+    back, _ = d.pf_ode_sample(trained, math.sqrt(ab_T) * xbar_T, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(back, x0, atol=1e-5)
+
+
+def test_fractional_step_interpolates_log_alpha_bar():
+    b = d.scaled_linear_betas(40)
+    ab = d.alpha_bars(b)
+    np.testing.assert_allclose(d.fractional_step(b, ab), np.arange(1, 41), atol=1e-9)
+    assert d.fractional_step(b, 1.0) == 0.0
+    mid = math.exp(0.5 * (math.log(ab[9]) + math.log(ab[10])))
+    assert d.fractional_step(b, mid) == pytest.approx(10.5)
+    # the network takes real steps, in float64 too
+    emb32 = d.time_embedding(torch.tensor([3.25]), 8)
+    emb64 = d.time_embedding(torch.tensor([3.25], dtype=torch.float64), 8, torch.float64)
+    np.testing.assert_allclose(emb64.numpy(), emb32.numpy(), atol=1e-6)
+
+
+# ------------------------------------------------------------------------------ memo of trained networks
+
+
+def test_cached_train_ddpm_returns_the_same_weights(tmp_path):
+    torch.set_num_threads(1)
+    b = d.scaled_linear_betas(25)
+    x = d.ring_mixture(256, seed=0)
+    kw = dict(steps=10, batch_size=32, hidden=8, seed=1)
+    fresh = d.train_ddpm(x, b, **kw)
+    first = d.cached_train_ddpm(x, b, cache_dir=tmp_path, **kw)
+    second = d.cached_train_ddpm(x, b, cache_dir=tmp_path, **kw)
+    entries = list((tmp_path / "models").glob("*.pt"))
+    assert len(entries) == 1
+    for run in (first, second):
+        np.testing.assert_array_equal(run.losses, fresh.losses)
+        for p, q in zip(run.model.parameters(), fresh.model.parameters()):
+            assert torch.equal(p, q)
+    # a corrupt entry is retrained, not trusted
+    entries[0].write_bytes(entries[0].read_bytes()[:100])
+    again = d.cached_train_ddpm(x, b, cache_dir=tmp_path, **kw)
+    np.testing.assert_array_equal(again.losses, fresh.losses)
+    # other training inputs, another entry
+    d.cached_train_ddpm(x, b, cache_dir=tmp_path, **{**kw, "seed": 2})
+    assert len(list((tmp_path / "models").glob("*.pt"))) == 2
+
+
+# ------------------------------------------------------------------------------ classifier-free guidance
+
+
+def test_guided_eps_and_cfg_training_and_sampling():
+    eps_c, eps_u = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    np.testing.assert_allclose(d.guided_eps(eps_c, eps_u, 0.0), eps_c)
+    np.testing.assert_allclose(d.guided_eps(eps_c, eps_u, -1.0), eps_u)
+    np.testing.assert_allclose(d.guided_eps(eps_c, eps_u, 2.0), 3 * eps_c - 2 * eps_u)
+    torch.set_num_threads(1)
+    b = d.scaled_linear_betas(25)
+    x, c = d.ring_mixture_labelled(256, seed=0)
+    np.testing.assert_array_equal(x, d.ring_mixture(256, seed=0))
+    runs = [d.train_cfg_ddpm(x, c, 8, b, steps=10, batch_size=32, hidden=8, seed=4) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
+    labels = np.arange(8).repeat(3)
+    s1, s2 = (d.cfg_sample(r, labels, 1.5, seed=5) for r in runs)
+    np.testing.assert_array_equal(s1, s2)
+    assert s1.shape == (24, 2)
+    with pytest.raises(ValueError, match=r"`labels` must be in 0\.\.7 \(n_classes = 8\); got 8"):
+        d.train_cfg_ddpm(x, np.full(256, 8), 8, b, steps=1)
+    with pytest.raises(ValueError, match=r"`trained` must be a class-conditional network"):
+        d.cfg_sample(d.train_ddpm(x, b, steps=1, batch_size=8, hidden=4), labels, 1.0)
+
+
+def test_ring_class_posterior_is_bayes_rule():
+    x = np.random.default_rng(8).normal(scale=1.2, size=(50, 2))
+    centres = d.ring_centres()
+    logs = np.stack([stats.multivariate_normal(c, 0.01 * np.eye(2)).logpdf(x) for c in centres], axis=1)
+    ref = np.exp(logs - logs.max(1, keepdims=True))
+    ref /= ref.sum(1, keepdims=True)
+    np.testing.assert_allclose(d.ring_class_posterior(x), ref, rtol=1e-9, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ FID
+
+
+def test_frechet_distance_against_references():
+    from scipy import linalg
+
+    rng = np.random.default_rng(9)
+    for _ in range(5):
+        a, c = rng.standard_normal((2, 3, 3))
+        S1, S2 = a @ a.T + 0.1 * np.eye(3), c @ c.T + 0.1 * np.eye(3)
+        m1, m2 = rng.standard_normal((2, 3))
+        covmean = linalg.sqrtm(S1 @ S2).real  # pytorch-fid's recipe
+        ref = np.sum((m1 - m2) ** 2) + np.trace(S1 + S2 - 2 * covmean)
+        assert d.frechet_distance(m1, S1, m2, S2) == pytest.approx(ref, rel=1e-8)
+    assert d.frechet_distance(m1, S1, m1, S1) == pytest.approx(0.0, abs=1e-9)
+    # 1-D: the squared 2-Wasserstein distance by quantile quadrature
+    w2, _ = scipy.integrate.quad(lambda u: (stats.norm.ppf(u, 0.3, 1.5) - stats.norm.ppf(u, -0.2, 0.7)) ** 2, 0, 1)
+    assert d.frechet_distance([0.3], [[2.25]], [-0.2], [[0.49]]) == pytest.approx(w2, rel=1e-7)
+    # from samples it is biased upwards, and the bias falls with n
+    same = [np.mean([d.frechet_distance_samples(rng.standard_normal((n, 2)), rng.standard_normal((n, 2)))
+                     for _ in range(40)]) for n in (50, 500)]
+    assert same[0] > 5 * same[1] > 0
+    with pytest.raises(ValueError, match=r"`cov1` must be positive semi-definite"):
+        d.frechet_distance([0, 0], [[1, 2], [2, 1]], [0, 0], np.eye(2))
+    with pytest.raises(ValueError, match=r"`cov2` must be a \(2, 2\) matrix"):
+        d.frechet_distance([0, 0], np.eye(2), [0, 0], np.eye(3))
