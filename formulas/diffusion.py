@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
-from genmath.formulas import JOINT, LAW, Check, GaussianModel, Indexed, Normal, Seq
+from genmath.formulas import JOINT, LAW, MVN, Check, Density, Discrete, GaussianModel, Indexed, Lazy, Normal, Seq, Table
 from genmath.formulas import objects as ob
 
 TOL = ob.Tol(1e-13, 1e-12)
@@ -475,6 +475,517 @@ def _cosine(rng: np.random.Generator) -> dict:
             "alpha": Indexed(lambda k: alphabar(k) / alphabar(k - 1))}
 
 
+# --------------------------------------------------------------------------------------------------
+# helpers of the checks below: a chain's joint law with some conditionals replaced, and values for the
+# neighbours of every index (so that a shifted index is caught by its value, not by a missing value)
+
+class _Chain(ob.Model):
+    """A chain's joint Gaussian (every conditional by Schur complements) in which the conditionals named in
+    ``laws`` ("x_2|x_3,x_0" -> a function of the given values returning a law) are replaced; a request the
+    table does not name is answered by the joint, a law of its own. ``density``: one-variable laws become
+    Densities, so that expectations under them use adaptive quadrature (for narrow integrands)."""
+
+    def __init__(self, base: GaussianModel, laws: dict[str, Callable[..., ob.Distribution]] | None = None,
+                 density: bool = False) -> None:
+        self.base, self.laws, self.density = base, laws or {}, density
+
+    @property
+    def variables(self) -> list[str]:
+        return self.base.variables
+
+    def law(self, targets: list[str] | None, given: dict) -> ob.Distribution:
+        key = ",".join(targets or []) + "|" + ",".join(given)
+        if key in self.laws:
+            return self.laws[key](*(float(np.squeeze(v)) for v in given.values()))
+        law = self.base.law(targets, given)
+        if self.density and isinstance(law, Normal) and law.var_ > 0:
+            sd = math.sqrt(law.var_)
+            return Density(pdf_fn=lambda v, law=law, sd=sd: float(stats.norm.pdf(v, law.mean, sd)), lo=law.mean - 40 * sd,
+                           hi=law.mean + 40 * sd, points=[law.mean], var=law.var)
+        return law
+
+
+def _extended(ch: Chain) -> dict:
+    """The chain's schedule with alpha-bar_{-1} = 1 as well (no noise before the start), so that an index that
+    loses its t has a value."""
+    sched = ch.schedule()
+    return sched | {"alphabar": Seq([1.0, *sched["alphabar"].values], -1)}
+
+
+def _xs(rng: np.random.Generator, n: int) -> list[float]:
+    """Values of x_{-1}, x_0, ..., x_{n-2} (see ``_values``)."""
+    return list(_values(rng, n + 1))
+
+
+# --------------------------------------------------------------------------------------------------
+# prediction targets (Salimans & Ho 2022)
+
+def _rotation(ch: Chain, t: int) -> tuple[float, float, float]:
+    """share = dE[x_t | x_0]/dx_0, sd = sd(x_t | x_0) (by conditioning) and the angle phi with
+    (cos phi, sin phi) = (share, sd) (their squares add to 1 for this chain)."""
+    share, sd = ch.share(t), math.sqrt(_var(ch.q, ch.x(t), {"x_0": 0.0}))
+    return share, sd, math.atan2(sd, share)
+
+
+def _velocity(rng: np.random.Generator) -> dict:
+    """x_t(phi) = cos(phi) x_0 + sin(phi) epsilon as a function of phi; phi at its value phi_t."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(1, ch.T))
+    _, _, phi = _rotation(ch, t)
+    xs = _xs(rng, ch.T + 2)
+    x0, eps = xs[1], float(rng.normal())
+    return {**_extended(ch), "t": t, "phi": phi, "x": Seq(xs, -1), "epsilon": eps,
+            "x_t": Lazy(lambda s: math.cos(s["phi"]) * x0 + math.sin(s["phi"]) * eps)}
+
+
+def _target_errors(rng: np.random.Generator) -> dict:
+    """A noise prediction; the x_0 it implies (the q-marginal solved for x_0, by conditioning); v and its
+    prediction as velocities -sin(phi) x_0 + cos(phi) epsilon of the rotation (trigonometry, not square roots)."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(1, ch.T))
+    share, sd, phi = _rotation(ch, t)
+    x0, eps, eps_hat = rng.uniform(0.05, 0.95, size=3), rng.normal(size=3), rng.normal(size=3)
+    xt = share * x0 + sd * eps
+    x0_hat = np.array([ch.x0_from_noise(t, float(a), float(b)) for a, b in zip(xt, eps_hat)])
+    v, v_hat = (-math.sin(phi) * a + math.cos(phi) * b for a, b in ((x0, eps), (x0_hat, eps_hat)))
+    return {**ch.schedule(), "t": t, "x": Seq([x0, xt], 0), "xhat": Seq([x0_hat, rng.normal(size=3)], 0),
+            "epsilon": eps, "epsilonhat": eps_hat, "v": v, "vhat": v_hat, "SNR": ch.snr}
+
+
+# --------------------------------------------------------------------------------------------------
+# continuous time (Kingma et al. 2021)
+
+def _predictor(rng: np.random.Generator) -> Callable[..., float]:
+    """A stand-in for a network that predicts x_0 from (x_t, t): a random quadratic in x_t (so that the
+    Gauss-Hermite expectations of its squared errors are exact); t defaults to 1."""
+    w = rng.normal(size=4)
+    return lambda x, k=1.0, *_: float(w[0] * x + w[1] * k + w[2] + 0.3 * w[3] * x * x)
+
+
+def _vdm_term(rng: np.random.Generator) -> dict:
+    """L_{k-1} for every k: E over q(x_k | x_0) of the KL from the posterior q(x_{k-1} | x_k, x_0) to the model
+    kernel N(E[x_{k-1} | x_k, x_0 = x0hat(x_k, k)], Var[x_{k-1} | x_k, x_0]) (sigma_k^2 = tilde-beta_k), all
+    by conditioning the joint chain; the expectation of the formula over q(x_t | x_0) as @law. SNR(k) for k <= 0
+    (no such step) is given a value too, so is L_{-1}."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(2, ch.T))
+    x0 = float(rng.uniform(0.05, 0.95))
+    x0hat, other = _predictor(rng), _predictor(rng)
+
+    def term(k: int) -> float:
+        def kl_at(xk: float) -> float:
+            post = ch.q.law([ch.x(k - 1)], {ch.x(k): xk, "x_0": x0})
+            model = ch.q.law([ch.x(k - 1)], {ch.x(k): xk, "x_0": x0hat(xk, k)})
+            return _kl(post, model)
+        return ch.q.law([ch.x(k)], {"x_0": x0}).expect(kl_at, TOL)
+
+    def snr(k: float, *_: object) -> float:
+        return ch.snr(int(k)) if k >= 1 else ch.snr(1) * (3.0 - k)
+
+    L = [float(rng.normal()), float(rng.normal()), *[term(k) for k in range(2, ch.T + 1)], float(rng.normal())]
+    law = ch.q.law([ch.x(t)], {"x_0": x0})
+    return {**ch.schedule(), "t": t, "SNR": snr, "L": Seq(L, -1),
+            "xhat": Indexed(lambda j: x0hat if j == 0 else other),
+            "x": Seq([x0, *_values(rng, ch.T)], 0), LAW: Normal(law.mean, law.var_, var="x_t")}  # type: ignore[attr-defined]
+
+
+def _snr_pair(snr_value: float, m: float, s: float, name: str) -> GaussianModel:
+    """The joint law of (x_0, x_u): x_0 ~ N(m, s^2), x_u = sqrt(ab) x_0 + sqrt(1 - ab) eps at SNR ab / (1 - ab)."""
+    ab = snr_value / (1.0 + snr_value)
+    eqs: Equations = {"x_0": (m, {}, s * s), name: (0.0, {"x_0": math.sqrt(ab)}, 1.0 - ab)}
+    return _linear_gaussian(eqs, ["x_0", name])
+
+
+def _information(snr_value: float, m: float, s: float) -> float:
+    """I(x_0; x_u) = h(x_u) - h(x_u | x_0), differential entropies of the joint's laws (scipy)."""
+    pair = _snr_pair(snr_value, m, s, "x_u")
+    return ob.entropy(pair.law(["x_u"], {}), TOL) - ob.entropy(pair.law(["x_u"], {"x_0": 0.0}), TOL)
+
+
+def _vdm_continuous(rng: np.random.Generator) -> dict:
+    """Gaussian data, a random log-SNR schedule lambda(t) = lmax + (lmin - lmax) g(t) with g(t) = (t + a t^3) / (1 + a),
+    the best denoiser E[x_0 | x_t] (conditioning), and L_infty from the I-MMSE relation: I(x_0; x_max) - I(x_0; x_min)
+    with I = h(x_u) - h(x_u | x_0) (entropies). t, u and x_1 have values outside the integrals too (neighbours)."""
+    m, s = float(rng.normal()), float(rng.uniform(0.3, 2.0))
+    lmax, lmin, a = float(rng.uniform(1.0, 5.0)), float(rng.uniform(-5.0, -1.0)), float(rng.uniform(0.0, 3.0))
+
+    def snr_at(t: float, *_: object) -> float:
+        return math.exp(lmax + (lmin - lmax) * (t + a * t**3) / (1 + a))
+
+    def snr_prime(t: float, *_: object) -> float:
+        return snr_at(t) * (lmin - lmax) * (1 + 3 * a * t**2) / (1 + a)
+
+    def law(sc: object) -> GaussianModel:
+        inner = sc.values  # type: ignore[attr-defined]  # the variable the innermost integral binds
+        if "u" in inner:
+            return _snr_pair(float(inner["u"]), m, s, "x_u")
+        return _snr_pair(snr_at(float(inner["t"])), m, s, "x_t")
+
+    def best(name: str, to_snr: Callable[[float], float]) -> Callable[..., float]:
+        return lambda x, k=0.5, *_: _mean(_snr_pair(to_snr(float(k)), m, s, name), "x_0", {name: float(x)})
+
+    smin, smax = snr_at(1.0), snr_at(0.0)
+    other = best("x_t", lambda k: snr_at(1.0 - k))
+    return {"SNR": snr_at, "SNRprime": snr_prime, "SNR_min": smin, "SNR_max": smax, LAW: Lazy(law),
+            "xhat": Indexed(lambda j: best("x_t", snr_at) if j == 0 else other),
+            "xtilde": Indexed(lambda j: best("x_u", lambda u: u) if j == 0 else other),
+            "t": float(rng.uniform(0.2, 0.8)), "u": float(np.exp(rng.uniform(lmin, lmax))), "x_1": float(rng.normal()),
+            "L_infty": _information(smax, m, s) - _information(smin, m, s)}
+
+
+def _vdm_gaussian(rng: np.random.Generator) -> dict:
+    m, s = float(rng.normal()), float(rng.uniform(0.1, 3.0))
+    smin, smax = sorted(np.exp(rng.uniform(-6.0, 8.0, size=2)))
+    return {"s": s, "SNR_min": float(smin), "SNR_max": float(smax),
+            "L_infty": _information(float(smax), m, s) - _information(float(smin), m, s)}
+
+
+# --------------------------------------------------------------------------------------------------
+# learned variances and importance sampling (Nichol & Dhariwal 2021)
+
+def _best_variance(rng: np.random.Generator) -> dict:
+    """sigma_t^2: the minimiser over a constant variance of E_q KL(N(mu~_t, beta~_t) || N(mu_theta, sigma^2)), found by a
+    numerical maximiser of minus the expected KL (Gauss-Hermite over (x_0, x_t), KLs by Gauss-Hermite); mu~_t by
+    conditioning, mu_theta a random quadratic in x_t (so that the Gauss-Hermite expectations are exact); mu_t (the
+    marginal mean of x_t) has a value too."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(2, ch.T))
+    xt_name = ch.x(t)
+    pair = _sub(ch.q, ["x_0", xt_name])
+    mean_fn = ch.posterior_mean(t)
+    w = rng.normal(size=3)
+
+    def mu_theta(xt: float) -> float:
+        return float(w[0] * xt + w[1] + 0.3 * w[2] * xt * xt)
+
+    bt = ch.betatilde()[t]
+
+    def expected_kl(var: float) -> float:
+        return pair.law(None, {}).expect(
+            lambda z: _kl(Normal(mean_fn(float(z[1]), float(z[0])), bt), Normal(mu_theta(float(z[1])), var)), TOL)
+
+    best = ob.argmax(lambda var: -expected_kl(var), 1e-4, 20.0)
+    sigma = list(np.sqrt(rng.uniform(0.5, 2.0, size=ch.T) * ch.beta))
+    sigma[t - 1] = math.sqrt(best)
+    return {**ch.schedule(), "t": t, "q": pair, "sigma": Seq(sigma, 1),
+            "mutilde_t": Lazy(lambda sc: mean_fn(float(sc[xt_name]), float(sc["x_0"]))),
+            "mu_t": _mean(ch.q, xt_name, {}), "mu_theta": Lazy(lambda sc: mu_theta(float(sc[xt_name])))}
+
+
+def _importance(rng: np.random.Generator) -> dict:
+    """Second moments m_1..m_T (their root sum below and above 1) and a sampling law p (a T+1-th step with p = 0, and
+    m_0, give shifted indices a value); some points at the equality case p_t proportional to sqrt(m_t)."""
+    T = int(rng.integers(2, 7))
+    m = (rng.uniform(0.1, 1.0, size=T + 2) * rng.choice([0.1, 2.0])) ** 2  # m_0, ..., m_{T+1}
+    p = np.sqrt(m[1:T + 1]) if rng.uniform() < 0.3 else rng.dirichlet(np.full(T, 2.0))
+    p = np.concatenate([p / p.sum(), [0.0]])
+    return {"T": T, "m": Seq(list(m), 0), "p": p, "s": int(rng.integers(1, T + 1))}
+
+
+# --------------------------------------------------------------------------------------------------
+# DDIM (Song, Meng & Ermon 2021)
+
+def _ddim_reference(ch: Chain, k: int, sigma: float) -> tuple[float, float]:
+    """The kernel N(a x_0 + b x_k, sigma^2) for x_{k-1} that keeps the chain's marginals: if x_k | x_0 has mean
+    share_k x_0 and variance v_k (conditioning), x_{k-1} | x_0 must have share_{k-1} x_0 and v_{k-1}, so
+    b^2 v_k + sigma^2 = v_{k-1} (b >= 0, the same noise direction) and a + b share_k = share_{k-1}."""
+    v_k, v_prev = _var(ch.q, ch.x(k), {"x_0": 0.0}), _var(ch.q, ch.x(k - 1), {"x_0": 0.0})
+    b = math.sqrt((v_prev - sigma**2) / v_k)
+    return ch.share(k - 1) - b * ch.share(k), b
+
+
+def _ddim_sigmas(rng: np.random.Generator, ch: Chain, lo: float = 0.05) -> list[float]:
+    """sigma_k in (0, sd(x_{k-1} | x_0)) for k >= 2 (at least lo times it); sigma_1 = 0 (x_0 is given)."""
+    return [0.0, *(float(rng.uniform(lo, 0.95)) * math.sqrt(_var(ch.q, ch.x(k - 1), {"x_0": 0.0}))
+                   for k in range(2, ch.T + 1))]
+
+
+def _ddim_kernel(rng: np.random.Generator) -> dict:
+    """q_sigma(x_{k-1} | x_k, x_0) for every k: the marginal-keeping kernel above; at some points sigma_k^2 is the
+    posterior variance and the kernel the DDPM posterior q(x_{k-1} | x_k, x_0), by conditioning."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(2, ch.T))
+    posterior = rng.uniform() < 0.4
+    # sigma_k below sqrt(beta_{k-1}) and 1 - alpha-bar_{k-1} too, so that edits such as dropping the bar of
+    # alpha-bar_{t-1} or the square of sigma_t leave a square root that has a value (and is caught by it)
+    sigma = [0.0, *(float(rng.uniform(0.1, 0.9)) * min(math.sqrt(_var(ch.q, ch.x(k - 1), {"x_0": 0.0})),
+                                                       math.sqrt(ch.beta[k - 2]) if k >= 2 else 1.0,
+                                                       1.0 - ch.share(k - 1) ** 2) for k in range(2, ch.T + 1))]
+    laws: dict[str, Callable[..., ob.Distribution]] = {}
+    if posterior:
+        sigma = [math.sqrt(v) for v in ch.betatilde().values]  # and the joint's own conditionals are the kernels
+    else:
+        for k in range(2, ch.T + 1):
+            a, b = _ddim_reference(ch, k, sigma[k - 1])
+            laws[f"{ch.x(k - 1)}|{ch.x(k)},x_0"] = lambda xk, x0, a=a, b=b, k=k: Normal(a * x0 + b * xk,
+                                                                                      sigma[k - 1] ** 2)
+    return {**_extended(ch), "t": t, "sigma": Seq(sigma, 1), "q_sigma": _Chain(ch.q, laws),
+            "x": Seq(_xs(rng, ch.T + 2), -1)}
+
+
+class _Forward(ob.Model):
+    """q(x_a | x_b) of the chain for b < a, one given variable (as densities, for adaptive quadrature), and nothing
+    else: the chain's posterior q(x_{t-1} | x_t, x_0) is a member of the family, so it must not stand in for q_sigma."""
+
+    def __init__(self, ch: Chain) -> None:
+        self.ch = ch
+
+    @property
+    def variables(self) -> list[str]:
+        return self.ch.q.variables
+
+    def law(self, targets: list[str] | None, given: dict) -> ob.Distribution:
+        names = list(given)
+        if not targets or len(targets) != 1 or len(names) != 1 or int(targets[0][2:]) <= int(names[0][2:]):
+            raise KeyError(f"q has no law for {targets} given {names} here")
+        return _Chain(self.ch.q, density=True).law(targets, given)
+
+
+def _ddim_marginal(rng: np.random.Generator) -> dict:
+    """q_sigma: the joint law of the non-Markovian process built from the kernels as the page defines them
+    (diffusion-ddim-kernel, alpha-bar from the chain's shares): x_0 ~ N(m, s^2), x_T | x_0 ~ N(sqrt(ab_T) x_0, 1 - ab_T),
+    x_{k-1} = sqrt(ab_{k-1}) x_0 + sqrt(1 - ab_{k-1} - sigma_k^2) (x_k - sqrt(ab_k) x_0) / sqrt(1 - ab_k) + sigma_k e_k,
+    so that q_sigma(x_{t-1} | x_t, x_0) is that kernel and every other conditional exists too. q(x_t | x_0) of the
+    DDPM chain as a density (quadrature). x_t has no value (the expectation is over it), the other x_k have one."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(2, ch.T))
+    sigma = _ddim_sigmas(rng, ch, lo=0.2)
+    ab = ch.alphabar()
+    T = ch.T
+    eqs: Equations = {"x_0": (ch.m, {}, ch.s**2), f"x_{T}": (0.0, {"x_0": math.sqrt(ab[T])}, 1 - ab[T])}
+    for k in range(T, 1, -1):
+        slope = math.sqrt(1 - ab[k - 1] - sigma[k - 1] ** 2) / math.sqrt(1 - ab[k])
+        eqs[f"x_{k - 1}"] = (0.0, {"x_0": math.sqrt(ab[k - 1]) - slope * math.sqrt(ab[k]), f"x_{k}": slope},
+                             sigma[k - 1] ** 2)
+    q_sigma = _linear_gaussian(eqs, [f"x_{k}" for k in range(T + 1)])
+    xs = _xs(rng, ch.T + 2)
+    values = {f"x_{k}": float(xs[k + 1]) for k in range(-1, ch.T + 1) if k != t}
+    return {**_extended(ch), "t": t, "sigma": Seq(sigma, 1), "q_sigma": q_sigma, "q": _Forward(ch), **values}
+
+
+def _ddim_step(rng: np.random.Generator) -> dict:
+    """x_{t-1} from the marginal-keeping kernel at (x_t, x0hat) with noise z; x0hat the x_0 that the predicted noise
+    implies (conditioning). As elsewhere the values come first and the noise is computed from them: x_{t-1} in (0.05,
+    0.5) and z the noise that gives it; sigma_t below sqrt(beta_{t-1}) and 1 - alpha-bar_{t-1} (so that edits under
+    the square roots, such as x_{t-1} in place of alpha-bar_{t-1}, leave a value to compare)."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(2, ch.T))
+    sigma = [0.0, *(float(rng.uniform(0.1, 0.9)) * min(math.sqrt(_var(ch.q, ch.x(k - 1), {"x_0": 0.0})),
+                                                       math.sqrt(ch.beta[k - 2]), 1.0 - ch.share(k - 1) ** 2)
+                    for k in range(2, ch.T + 1))]
+    eps_theta = _eps_theta(rng)
+    xs = _xs(rng, ch.T + 2)  # x_{-1}, ..., x_T
+    x0_hat = ch.x0_from_noise(t, xs[t + 1], eps_theta(xs[t + 1], t))
+    a, b = _ddim_reference(ch, t, sigma[t - 1])
+    xs[t] = float(rng.uniform(0.05, 0.5))
+    z = (xs[t] - a * x0_hat - b * xs[t + 1]) / sigma[t - 1]
+    return {**_extended(ch), "t": t, "sigma": Seq(sigma, 1), "x": Seq(xs, -1), "epsilon_theta": eps_theta,
+            "xhat": Seq([x0_hat, float(rng.normal())], 0), "z": z}
+
+
+def _ddim_euler(rng: np.random.Generator) -> dict:
+    """eta = 0: x_{t-1} is the point of step t-1 with the same noise, E[x_{t-1} | x_0 = x0hat] + sd(x_{t-1} | x_0) e
+    where e = eps_theta(x_t, t) and x0hat the x_0 that e implies at x_t (conditioning). The values come first: x_t and
+    x_{t-1} in (0.05, 0.5), e the noise that links them, and eps_theta a smooth random function through e at x_t."""
+    ch = Chain(rng, T_lo=3)
+    t = int(rng.integers(2, ch.T))
+    xs = _xs(rng, ch.T + 2)  # x_{-1}, ..., x_T
+    xs[t], xs[t + 1] = (float(v) for v in rng.uniform(0.05, 0.5, size=2))
+    sd_t, sd_prev = (math.sqrt(_var(ch.q, ch.x(k), {"x_0": 0.0})) for k in (t, t - 1))
+    ratio = ch.share(t - 1) / ch.share(t)  # x0hat = (x_t - sd_t e) / share_t
+    e = (xs[t] - ratio * xs[t + 1]) / (sd_prev - ratio * sd_t)
+    base = _eps_theta(rng)
+    offset = e - base(xs[t + 1], t)
+
+    def eps_theta(x: float, k: float) -> float:
+        return base(x, k) + offset
+
+    x0_hat = ch.x0_from_noise(t, xs[t + 1], e)
+    assert abs(_mean(ch.q, ch.x(t - 1), {"x_0": x0_hat}) + sd_prev * e - xs[t]) < 1e-12
+    return {**_extended(ch), "t": t, "x": Seq(xs, -1), "epsilon_theta": eps_theta}
+
+
+# --------------------------------------------------------------------------------------------------
+# the probability-flow ODE, on Gaussian data in 2-D
+
+def _spd(rng: np.random.Generator) -> np.ndarray:
+    a = rng.normal(size=(2, 2))
+    return a @ a.T / 2 + 0.2 * np.eye(2)
+
+
+def _sym_power(S: np.ndarray, power: float) -> np.ndarray:
+    w, u = np.linalg.eigh(S)
+    return (u * w**power) @ u.T
+
+
+class _GaussData:
+    """x_0 ~ N(m, S) in 2-D. Noise levels are given as sigma-bar (x-bar = x_0 + sigma-bar eps, x_t = x-bar / sqrt(1 +
+    sigma-bar^2)). The reference path of a point is the transport map between the Gaussian marginals of x-bar,
+    m + (S + sb^2 I)^{1/2} S^{-1/2} (x_0 - m) (the matrices commute): it carries N(m, S) to N(m, S + sb^2 I)."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.m, self.S = rng.normal(size=2), _spd(rng)
+        self.x0 = rng.multivariate_normal(self.m, self.S)
+
+    def path(self, sb: float) -> np.ndarray:
+        return self.m + _sym_power(self.S + sb**2 * np.eye(2), 0.5) @ _sym_power(self.S, -0.5) @ (self.x0 - self.m)
+
+    def joint(self, sb: float) -> GaussianModel:
+        """(x_0, eps, x_t) with x_t = sqrt(ab) x_0 + sqrt(1 - ab) eps, ab = 1 / (1 + sb^2)."""
+        ab = 1.0 / (1.0 + sb**2)
+        a = np.zeros((6, 6))
+        a[4:, :2], a[4:, 2:4] = math.sqrt(ab) * np.eye(2), math.sqrt(1 - ab) * np.eye(2)
+        c = np.concatenate([self.m, np.zeros(4)])
+        inv = np.linalg.inv(np.eye(6) - a)
+        noise = np.zeros((6, 6))
+        noise[:2, :2], noise[2:4, 2:4] = self.S, np.eye(2)
+        return GaussianModel({"x_0": 2, "e": 2, "x_t": 2}, inv @ c, inv @ noise @ inv.T)
+
+    def eps_hat(self, x: np.ndarray, sb: float) -> np.ndarray:
+        """E[eps | x_t = x] at noise level sb, by conditioning."""
+        return np.asarray(self.joint(sb).law(["e"], {"x_t": np.asarray(x, dtype=float)}).mean)  # type: ignore[attr-defined]
+
+
+def _vp_ode(rng: np.random.Generator) -> dict:
+    """A continuous schedule beta(t) = b0 + (b1 - b0) t, alpha-bar(t) = exp(-int beta); the path x(t) = sqrt(ab(t)) x-bar
+    at sigma-bar(t); the marginal p_t of x_t (conditioning) and its score by differences of its log-density."""
+    g = _GaussData(rng)
+    b0, b1 = float(rng.uniform(0.1, 1.0)), float(rng.uniform(2.0, 8.0))
+
+    def ab(t: float) -> float:
+        return math.exp(-(b0 * t + 0.5 * (b1 - b0) * t * t))
+
+    def sb(t: float) -> float:
+        return math.sqrt((1 - ab(t)) / ab(t))
+
+    return {"t": float(rng.uniform(0.05, 0.95)), "beta": lambda t: b0 + (b1 - b0) * t,
+            "x": Lazy(lambda sc: math.sqrt(ab(float(sc["t"]))) * g.path(sb(float(sc["t"])))),
+            "p_t": Lazy(lambda sc: g.joint(sb(float(sc["t"]))).law(["x_t"], {}))}
+
+
+def _pf_ode(rng: np.random.Generator) -> dict:
+    """The path x-bar(sigma-bar) and E[eps | x_t]; x (the noisy point x_t), sigma and epsilon (the noise that
+    made x-bar from x_0) have values of their own."""
+    g = _GaussData(rng)
+    sb = float(rng.uniform(0.1, 0.95))
+    xbar = g.path(sb)
+    return {"sigmabar": sb, "xbar": Lazy(lambda sc: g.path(float(sc["sigmabar"]))), "epsilonhat": g.eps_hat,
+            "x": xbar / math.sqrt(1 + sb * sb), "sigma": float(rng.uniform(1.0, 2.0)),
+            "epsilon": lambda x, s=0.0: (np.asarray(x) * math.sqrt(1 + s * s) - g.x0) / max(s, 0.1)}
+
+
+def _ode_cov(rng: np.random.Generator) -> dict:
+    """The flow dx/dt = f_t(x) with f_t(x) = c eps-hat(x / sqrt(1 + (ct)^2), ct): the PF-ODE with sigma-bar = ct; x(t)
+    its path from a data point; p_0 the data law and p_1 the law of x-bar = x_0 + c eps (conditioning); p_2 and f_{t-1}
+    (a field at another noise level: the flow has no time t - 1) have values too."""
+    g = _GaussData(rng)
+    c = float(rng.uniform(0.5, 2.5))
+
+    def field(shift: float) -> Callable[[object], Callable[[np.ndarray], np.ndarray]]:
+        def at(sc: object) -> Callable[[np.ndarray], np.ndarray]:
+            sb = c * (float(sc["t"]) + shift)  # type: ignore[index]
+            return lambda x: c * g.eps_hat(np.asarray(x) / math.sqrt(1 + sb**2), sb)
+        return at
+
+    def marginal(sb: float) -> MVN:
+        law = g.joint(sb).law(["x_t"], {})  # x-bar = sqrt(1 + sb^2) x_t
+        return MVN(math.sqrt(1 + sb * sb) * law.mean, (1 + sb * sb) * law.cov)  # type: ignore[attr-defined]
+
+    return {"f_t": Lazy(field(0.0)), "f_t-1": Lazy(field(0.5)), "x": lambda t: g.path(c * float(t)),
+            "p_0": MVN(g.m, g.S), "p_1": marginal(c), "p_2": marginal(2 * c)}
+
+
+# --------------------------------------------------------------------------------------------------
+# classifier-free guidance (Ho & Salimans 2022), one dimension, three classes
+
+class _Classes(ob.Model):
+    """Classes c = 1..K with weights pi_c and data laws N(mu_c, s_c^2), noised to every step k of a schedule: per class
+    and step the joint of (x_0, eps, x_k) gives p(x_k | c) and E[eps | x_k, c] by conditioning; p(c | x_k) by Bayes'
+    rule."""
+
+    def __init__(self, rng: np.random.Generator, alphabar: Seq) -> None:
+        self.K = 3
+        self.pi = rng.dirichlet(np.full(self.K, 3.0))
+        self.mu, self.s = rng.normal(scale=1.5, size=self.K), rng.uniform(0.3, 1.2, size=self.K)
+        self.alphabar = alphabar
+
+    @property
+    def variables(self) -> list[str]:
+        return ["c", *(f"x_{k}" for k in range(1, len(self.alphabar.values)))]
+
+    def joint(self, c: int, k: int) -> GaussianModel:
+        ab = self.alphabar[k]
+        eqs: Equations = {"x_0": (float(self.mu[c - 1]), {}, float(self.s[c - 1] ** 2)), "e": (0.0, {}, 1.0),
+                          "x_t": (0.0, {"x_0": math.sqrt(ab), "e": math.sqrt(1 - ab)}, 0.0)}
+        return _linear_gaussian(eqs, ["x_0", "e", "x_t"])
+
+    def likelihood(self, c: int, k: int) -> Normal:
+        law = self.joint(c, k).law(["x_t"], {})
+        return Normal(law.mean, law.var_)  # type: ignore[attr-defined]
+
+    def posterior(self, x: float, k: int) -> Discrete:
+        joint = np.array([self.pi[c - 1] * self.likelihood(c, k).pdf(x) for c in range(1, self.K + 1)])
+        return Discrete(joint / joint.sum(), list(range(1, self.K + 1)))
+
+    def law(self, targets: list[str] | None, given: dict) -> ob.Distribution:
+        (target,), (name, value) = targets or ["?"], next(iter(given.items()))
+        if target == "c" and name.startswith("x_"):
+            return self.posterior(float(value), int(name[2:]))
+        if target.startswith("x_") and name == "c":
+            return self.likelihood(int(value), int(target[2:]))
+        raise KeyError(f"no law for {target} given {name}")
+
+    def eps(self, k: int) -> Callable[..., float]:
+        def at(x: float, c: int | None = None) -> float:
+            if c is None:  # the tower rule over the classes
+                post = self.posterior(float(x), k)
+                return sum(post.pdf(j) * at(x, j) for j in range(1, self.K + 1))
+            return _mean(self.joint(int(c), k), "e", {"x_t": float(x)})
+        return at
+
+
+def _guidance(rng: np.random.Generator) -> dict:
+    ab = np.sort(rng.uniform(0.1, 0.95, size=5))[::-1]
+    alphabar = Seq([1.0, *ab], 0)
+    model = _Classes(rng, alphabar)
+    t = 3
+    xs = [float(v) for v in rng.normal(scale=1.5, size=6)]
+    return {"t": t, "alphabar": alphabar, "alpha": Seq([1.0, *(ab / np.concatenate([[1.0], ab[:-1]]))], 0),
+            "p": model, "c": int(rng.integers(1, model.K + 1)), "w": float(rng.uniform(0.0, 4.0)), "x": Seq(xs, 0),
+            "epsilon": model.eps(t)}
+
+
+# --------------------------------------------------------------------------------------------------
+# FID: the Frechet distance between Gaussians
+
+def _frechet(rng: np.random.Generator) -> dict:
+    """d_F^2 as the least E||X - Y||^2 over couplings: Cov(X, Y) = S1^{1/2} U S2^{1/2} with U orthogonal (the extreme
+    contractions), and in 2-D max over rotations U(theta) of tr(S1^{1/2} U S2^{1/2}) = sqrt(a^2 + b^2) for
+    a = tr(BA), b = tr(J B A) (the same for reflections); some points have equal covariances (or means). A third
+    Gaussian gives mu_3 and Sigma_3 values; lambda_i(M) is the i-th largest eigenvalue of M, 0 for i outside 1..2."""
+    m1, m2 = rng.normal(size=2), rng.normal(size=2)
+    S1, S2 = _spd(rng), _spd(rng)
+    if rng.uniform() < 0.3:
+        S2 = S1.copy()
+        if rng.uniform() < 0.5:
+            m2 = m1.copy()
+    A, B = _sym_power(S1, 0.5), _sym_power(S2, 0.5)
+    J = np.array([[0.0, -1.0], [1.0, 0.0]])
+    best = 0.0
+    for flip in (np.eye(2), np.diag([1.0, -1.0])):
+        BA = flip @ B @ A  # tr(A R(theta) F B) = tr(R(theta) F B A) = cos(theta) tr(FBA) + sin(theta) tr(J F B A)
+        best = max(best, math.hypot(np.trace(BA), np.trace(J @ BA)))
+    d2 = float(np.sum((m1 - m2) ** 2) + np.trace(S1) + np.trace(S2) - 2 * best)
+
+    def eigenvalue(i: int) -> Callable[[np.ndarray], float]:
+        def at(M: np.ndarray) -> float:
+            values = np.sort(np.linalg.eigvals(np.atleast_2d(np.asarray(M, dtype=float))).real)[::-1]
+            return float(values[i - 1]) if 1 <= i <= values.size else 0.0
+        return at
+
+    return {"mu": [m1, m2, rng.normal(size=2)], "Sigma": [S1, S2, _spd(rng)], "k": 2, "lambda": Indexed(eigenvalue),
+            "d_F": math.sqrt(max(d2, 0.0))}
+
 CHECKS = {
     "diffusion-forward": Check(_forward_kernel),
     "diffusion-variance-step": Check(_variance_step, n_points=10),
@@ -503,4 +1014,20 @@ CHECKS = {
     "diffusion-reverse-var": Check(_reverse_moments, n_points=10),
     "diffusion-exact-gap": Check(_exact_gap, n_points=8, rtol=1e-8, atol=1e-9),
     "diffusion-cosine": Check(_cosine),
+    "diffusion-v-velocity": Check(_velocity, n_points=10, rtol=1e-8, atol=1e-10),
+    "diffusion-target-errors": Check(_target_errors),
+    "diffusion-vdm-term": Check(_vdm_term, n_points=8, rtol=1e-8, atol=1e-10),
+    "diffusion-vdm-continuous": Check(_vdm_continuous, n_points=5, rtol=1e-7, atol=1e-9),
+    "diffusion-vdm-gaussian": Check(_vdm_gaussian),
+    "diffusion-best-variance": Check(_best_variance, n_points=6, rtol=1e-7, atol=1e-9),
+    "diffusion-importance": Check(_importance),
+    "diffusion-ddim-kernel": Check(_ddim_kernel),
+    "diffusion-ddim-marginal": Check(_ddim_marginal, n_points=10, rtol=1e-8, atol=1e-10),
+    "diffusion-ddim-step": Check(_ddim_step),
+    "diffusion-ddim-euler": Check(_ddim_euler),
+    "diffusion-vp-ode": Check(_vp_ode, n_points=10, rtol=1e-7, atol=1e-9),
+    "diffusion-pf-ode": Check(_pf_ode, n_points=10, rtol=1e-7, atol=1e-9),
+    "diffusion-ode-cov": Check(_ode_cov, n_points=5, rtol=1e-7, atol=1e-9),
+    "diffusion-cfg": Check(_guidance, n_points=10, rtol=1e-7, atol=1e-9),
+    "diffusion-frechet": Check(_frechet),
 }

@@ -9,13 +9,13 @@ import torch
 from genmath import (
     alpha_bars,
     bound_from_eps_mse,
+    cached_train_ddpm,
     ddpm_eps_mse,
     ddpm_sample,
     ring_centres,
     ring_mixture,
     ring_mixture_logpdf,
     scaled_linear_betas,
-    train_ddpm,
 )
 from genmath.figures import subplots
 from genmath.snippet import figure, publish, table
@@ -35,7 +35,8 @@ publish("diffusion.train.n_train", n_train)
 publish("diffusion.train.n_test", n_test)
 publish("diffusion.train.hidden", hidden)
 data = ring_mixture(n_train, seed=0)  # 8 components, radius 1, std 0.1
-trained = train_ddpm(data, betas, steps=steps, batch_size=batch, lr=lr, hidden=hidden, seed=0)
+# train_ddpm through an on-disk memo: later snippets of this chapter load the same weights, not retrain
+trained = cached_train_ddpm(data, betas, steps=steps, batch_size=batch, lr=lr, hidden=hidden, seed=0)
 publish("diffusion.train.params", sum(p.numel() for p in trained.model.parameters()))
 publish("diffusion.train.loss_first100", trained.losses[:100].mean())
 publish("diffusion.train.loss_last500", trained.losses[-500:].mean())
