@@ -61,6 +61,13 @@ def test_expectation_integral_and_kl_agree_and_the_wrong_law_fails() -> None:
     _fails(good.replace(r"\int p(x)", r"\int q(x)"), check)
 
 
+def test_a_density_alone_inside_an_integral_is_its_value_at_the_variable() -> None:
+    check = Check(_pair, n_points=3, rtol=1e-8, atol=1e-9)
+    good = r"\int p \log \frac{p}{q} \, dx = \KL(p \,\|\, q)"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(r"\int q \log \frac{p}{q} \, dx = \KL(p \,\|\, q)", check)
+
+
 def test_discrete_sums_follow_the_0_log_0_convention() -> None:
     def point(rng: np.random.Generator) -> dict:
         p = np.array([0.5, 0.0, 0.5])

@@ -14,6 +14,10 @@ full name with the index evaluated (``x_4``). Decorations are part of the name: 
 
 Operators (``\KL``, ``H``, ``\mathbb{E}``, ``\mathcal{N}``...) have the meanings listed in
 ``genmath.formulas.notation``; a check overrides one by giving a value under the same name.
+
+Inside an integral ``\int \dots dx``, a density or function written without its argument means its
+value at the integration variable, as in ``\int p \log \frac{p}{q} \, dx`` (logs of densities are
+then taken in log space).
 """
 
 from __future__ import annotations
@@ -151,12 +155,13 @@ class Ctx:
     scope: Scope
     tex: str
     tol: ob.Tol  # the error allowed to a numerical integral inside this evaluation
+    at: Any = None  # the value of the innermost integral's variable (``p`` alone means p(x) there)
 
     def part(self, node: t.Node) -> str:
         return self.tex[node.start:node.end].strip() or type(node).__name__
 
     def with_scope(self, scope: Scope) -> Ctx:
-        return Ctx(scope, self.tex, self.tol)
+        return Ctx(scope, self.tex, self.tol, self.at)
 
 
 def evaluate(node: t.Node, ctx: Ctx) -> Any:
@@ -328,6 +333,10 @@ def _neg(node: t.Neg, ctx: Ctx) -> Any:
 def _numeric(value: Any, ctx: Ctx, node: t.Node) -> Any:
     if isinstance(value, (int, float, np.ndarray, np.floating, np.integer, Eye)):
         return value
+    if ctx.at is not None and isinstance(node, t.Sym) and callable(value) and not isinstance(value, ob.Model):
+        at = value(ctx.at)  # \int p \log p \, dx: a density or function alone is its value at x
+        if isinstance(at, (int, float, np.ndarray, np.floating, np.integer)):
+            return at
     if isinstance(value, ob.Distribution):
         raise EvalError(f"{ctx.part(node)!r} is a distribution where a number is needed")
     if callable(value):
@@ -463,6 +472,10 @@ def log_value(node: t.Node, ctx: Ctx) -> Any:
     densities, so that log(p(x)/q(x)) stays finite where both densities underflow."""
     if isinstance(node, t.Group):
         return log_value(node.arg, ctx)
+    if ctx.at is not None and isinstance(node, t.Sym):
+        law = evaluate(node, ctx)
+        if isinstance(law, ob.Distribution):
+            return law.logpdf(ctx.at)  # \log p inside \int ... dx: log p(x), in log space
     if isinstance(node, t.Frac):
         return log_value(node.num, ctx) - log_value(node.den, ctx)
     if isinstance(node, t.Mul) and all(op in ("", "cdot", "times") for op in node.ops):
@@ -595,7 +608,7 @@ def _integral(node: t.Integral, ctx: Ctx) -> Any:
         domain = _domain_of(node.var, ctx, node)
 
     def g(v: Any) -> float:
-        inner = ctx.with_scope(ctx.scope.child({node.var: v}))
+        inner = Ctx(ctx.scope.child({node.var: v}), ctx.tex, ctx.tol, at=v)
         return float(scalar(_numeric(evaluate(node.body, inner), inner, node.body)))
 
     return domain.integrate(g, ctx.tol)
