@@ -146,6 +146,19 @@ def test_derivatives_follow_their_variable() -> None:
     _fails(good.replace("2v^2", "v^2"), check)
 
 
+def test_a_primed_function_is_its_derivative() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a, b = rng.uniform(0.1, 2.0, size=2)
+        return {"a": a, "b": b, "y": float(rng.uniform(0.05, 0.95)),
+                "f": lambda y: a * math.log(y) + b * math.log(1 - y)}
+
+    check = Check(point, n_points=5, rtol=1e-7, atol=1e-9)
+    good = r"f'(y) = \frac{a}{y} - \frac{b}{1 - y}, \qquad f''(y) = -\frac{a}{y^2} - \frac{b}{(1 - y)^2}"
+    assert verify(good, check, where=WHERE) == 10
+    _fails(good.replace(r"- \frac{b}{1 - y}", r"+ \frac{b}{1 - y}"), check)
+    _fails(good.replace("(1 - y)^2", "(1 - y)"), check)
+
+
 def test_gaussian_expectations_of_quadratic_forms() -> None:
     def point(rng: np.random.Generator) -> dict:
         k = 3

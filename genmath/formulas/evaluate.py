@@ -10,7 +10,8 @@ How a symbol is found (``\sigma_1``, ``\bar\alpha_{t-1}``, ``x_i``): first by it
 subscript (1-based for arrays and lists, as on the page; ``Seq`` says where it starts), then by the
 full name with the index evaluated (``x_4``). Decorations are part of the name: ``\hat p`` is
 ``phat``, ``\tilde x`` is ``xtilde``, ``\mathcal{L}`` is ``calL``, ``D^*`` is ``Dstar``, ``f'`` is
-``fprime``, ``p_{\mathrm{data}}`` is ``p_data``.
+``fprime``, ``p_{\mathrm{data}}`` is ``p_data``. A primed function with no value of its own
+(``f'``, ``f''``) is the derivative of ``f`` (central differences, Richardson-extrapolated).
 
 Operators (``\KL``, ``H``, ``\mathbb{E}``, ``\mathcal{N}``...) have the meanings listed in
 ``genmath.formulas.notation``; a check overrides one by giving a value under the same name.
@@ -259,6 +260,13 @@ def lookup(node: t.Sym, ctx: Ctx, *, default: Any = None) -> Any:
         if node.sub is not None:
             return np.eye(_as_int(evaluate(node.sub, ctx), ctx, node.sub))
         return Eye()
+    if node.name.endswith("prime"):  # f' and f'' with no value of their own: derivatives of f
+        base = node.name.removesuffix("primeprime") if node.name.endswith("primeprime") else node.name[:-5]
+        order = 2 if node.name.endswith("primeprime") else 1
+        if base and not base.endswith("prime"):
+            fn = lookup(t.Sym(base, node.sub, node.sub_text, start=node.start, end=node.end), ctx)
+            if callable(fn) and not isinstance(fn, (ob.Distribution, ob.Model)):
+                return Deriv_(fn, order)
     raise NoValue(f"symbol {node.full!r} (from {ctx.part(node)!r}) has no value")
 
 
