@@ -194,6 +194,15 @@ def test_units_nats_and_bits() -> None:
     _fails(r"\log 3 \text{ nats} = 1 \text{ bit}", check)
 
 
+def test_swapped_symbols_are_of_the_same_kind() -> None:
+    from genmath.formulas.mutate import mutants
+
+    point = {"V": lambda D, G: 0.0, "D": lambda x: 0.5, "G": lambda z: z, "x": 1.0, "y": 2.0}
+    notes = {m.note for m in mutants(t.parse(r"V(D, G) = D(x) + G(y)"), point) if m.kind == "swap-symbol"}
+    assert {"'D' -> 'G'", "'G' -> 'D'", "'x' -> 'y'"} <= notes
+    assert not any("'V'" in note for note in notes), notes  # a function of two arguments is not D or G
+
+
 def test_reader_reads_every_display_formula_of_the_site() -> None:
     from genmath.sitebuild.scan import scan_file
 

@@ -11,7 +11,8 @@ factor                 the last side is multiplied by 2
 drop-term              one term of a sum disappears
 swap-fraction          numerator and denominator change places
 shift-index            a subscript or a limit of a sum/product moves by one (t -> t-1, t-1 -> t)
-swap-symbol            a symbol is replaced by another symbol of the same formula
+swap-symbol            a symbol is replaced by another symbol of the same formula and kind (a number
+                       for a number, a function for a function of as many arguments)
 drop-power             ``^2`` (or any power) disappears
 change-exponent        an exponent n becomes n + 1
 drop-function          ``\log``, ``\exp`` or ``\sqrt`` disappears
@@ -89,8 +90,21 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float, np.floating, np.integer)):
         return "number"
     if callable(value):
-        return "function"
+        return f"function of {_arity(value)} arguments"  # V(D, G) and D(x) are not confused
     return type(value).__name__
+
+
+def _arity(fn: Any) -> str:
+    """How many positional arguments a function takes (``?`` if Python cannot tell)."""
+    import inspect
+
+    try:
+        params = inspect.signature(getattr(fn, "fn", fn)).parameters.values()
+    except (TypeError, ValueError):
+        return "?"
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return "any"
+    return str(sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params))
 
 
 def _symbol_kind(sym: t.Sym, scope: dict[str, Any], bound: set[str]) -> str | None:
