@@ -17,7 +17,7 @@ import pytest
 from conftest import FORMULA_STATS, ROOT
 
 from genmath.formulas import (MVN, Check, Discrete, Finite, FormulaCheckError, GaussianModel, Lazy, Normal, Reals,
-                              Seq, verify)
+                              Seq, Table, verify)
 from genmath.formulas import tex as t
 from genmath.formulas.run import FAILING, Runner, _chapters
 from genmath.sitebuild.errors import BuildError
@@ -131,6 +131,19 @@ def test_conditionals_are_addressed_by_variable_names() -> None:
     check = Check(point, n_points=5)
     assert verify(r"p(z \mid x) = \frac{p(x \mid z)\, p(z)}{p(x)}", check, where=WHERE) == 5
     _fails(r"p(z \mid x) = \frac{p(z \mid x)\, p(z)}{p(x)}", check)
+
+
+def test_events_can_be_targets_and_conditions() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        p1, p0 = Normal(float(rng.normal()), 1.0), Normal(float(rng.normal()), 2.0)
+        posterior = lambda x: Discrete(np.array([p0.pdf(x), p1.pdf(x)]) / (p0.pdf(x) + p1.pdf(x)), support=[0, 1])
+        model = Table({"y|x": posterior, "x|y": lambda y: p1 if y == 1 else p0})
+        return {"P": model, "p": model, "x": float(rng.normal()), "p_1": p1, "p_0": p0}
+
+    check = Check(point, n_points=5)
+    good = r"P(y = 1 \mid x) = \frac{p(x \mid y = 1)}{p(x \mid y = 1) + p(x \mid y = 0)}"
+    assert verify(good, check, where=WHERE) == 5
+    _fails(good.replace(r"\frac{p(x \mid y = 1)}", r"\frac{p(x \mid y = 0)}"), check)
 
 
 def test_derivatives_follow_their_variable() -> None:

@@ -851,6 +851,9 @@ def _model_call(model: ob.Model, node: t.Call, ctx: Ctx, as_law: bool = False) -
             target_values.append(_arg_value(a, ctx))
     given: dict[str, Any] = {}
     for g in node.given:
+        if isinstance(g, t.Event):  # p(x \mid y = 1)
+            given[identity(g.var, ctx)] = _numeric(evaluate(g.value, ctx), ctx, g.value)
+            continue
         value = _arg_value(g, ctx)
         if isinstance(value, Unbound):
             raise NoValue(f"{ctx.part(node)!r}: the condition {ctx.part(g)!r} has no value")

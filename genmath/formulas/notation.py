@@ -19,6 +19,8 @@ notation                               meaning (``genmath.formulas.evaluate``)
 ``\mathcal{N}(\mu, \Sigma)``           a Gaussian distribution (variance or covariance second)
 ``\mathcal{N}(x; \mu, \Sigma)``        its density at x
 ``\mathrm{Bern}(\pi)``                 a Bernoulli distribution on {0, 1}
+``p(x \mid z)``, ``P(y=1 \mid x)``     conditionals of the check's model, by variable names (events allowed
+                                       on either side: ``p(x \mid y = 1)``)
 ``\sum_{i=1}^n``, ``\sum_x``           sums over a range or over the variable's domain (from the check)
 ``\int \dots dx``                      integral over the variable's domain (from the check)
 ``\frac{d}{dx}``, ``\nabla_x``         derivatives, by Richardson-extrapolated central differences
