@@ -66,6 +66,8 @@ def test_a_density_alone_inside_an_integral_is_its_value_at_the_variable() -> No
     good = r"\int p \log \frac{p}{q} \, dx = \KL(p \,\|\, q)"
     assert verify(good, check, where=WHERE) == 3
     _fails(r"\int q \log \frac{p}{q} \, dx = \KL(p \,\|\, q)", check)
+    assert verify(r"\int (p) \, dx = 1", check, where=WHERE) == 3
+    _fails(r"\int (p + q) \, dx = 1", check)
 
 
 def test_discrete_sums_follow_the_0_log_0_convention() -> None:

@@ -341,6 +341,8 @@ def _neg(node: t.Neg, ctx: Ctx) -> Any:
 def _numeric(value: Any, ctx: Ctx, node: t.Node) -> Any:
     if isinstance(value, (int, float, np.ndarray, np.floating, np.integer, Eye)):
         return value
+    while isinstance(node, t.Group):
+        node = node.arg
     if ctx.at is not None and isinstance(node, t.Sym) and callable(value) and not isinstance(value, ob.Model):
         at = value(ctx.at)  # \int p \log p \, dx: a density or function alone is its value at x
         if isinstance(at, (int, float, np.ndarray, np.floating, np.integer)):
