@@ -257,14 +257,14 @@ class Density(Distribution):
     var: str = "x"
 
     def pdf(self, x: Any) -> float:
-        x = float(np.squeeze(x))
+        x = x if type(x) is float else float(np.squeeze(x))  # quadrature calls this with floats, often
         if self.pdf_fn is not None:
             return float(self.pdf_fn(x))
         assert self.logpdf_fn is not None
         return math.exp(self.logpdf_fn(x))
 
     def logpdf(self, x: Any) -> float:
-        x = float(np.squeeze(x))
+        x = x if type(x) is float else float(np.squeeze(x))
         if self.logpdf_fn is not None:
             return float(self.logpdf_fn(x))
         density = self.pdf(x)
