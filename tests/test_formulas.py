@@ -216,6 +216,8 @@ def test_swapped_symbols_are_of_the_same_kind() -> None:
     notes = {m.note for m in mutants(t.parse(r"V(D, G) = D(x) + G(y)"), point) if m.kind == "swap-symbol"}
     assert {"'D' -> 'G'", "'G' -> 'D'", "'x' -> 'y'"} <= notes
     assert not any("'V'" in note for note in notes), notes  # a function of two arguments is not D or G
+    shifts = {m.tex for m in mutants(t.parse(r"\mathcal{L}_D(D) = x_k"), {**point, "k": 2}) if m.kind == "shift-index"}
+    assert shifts == {r"\mathcal{L}_D(D) = x_{k-1}"}  # the D of the loss L_D names a function, it does not count
 
 
 def test_reader_reads_every_display_formula_of_the_site() -> None:

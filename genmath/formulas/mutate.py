@@ -10,7 +10,8 @@ sign                   a + becomes - or a - becomes +
 factor                 the last side is multiplied by 2
 drop-term              one term of a sum disappears
 swap-fraction          numerator and denominator change places
-shift-index            a subscript or a limit of a sum/product moves by one (t -> t-1, t-1 -> t)
+shift-index            a subscript or a limit of a sum/product moves by one (t -> t-1, t-1 -> t); not a
+                       subscript that names a non-number of the check (the D of L_D)
 swap-symbol            a symbol is replaced by another symbol of the same formula and kind (a number
                        for a number, a function for a function of as many arguments)
 drop-power             ``^2`` (or any power) disappears
@@ -199,7 +200,7 @@ def mutants(formula: t.Formula, scope: dict[str, Any] | None = None) -> list[Mut
             if n.deco_span is not None:
                 add("drop-decoration", _edit(text, n.deco_span[0], n.deco_span[1], " "),
                     f"drop the decoration of {text[n.start:n.end]!r}")
-            if n.sub is not None and _shiftable(n.sub):
+            if n.sub is not None and _shiftable(n.sub) and _counts(n.sub, scope or {}):
                 sub = n.sub
                 add("shift-index", _edit(text, sub.start, sub.end, f"{{{_shifted(text[sub.start:sub.end])}}}"),
                     f"shift the index of {text[n.start:n.end]!r}")
@@ -273,6 +274,15 @@ def _shiftable(sub: t.Node) -> bool:
     names = {n.name for n in sub.walk() if isinstance(n, t.Sym)}
     nums = [n for n in sub.walk() if isinstance(n, t.Num)]
     return bool(names & {"t", "s", "i", "j", "k", "d", "n", "T", "K", "D"}) or (bool(nums) and not names)
+
+
+def _counts(sub: t.Node, scope: dict[str, Any]) -> bool:
+    r"""Whether a subscript counts (``x_t``, ``\mathcal{L}_K``), rather than names something that is not a
+    number in the check (``\mathcal{L}_D``, the loss of the function D, has no neighbour D - 1)."""
+    import numpy as np
+
+    return all(not (n.full in scope and not isinstance(scope[n.full], (int, float, np.integer, np.floating)))
+               for n in sub.walk() if isinstance(n, t.Sym))
 
 
 def _shifted(text: str) -> str:
