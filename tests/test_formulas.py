@@ -188,6 +188,19 @@ def test_gaussian_expectations_of_quadratic_forms() -> None:
     _fails(good.replace(r"\Sigma_p^{-1}", r"\Sigma_p"), check)
 
 
+def test_gaussian_expectations_of_smooth_functions_in_two_dimensions() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a = rng.normal(size=(2, 2))
+        cov = a @ a.T + 0.5 * np.eye(2)
+        mean = rng.normal(size=2)
+        return {"q": MVN(mean, cov), "r": MVN(mean + 0.3 * rng.normal(size=2), 0.7 * cov)}
+
+    check = Check(point, n_points=3, rtol=1e-7, atol=1e-9)
+    good = r"\log \mathbb{E}_{z \sim q}\left[\frac{r(z)}{q(z)}\right] = 0"  # r integrates to 1
+    assert verify(good, check, where=WHERE) == 3
+    _fails(good.replace("= 0", "= 0.01"), check)
+
+
 def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
     def point(rng: np.random.Generator) -> dict:
         return {"f": lambda x: 1.0 / abs(x) if x else 0.0, "x": Reals()}
