@@ -201,6 +201,19 @@ def test_gaussian_expectations_of_smooth_functions_in_two_dimensions() -> None:
     _fails(good.replace("= 0", "= 0.01"), check)
 
 
+def test_expectations_of_vectors() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a = rng.normal(size=(2, 2))
+        S = a @ a.T + 0.5 * np.eye(2)
+        m = rng.normal(size=2)
+        return {"q": MVN(m, S, var="z"), "m": m, "S": S}
+
+    check = Check(point, n_points=3, rtol=1e-9, atol=1e-12)
+    good = r"\mathbb{E}_{q(z)}[S^{-1}(z - m)] = 0, \qquad \mathbb{E}_{q(z)}[z] = m"
+    assert verify(good, check, where=WHERE) == 6
+    _fails(r"\mathbb{E}_{q(z)}[z] = S m", check)
+
+
 def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
     def point(rng: np.random.Generator) -> dict:
         return {"f": lambda x: 1.0 / abs(x) if x else 0.0, "x": Reals()}

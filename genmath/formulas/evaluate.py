@@ -686,19 +686,19 @@ def _nested(laws: list[tuple[list[str], ob.Distribution]], ctx: Ctx, body: Calla
     if len(names) > 1 and not _splits(law, names):  # z_1, ..., z_K ~ q: independent copies of one law
         return _iid(names, law, rest, ctx, body)
 
-    def f(v: Any) -> float:
+    def f(v: Any) -> Any:
         bindings = _bind(names, law, v)
-        return float(scalar(_nested(rest, ctx.with_scope(ctx.scope.child(bindings)), body)))
+        return scalar(_nested(rest, ctx.with_scope(ctx.scope.child(bindings)), body))  # a number or an array
 
     return law.expect(f, ctx.tol)
 
 
 def _iid(names: list[str], law: ob.Distribution, rest: list[Any], ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
-    def f(v: Any) -> float:
+    def f(v: Any) -> Any:
         inner = ctx.with_scope(ctx.scope.child({names[0]: v}))
         if len(names) == 1:
-            return float(scalar(_nested(rest, inner, body)))
-        return float(scalar(_iid(names[1:], law, rest, inner, body)))
+            return scalar(_nested(rest, inner, body))
+        return scalar(_iid(names[1:], law, rest, inner, body))
 
     return law.expect(f, ctx.tol)
 

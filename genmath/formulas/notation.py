@@ -13,7 +13,8 @@ notation                               meaning (``genmath.formulas.evaluate``)
 ``\JSD(p \| q)``, ``\JSD(p, q)``       Jensen-Shannon divergence, in nats
 ``H(p)``, ``h(p)``, ``H(p, q)``        entropy, differential entropy, cross-entropy, in nats
 ``H_{\text{bits}}``                    the same in bits
-``\mathbb{E}_{x\sim p}[f]``            expectation (exact sum, quadrature or Gauss-Hermite; error-checked)
+``\mathbb{E}_{x\sim p}[f]``            expectation (exact sum, quadrature or Gauss-Hermite; error-checked); of
+                                       a vector too (sum, Gauss-Hermite or Monte Carlo)
 ``\mathbb{E}[f \mid y]``               conditional expectation under the check's joint distribution
 ``\mathrm{Var}[f]``                    variance, the same way
 ``\mathcal{N}(\mu, \Sigma)``           a Gaussian distribution (variance or covariance second)

@@ -78,8 +78,8 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
             w = float(np.prod(weights[list(idx)]))
             x = mean + chol @ nodes[list(idx)]
             total += w * f(x if k > 1 else x[:1])
-        if previous is not None and tol.ok(abs(total - previous), total):
-            return total
+        if previous is not None and tol.ok(float(np.max(np.abs(total - previous))), float(np.max(np.abs(total)))):
+            return total  # a number, or an array for a vector- or matrix-valued f
         previous = total
     raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {previous!r} "
                          f"and {total!r} (tolerance {tol})")
@@ -87,7 +87,8 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
 
 def quad_expect(f: Callable[[float], float], pdf: Callable[[float], float], lo: float, hi: float, *,
                 points: Sequence[float] = (), tol: Tol) -> float:
-    """∫ f(x) pdf(x) dx over [lo, hi] by scipy's adaptive quadrature, error estimate checked."""
+    """∫ f(x) pdf(x) dx over [lo, hi] by scipy's adaptive quadrature, error estimate checked (f real-valued;
+    vector-valued expectations need a Gauss-Hermite, discrete or Monte Carlo law)."""
     return quad(lambda x: f(x) * pdf(x) if pdf(x) > 0 else 0.0, lo, hi, points=points, tol=tol)
 
 
@@ -195,7 +196,8 @@ class Discrete(Distribution):
         return float(self.probs[self._index[key]])
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
-        return float(sum(p * f(s) for p, s in zip(self.probs, self.support) if p > 0))  # type: ignore[arg-type]
+        total = sum(p * f(s) for p, s in zip(self.probs, self.support) if p > 0)  # type: ignore[arg-type]
+        return float(total) if np.ndim(total) == 0 else total
 
     @property
     def domain(self) -> Domain:
@@ -332,11 +334,12 @@ class MonteCarlo(Distribution):
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
         draws = self.sample(np.random.default_rng(self.seed), self.n)
-        values = np.array([f(d) for d in draws], dtype=float)
-        se = float(values.std(ddof=1) / math.sqrt(values.size))
-        if not tol.ok(se, float(values.mean())):
+        values = np.array([f(d) for d in draws], dtype=float)  # (n,) or (n, ...) for a vector-valued f
+        se = float(np.max(values.std(axis=0, ddof=1)) / math.sqrt(len(values)))
+        mean = values.mean(axis=0)
+        if not tol.ok(se, float(np.max(np.abs(mean)))):
             raise NumericalError(f"Monte Carlo expectation: standard error {se:.3g} > tolerance {tol}")
-        return float(values.mean())
+        return float(mean) if mean.ndim == 0 else mean
 
 
 # --------------------------------------------------------------------------------------------------
