@@ -174,6 +174,16 @@ def test_a_primed_function_is_its_derivative() -> None:
     _fails(good.replace("(1 - y)^2", "(1 - y)"), check)
 
 
+def test_nabla_differentiates_with_respect_to_its_subscript() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        return {"m": rng.normal(size=2), "z": rng.normal(size=2), "S": np.diag(rng.uniform(0.5, 2.0, size=2))}
+
+    check = Check(point, n_points=3, rtol=1e-7, atol=1e-9)
+    good = r"\nabla_m \log \mathcal{N}(z; m, S) = S^{-1}(z - m)"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(r"\nabla_z \log \mathcal{N}(z; m, S) = S^{-1}(z - m)", check)
+
+
 def test_gaussian_expectations_of_quadratic_forms() -> None:
     def point(rng: np.random.Generator) -> dict:
         k = 3

@@ -582,7 +582,10 @@ class Parser:
         if name == "int":
             return self.integral(t)
         if name == "nabla":
-            wrt = self.subscript_node() if self.is_("sym", "_") else None
+            wrt = None
+            if self.is_("sym", "_"):
+                self.take()  # the subscript is the variable: \nabla_x
+                wrt = self.subscript_node()
             if wrt is None:
                 raise self.error("\\nabla needs a subscript (\\nabla_x)")
             body = self.term()
