@@ -133,6 +133,10 @@ def test_conditionals_are_addressed_by_variable_names() -> None:
     check = Check(point, n_points=5)
     assert verify(r"p(z \mid x) = \frac{p(x \mid z)\, p(z)}{p(x)}", check, where=WHERE) == 5
     _fails(r"p(z \mid x) = \frac{p(z \mid x)\, p(z)}{p(x)}", check)
+    # z_1, z_2: draws of the model's variable z
+    draws = Check(lambda rng: {**point(rng), "z_1": float(rng.normal()), "z_2": float(rng.normal())}, n_points=5)
+    assert verify(r"p(x, z_1) = p(x \mid z_1)\, p(z_1)", draws, where=WHERE) == 5
+    _fails(r"p(x, z_1) = p(x \mid z_2)\, p(z_1)", draws)
 
 
 def test_events_can_be_targets_and_conditions() -> None:

@@ -12,6 +12,7 @@ full name with the index evaluated (``x_4``). Decorations are part of the name: 
 ``phat``, ``\tilde x`` is ``xtilde``, ``\mathcal{L}`` is ``calL``, ``D^*`` is ``Dstar``, ``f'`` is
 ``fprime``, ``p_{\mathrm{data}}`` is ``p_data``. A primed function with no value of its own
 (``f'``, ``f''``) is the derivative of ``f`` (central differences, Richardson-extrapolated).
+An argument ``z_k`` of a model that has no variable ``z_k`` is a draw of its variable ``z``.
 
 Operators (``\KL``, ``H``, ``\mathbb{E}``, ``\mathcal{N}``...) have the meanings listed in
 ``genmath.formulas.notation``; a check overrides one by giving a value under the same name.
@@ -863,7 +864,16 @@ def _model_call(model: ob.Model, node: t.Call, ctx: Ctx, as_law: bool = False) -
     try:
         law = model.law(targets, given)
     except KeyError as exc:
-        raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
+        # z_k that the model does not name: the k-th draw of its variable z (p(x, z_k) in an IWAE bound)
+        base_targets = [name.partition("_")[0] for name in targets]
+        base_given = {name.partition("_")[0]: v for name, v in given.items()}
+        renamed = base_targets != targets or list(base_given) != list(given)
+        try:
+            if not renamed or len(base_given) < len(given):
+                raise exc
+            law = model.law(base_targets, base_given)
+        except KeyError:
+            raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
     if any(isinstance(v, Unbound) for v in target_values):
         if not all(isinstance(v, Unbound) for v in target_values):
             raise EvalError(f"{ctx.part(node)!r}: some arguments have values and some do not")
