@@ -228,6 +228,18 @@ def test_expectations_of_vectors() -> None:
     _fails(r"\mathbb{E}_{q(z)}[z] = S m", check)
 
 
+def test_integrals_over_the_plane_around_a_given_gaussian() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        rotation = np.linalg.qr(rng.normal(size=(2, 2)))[0]
+        S = rotation @ np.diag([0.02, 3.0]) @ rotation.T  # a narrow, tilted density
+        m = rng.normal(size=2)
+        return {"m": m, "S": S, "z": Reals(dim=2, center=m, cov=1.3 * S)}
+
+    check = Check(point, n_points=3, rtol=1e-8, atol=1e-10)
+    assert verify(r"\int \mathcal{N}(z; m, S) \, dz = 1", check, where=WHERE) == 3
+    _fails(r"\int \mathcal{N}(z; m, S) \, dz = \sqrt{\det(2 \pi S)}", check)  # a normaliser too many
+
+
 def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
     def point(rng: np.random.Generator) -> dict:
         return {"f": lambda x: 1.0 / abs(x) if x else 0.0, "x": Reals()}
