@@ -240,6 +240,17 @@ def test_integrals_over_the_plane_around_a_given_gaussian() -> None:
     _fails(r"\int \mathcal{N}(z; m, S) \, dz = \sqrt{\det(2 \pi S)}", check)  # a normaliser too many
 
 
+def test_gaussian_densities_agree_with_scipy() -> None:
+    import scipy.stats
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 3))
+    cov, mean, x = a @ a.T + 0.1 * np.eye(3), rng.normal(size=3), rng.normal(size=3)
+    law = MVN(mean, cov)
+    assert law.logpdf(x) == pytest.approx(scipy.stats.multivariate_normal(mean, cov).logpdf(x), rel=1e-12)
+    assert law.pdf(x) != pytest.approx(scipy.stats.multivariate_normal(mean, cov.T @ cov).pdf(x), rel=1e-3)
+
+
 def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
     def point(rng: np.random.Generator) -> dict:
         return {"f": lambda x: 1.0 / abs(x) if x else 0.0, "x": Reals()}
