@@ -419,6 +419,7 @@ class GaussianModel(Model):
         self.mean = np.asarray(self.mean, dtype=float)
         self.cov = np.asarray(self.cov, dtype=float)
         self._slices: dict[str, slice] = {}
+        self._conditionals: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, ...]] = {}  # cache
         start = 0
         for name, dim in self.blocks.items():
             self._slices[name] = slice(start, start + dim)
@@ -431,17 +432,27 @@ class GaussianModel(Model):
         return np.concatenate([np.arange(self._slices[n].start, self._slices[n].stop) for n in names])
 
     def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
-        a = self._index(targets)
-        mean, cov = self.mean[a], self.cov[np.ix_(a, a)]
+        key = (tuple(targets), tuple(given))
+        if key not in self._conditionals:  # the gain and the covariance do not depend on the observed values
+            a = self._index(targets)
+            b = self._index(list(given)) if given else np.zeros(0, dtype=int)
+            gain = (np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T if given
+                    else np.zeros((a.size, 0)))
+            self._conditionals[key] = (a, b, gain, self.cov[np.ix_(a, a)] - gain @ self.cov[np.ix_(b, a)], None)
+        a, b, gain, cov, factor = self._conditionals[key]
+        mean = self.mean[a]
         if given:
-            b = self._index(list(given))
             obs = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in given.values()])
-            gain = np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T
             mean = mean + gain @ (obs - self.mean[b])
-            cov = cov - gain @ self.cov[np.ix_(b, a)]
         if a.size == 1:
             return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
-        return MVN(mean, cov, var=",".join(targets))
+        law = MVN(mean, cov, var=",".join(targets))
+        if factor is not None:
+            law._factor = factor  # type: ignore[attr-defined]  # the Cholesky factor of the same covariance
+        else:
+            law.logpdf(mean)  # factorises cov once for every later law with this key
+            self._conditionals[key] = (a, b, gain, cov, law._factor)  # type: ignore[attr-defined]
+        return law
 
 
 @dataclass(eq=False)
