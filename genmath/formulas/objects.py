@@ -56,7 +56,7 @@ GAUSS_NODES = 50_000
 
 
 def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.ndarray, *, tol: Tol,
-                 orders: tuple[int, ...] = (3, 4, 6, 8, 12, 16)) -> float:
+                 orders: tuple[int, ...] = (3, 4, 6, 8, 12, 16, 24, 32)) -> float:
     """E[f(X)], X ~ N(mean, cov) (any dimension), by tensor Gauss-Hermite rules of growing order.
 
     Exact for polynomials of degree < 2n; the answer is accepted once two successive orders agree
