@@ -283,6 +283,20 @@ def test_swapped_symbols_are_of_the_same_kind() -> None:
     assert shifts == {r"\mathcal{L}_D(D) = x_{k-1}"}  # the D of the loss L_D names a function, it does not count
 
 
+def test_a_swap_between_two_names_of_one_object_is_equivalent() -> None:
+    from genmath.formulas.report import mutate_formula
+
+    def point(rng: np.random.Generator) -> dict:
+        model = GaussianModel({"z": 1, "x": 1}, [0.0, 0.0], [[1.0, 0.5], [0.5, 1.5]])
+        return {"p": model, "p_theta": model, "x": float(rng.normal()), "z": Reals()}
+
+    outcomes = mutate_formula(r"p_\theta(x) = \int p_\theta(x \mid z) \, p(z) \, dz", Check(point, n_points=2),
+                              label="t", file="t.md", line=1)
+    swaps = [o.verdict for o in outcomes if o.mutant.kind == "swap-symbol"]
+    assert swaps and set(swaps) == {"equivalent"}
+    assert "survived" not in {o.verdict for o in outcomes}
+
+
 def test_reader_reads_every_display_formula_of_the_site() -> None:
     from genmath.sitebuild.scan import scan_file
 

@@ -26,7 +26,8 @@ move-transpose         ``A^\top B`` becomes ``A B^\top``
 =====================  ==============================================================================
 
 ``equivalent(original, mutant)`` asks sympy whether a surviving mutant means the same thing (symbols
-whose values are matrices do not commute), so that a survivor is either proven harmless or reported.
+whose values are matrices do not commute; two names the check gives the same object, such as p and
+p_\theta for one model, are one symbol), so that a survivor is either proven harmless or reported.
 """
 
 from __future__ import annotations
@@ -297,7 +298,7 @@ def _shifted(text: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # equivalence with sympy
 
-def to_sympy(node: t.Node, tex: str, matrices: set[str]) -> Any:
+def to_sympy(node: t.Node, tex: str, matrices: set[str], aliases: dict[str, str] | None = None) -> Any:
     """A sympy expression with the same algebra; operators sympy does not know are opaque functions."""
     import sympy
 
@@ -311,7 +312,7 @@ def to_sympy(node: t.Node, tex: str, matrices: set[str]) -> Any:
         if isinstance(n, t.Num):
             return sympy.nsimplify(n.text) if n.text and n.text != "\\infty" else sympy.oo
         if isinstance(n, t.Sym):
-            return sym(n.full)
+            return sym((aliases or {}).get(n.full, n.full))
         if isinstance(n, t.Unit):
             return sympy.Integer(1) if n.name == "nats" else sympy.log(2)
         if isinstance(n, t.Add):
@@ -348,7 +349,8 @@ def to_sympy(node: t.Node, tex: str, matrices: set[str]) -> Any:
                 args = sorted(args, key=str)
             return opaque(n.op, *args)
         if isinstance(n, t.Call):
-            head = tex[n.func.start:n.func.end].strip()
+            head = ((aliases or {}).get(n.func.full, n.func.full) if isinstance(n.func, t.Sym)
+                    else tex[n.func.start:n.func.end].strip())
             args = [go(a) for a in n.args] + [sympy.Symbol(";")] + [go(a) for a in n.semi] + \
                 [sympy.Symbol("|")] + [go(a) for a in n.given]
             return opaque("call" + _safe(head), *args)
@@ -364,7 +366,8 @@ def _safe(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text)
 
 
-def equivalent(original: t.Formula, mutant: t.Formula, matrices: set[str]) -> bool:
+def equivalent(original: t.Formula, mutant: t.Formula, matrices: set[str],
+               aliases: dict[str, str] | None = None) -> bool:
     """Whether every side of every statement means the same (sympy.simplify of the difference is 0)."""
     import sympy
 
@@ -375,8 +378,8 @@ def equivalent(original: t.Formula, mutant: t.Formula, matrices: set[str]) -> bo
             return False
         for sa, sb in zip(a.sides, b.sides):
             try:
-                ea = to_sympy(sa, original.tex, matrices)
-                eb = to_sympy(sb, mutant.tex, matrices)
+                ea = to_sympy(sa, original.tex, matrices, aliases)
+                eb = to_sympy(sb, mutant.tex, matrices, aliases)
                 if ea == eb:
                     continue
                 if sympy.simplify(sympy.expand(ea - eb)) != 0:
