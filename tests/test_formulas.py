@@ -249,6 +249,8 @@ def test_gaussian_densities_agree_with_scipy() -> None:
     law = MVN(mean, cov)
     assert law.logpdf(x) == pytest.approx(scipy.stats.multivariate_normal(mean, cov).logpdf(x), rel=1e-12)
     assert law.pdf(x) != pytest.approx(scipy.stats.multivariate_normal(mean, cov.T @ cov).pdf(x), rel=1e-3)
+    assert Normal(0.3, 2.0).logpdf(1.1) == pytest.approx(scipy.stats.norm(0.3, math.sqrt(2.0)).logpdf(1.1), rel=1e-14)
+    assert Normal(0.3, 2.0).pdf(1.1) != pytest.approx(scipy.stats.norm(0.3, 2.0).pdf(1.1), rel=1e-3)  # variance, not sd
 
 
 def test_untrustworthy_quadrature_is_reported_not_passed() -> None:

@@ -220,10 +220,13 @@ class Normal(Distribution):
     var: str = "x"
 
     def pdf(self, x: Any) -> float:
-        return float(scipy.stats.norm.pdf(float(np.squeeze(x)), self.mean, math.sqrt(self.var_)))
+        return math.exp(self.logpdf(x))
 
     def logpdf(self, x: Any) -> float:
-        return float(scipy.stats.norm.logpdf(float(np.squeeze(x)), self.mean, math.sqrt(self.var_)))
+        """-((x - mean)^2 / var + log(2 pi var)) / 2, written out: scipy.stats.norm costs 20 times more a
+        call, and expectations make thousands."""
+        x = x if type(x) is float else float(np.squeeze(x))
+        return -0.5 * ((x - self.mean) ** 2 / self.var_ + math.log(2 * math.pi * self.var_))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
         return gauss_expect(lambda v: f(float(v[0])), np.array([self.mean]), np.array([[self.var_]]), tol=tol)
