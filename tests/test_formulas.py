@@ -228,6 +228,16 @@ def test_expectations_of_vectors() -> None:
     _fails(r"\mathbb{E}_{q(z)}[z] = S m", check)
 
 
+def test_a_data_set_of_vectors_is_a_discrete_law() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        data = rng.normal(size=(4, 2))
+        return {"x": Discrete(np.full(4, 0.25), support=list(data)), "m": data.mean(axis=0), "a": rng.normal(size=2)}
+
+    check = Check(point, n_points=3)
+    assert verify(r"\mathbb{E}_{x}[x] = m, \qquad \mathbb{E}_{x}[a^\top x] = a^\top m", check, where=WHERE) == 6
+    _fails(r"\mathbb{E}_{x}[x^\top x] = m^\top m", check)
+
+
 def test_integrals_over_the_plane_around_a_given_gaussian() -> None:
     def point(rng: np.random.Generator) -> dict:
         rotation = np.linalg.qr(rng.normal(size=(2, 2)))[0]

@@ -182,7 +182,8 @@ class Distribution:
 
 @dataclass(eq=False)
 class Discrete(Distribution):
-    """Probabilities on a finite support (default 1..K). ``pdf`` is the probability mass."""
+    """Probabilities on a finite support (default 1..K; points may be vectors: a data set in R^d).
+    ``pdf`` is the probability mass."""
     probs: Any
     support: Sequence[Any] | None = None
     var: str = "x"
@@ -191,10 +192,10 @@ class Discrete(Distribution):
         self.probs = np.asarray(self.probs, dtype=float)
         if self.support is None:
             self.support = list(range(1, self.probs.size + 1))
-        self._index = {float(s): i for i, s in enumerate(self.support)}
+        self._index = {_point_key(s): i for i, s in enumerate(self.support)}
 
     def pdf(self, x: Any) -> float:
-        key = float(np.asarray(x).reshape(-1)[0]) if np.ndim(x) else float(x)
+        key = _point_key(x)
         if key not in self._index:
             return 0.0
         return float(self.probs[self._index[key]])
@@ -206,6 +207,12 @@ class Discrete(Distribution):
     @property
     def domain(self) -> Domain:
         return Finite(self.support)  # type: ignore[arg-type]
+
+
+def _point_key(x: Any) -> Any:
+    """A number for a number or a 1-element array, a tuple for a vector."""
+    flat = np.ravel(np.asarray(x, dtype=float))
+    return float(flat[0]) if flat.size == 1 else tuple(flat.tolist())
 
 
 def Bernoulli(p: float) -> Discrete:
