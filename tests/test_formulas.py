@@ -134,7 +134,8 @@ def test_conditionals_are_addressed_by_variable_names() -> None:
     assert verify(r"p(z \mid x) = \frac{p(x \mid z)\, p(z)}{p(x)}", check, where=WHERE) == 5
     _fails(r"p(z \mid x) = \frac{p(z \mid x)\, p(z)}{p(x)}", check)
     # z_1, z_2: draws of the model's variable z
-    draws = Check(lambda rng: {**point(rng), "z_1": float(rng.normal()), "z_2": float(rng.normal())}, n_points=5)
+    draws = Check(lambda rng: {**point(rng), "z_1": float(rng.normal()), "z_2": float(rng.normal())},
+                  n_points=5)
     assert verify(r"p(x, z_1) = p(x \mid z_1)\, p(z_1)", draws, where=WHERE) == 5
     _fails(r"p(x, z_1) = p(x \mid z_2)\, p(z_1)", draws)
 
@@ -142,7 +143,10 @@ def test_conditionals_are_addressed_by_variable_names() -> None:
 def test_events_can_be_targets_and_conditions() -> None:
     def point(rng: np.random.Generator) -> dict:
         p1, p0 = Normal(float(rng.normal()), 1.0), Normal(float(rng.normal()), 2.0)
-        posterior = lambda x: Discrete(np.array([p0.pdf(x), p1.pdf(x)]) / (p0.pdf(x) + p1.pdf(x)), support=[0, 1])
+
+        def posterior(x: float) -> Discrete:
+            return Discrete(np.array([p0.pdf(x), p1.pdf(x)]) / (p0.pdf(x) + p1.pdf(x)), support=[0, 1])
+
         model = Table({"y|x": posterior, "x|y": lambda y: p1 if y == 1 else p0})
         return {"P": model, "p": model, "x": float(rng.normal()), "p_1": p1, "p_0": p0}
 
@@ -231,10 +235,12 @@ def test_expectations_of_vectors() -> None:
 def test_a_data_set_of_vectors_is_a_discrete_law() -> None:
     def point(rng: np.random.Generator) -> dict:
         data = rng.normal(size=(4, 2))
-        return {"x": Discrete(np.full(4, 0.25), support=list(data)), "m": data.mean(axis=0), "a": rng.normal(size=2)}
+        return {"x": Discrete(np.full(4, 0.25), support=list(data)), "m": data.mean(axis=0),
+                "a": rng.normal(size=2)}
 
     check = Check(point, n_points=3)
-    assert verify(r"\mathbb{E}_{x}[x] = m, \qquad \mathbb{E}_{x}[a^\top x] = a^\top m", check, where=WHERE) == 6
+    good = r"\mathbb{E}_{x}[x] = m, \qquad \mathbb{E}_{x}[a^\top x] = a^\top m"
+    assert verify(good, check, where=WHERE) == 6
     _fails(r"\mathbb{E}_{x}[x^\top x] = m^\top m", check)
 
 
@@ -259,8 +265,9 @@ def test_gaussian_densities_agree_with_scipy() -> None:
     law = MVN(mean, cov)
     assert law.logpdf(x) == pytest.approx(scipy.stats.multivariate_normal(mean, cov).logpdf(x), rel=1e-12)
     assert law.pdf(x) != pytest.approx(scipy.stats.multivariate_normal(mean, cov.T @ cov).pdf(x), rel=1e-3)
-    assert Normal(0.3, 2.0).logpdf(1.1) == pytest.approx(scipy.stats.norm(0.3, math.sqrt(2.0)).logpdf(1.1), rel=1e-14)
-    assert Normal(0.3, 2.0).pdf(1.1) != pytest.approx(scipy.stats.norm(0.3, 2.0).pdf(1.1), rel=1e-3)  # variance, not sd
+    normal = Normal(0.3, 2.0)  # variance 2
+    assert normal.logpdf(1.1) == pytest.approx(scipy.stats.norm(0.3, math.sqrt(2.0)).logpdf(1.1), rel=1e-14)
+    assert normal.pdf(1.1) != pytest.approx(scipy.stats.norm(0.3, 2.0).pdf(1.1), rel=1e-3)  # 2 is not the sd
 
 
 def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
@@ -291,8 +298,9 @@ def test_swapped_symbols_are_of_the_same_kind() -> None:
     notes = {m.note for m in mutants(t.parse(r"V(D, G) = D(x) + G(y)"), point) if m.kind == "swap-symbol"}
     assert {"'D' -> 'G'", "'G' -> 'D'", "'x' -> 'y'"} <= notes
     assert not any("'V'" in note for note in notes), notes  # a function of two arguments is not D or G
-    shifts = {m.tex for m in mutants(t.parse(r"\mathcal{L}_D(D) = x_k"), {**point, "k": 2}) if m.kind == "shift-index"}
-    assert shifts == {r"\mathcal{L}_D(D) = x_{k-1}"}  # the D of the loss L_D names a function, it does not count
+    shifts = {m.tex for m in mutants(t.parse(r"\mathcal{L}_D(D) = x_k"), {**point, "k": 2})
+              if m.kind == "shift-index"}
+    assert shifts == {r"\mathcal{L}_D(D) = x_{k-1}"}  # the D of L_D names a function, it does not count
 
 
 def test_a_swap_between_two_names_of_one_object_is_equivalent() -> None:
@@ -302,8 +310,8 @@ def test_a_swap_between_two_names_of_one_object_is_equivalent() -> None:
         model = GaussianModel({"z": 1, "x": 1}, [0.0, 0.0], [[1.0, 0.5], [0.5, 1.5]])
         return {"p": model, "p_theta": model, "x": float(rng.normal()), "z": Reals()}
 
-    outcomes = mutate_formula(r"p_\theta(x) = \int p_\theta(x \mid z) \, p(z) \, dz", Check(point, n_points=2),
-                              label="t", file="t.md", line=1)
+    formula = r"p_\theta(x) = \int p_\theta(x \mid z) \, p(z) \, dz"
+    outcomes = mutate_formula(formula, Check(point, n_points=2), label="t", file="t.md", line=1)
     swaps = [o.verdict for o in outcomes if o.mutant.kind == "swap-symbol"]
     assert swaps and set(swaps) == {"equivalent"}
     assert "survived" not in {o.verdict for o in outcomes}

@@ -867,12 +867,12 @@ def _model_call(model: ob.Model, node: t.Call, ctx: Ctx, as_law: bool = False) -
         # z_k that the model does not name: the k-th draw of its variable z (p(x, z_k) in an IWAE bound)
         base_targets = [name.partition("_")[0] for name in targets]
         base_given = {name.partition("_")[0]: v for name, v in given.items()}
-        renamed = base_targets != targets or list(base_given) != list(given)
+        renamed = (base_targets != targets or list(base_given) != list(given)) and len(base_given) == len(given)
         try:
-            if not renamed or len(base_given) < len(given):
-                raise exc
-            law = model.law(base_targets, base_given)
+            law = model.law(base_targets, base_given) if renamed else None
         except KeyError:
+            law = None
+        if law is None:
             raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
     if any(isinstance(v, Unbound) for v in target_values):
         if not all(isinstance(v, Unbound) for v in target_values):

@@ -106,7 +106,8 @@ def _arity(fn: Any) -> str:
         return "?"
     if any(p.kind == p.VAR_POSITIONAL for p in params):
         return "any"
-    return str(sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params))
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return str(sum(p.kind in positional and p.default is p.empty for p in params))
 
 
 def _symbol_kind(sym: t.Sym, scope: dict[str, Any], bound: set[str]) -> str | None:

@@ -79,8 +79,10 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
             w = float(np.prod(weights[list(idx)]))
             x = mean + chol @ nodes[list(idx)]
             total += w * f(x if k > 1 else x[:1])
-        if previous is not None and tol.ok(float(np.max(np.abs(total - previous))), float(np.max(np.abs(total)))):
-            return total  # a number, or an array for a vector- or matrix-valued f
+        if previous is not None:
+            change = float(np.max(np.abs(total - previous)))  # total: a number, or an array for a vector f
+            if tol.ok(change, float(np.max(np.abs(total)))):
+                return total
         previous = total
     raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {previous!r} "
                          f"and {total!r} (tolerance {tol})")
@@ -448,7 +450,8 @@ class GaussianModel(Model):
             b = self._index(list(given)) if given else np.zeros(0, dtype=int)
             gain = (np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T if given
                     else np.zeros((a.size, 0)))
-            self._conditionals[key] = (a, b, gain, self.cov[np.ix_(a, a)] - gain @ self.cov[np.ix_(b, a)], None)
+            cov = self.cov[np.ix_(a, a)] - gain @ self.cov[np.ix_(b, a)]
+            self._conditionals[key] = (a, b, gain, cov, None)
         a, b, gain, cov, factor = self._conditionals[key]
         mean = self.mean[a]
         if given:
