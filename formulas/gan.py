@@ -42,8 +42,8 @@ def _normal(mean: float, sd: float, lo: float | None = None, hi: float | None = 
     def logpdf(x: float) -> float:
         return -0.5 * ((x - mean) / sd) ** 2 - math.log(sd) - _LOG_SQRT_2PI
 
-    return Density(pdf_fn=lambda x: math.exp(logpdf(x)), logpdf_fn=logpdf,
-                   lo=mean - 20 * sd if lo is None else lo, hi=mean + 20 * sd if hi is None else hi, points=[mean])
+    lo, hi = mean - 20 * sd if lo is None else lo, mean + 20 * sd if hi is None else hi
+    return Density(pdf_fn=lambda x: math.exp(logpdf(x)), logpdf_fn=logpdf, lo=lo, hi=hi, points=[mean])
 
 
 _STANDARD = _normal(0.0, 1.0)
@@ -109,14 +109,18 @@ def _log_d(D, x: float, weight: float) -> float:
     """weight * log D(x), 0 where the weight is 0 (log-sigmoid of the logit when D has one)."""
     if weight == 0:
         return 0.0
-    return weight * (float(scipy.special.log_expit(D.logit(x))) if isinstance(D, _Logistic) else math.log(D(x)))
+    if isinstance(D, _Logistic):
+        return weight * float(scipy.special.log_expit(D.logit(x)))
+    return weight * math.log(D(x))
 
 
 def _log_not_d(D, x: float, weight: float) -> float:
     """weight * log(1 - D(x)), the same way."""
     if weight == 0:
         return 0.0
-    return weight * (float(scipy.special.log_expit(-D.logit(x))) if isinstance(D, _Logistic) else math.log1p(-D(x)))
+    if isinstance(D, _Logistic):
+        return weight * float(scipy.special.log_expit(-D.logit(x)))
+    return weight * math.log1p(-D(x))
 
 
 def _discriminator(rng: np.random.Generator) -> _Logistic:
@@ -327,8 +331,8 @@ def _clouds(rng: np.random.Generator) -> dict:
     theta = float(rng.choice([-1, 1]) * rng.uniform(0.05, 3.0))
     n = int(rng.integers(3, 15))
     z = (np.arange(n) + 0.5) / n
-    return {"W_1": scipy.stats.wasserstein_distance_nd, "theta": theta,
-            "P_0": np.column_stack([np.zeros_like(z), z]), "P_theta": np.column_stack([np.full_like(z, theta), z])}
+    return {"W_1": scipy.stats.wasserstein_distance_nd, "theta": theta, "P_0": np.column_stack([0 * z, z]),
+            "P_theta": np.column_stack([np.full_like(z, theta), z])}
 
 
 def _generator_loss(kind: str):

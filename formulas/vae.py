@@ -233,21 +233,21 @@ def _rate_distortion(rng: np.random.Generator) -> dict:
 
 
 CHECKS = {
-    "vae-evidence": Check(_evidence, n_points=5, rtol=1e-8, atol=1e-12),
+    "vae-evidence": Check(_evidence, n_points=4, rtol=1e-8, atol=1e-12),
     "vae-jensen": Check(_elbo_point, n_points=6, rtol=1e-8, atol=1e-10),
     "vae-add-subtract": Check(_elbo_point, n_points=6, rtol=1e-8, atol=1e-10),
     "vae-elbo-identity": Check(_elbo_point, n_points=8, rtol=1e-8, atol=1e-10),
     "vae-elbo-decomposition": Check(_elbo_point, n_points=8, rtol=1e-8, atol=1e-10),
     # seed 2: the first point has a square W, so a misplaced transpose fails there by value, not by shape
-    "vae-lg-marginal": Check(_lg, n_points=6, rtol=1e-8, atol=1e-12, seed=2),
+    "vae-lg-marginal": Check(_lg, n_points=4, rtol=1e-8, atol=1e-12, seed=2),
     "vae-lg-post-cov": Check(_lg, n_points=10, seed=2),
     "vae-lg-post-mean": Check(_lg, n_points=10, seed=2),
     "vae-lg-recon": Check(_recon, n_points=8, rtol=1e-8, atol=1e-10),
-    "vae-gradient-estimators": Check(_gradients, n_points=5, rtol=1e-6, atol=1e-8),
+    "vae-gradient-estimators": Check(_gradients, n_points=4, rtol=1e-6, atol=1e-8),
     "vae-log-densities": Check(_log_densities, n_points=25),
     "vae-kl-std-normal": Check(_log_densities, n_points=25),
     "vae-kl-diagonal": Check(_kl_diagonal, n_points=25),
-    "vae-iwae-def": Check(lambda rng: _iwae_point(rng, (2,)), n_points=4, rtol=1e-6, atol=1e-8),
+    "vae-iwae-def": Check(lambda rng: _iwae_point(rng, (2,)), n_points=3, rtol=1e-6, atol=1e-8),
     "vae-iwae-bound": Check(lambda rng: _iwae_point(rng, (1, 2, 3)), n_points=12, rtol=1e-8, atol=1e-10),
     "vae-rate-distortion": Check(_rate_distortion, n_points=3, rtol=1e-8, atol=1e-10),
 }
