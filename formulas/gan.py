@@ -241,8 +241,7 @@ def _bce(rng: np.random.Generator) -> dict:
         return -(_quad(lambda x: _log_d(D, x, p_data.pdf(x)), p_data.lo, p_data.hi, p_data.points)
                  + _quad(lambda x: _log_not_d(D, x, p_g.pdf(x)), p_g.lo, p_g.hi, p_g.points))
 
-    # the loss is a function of the function D (Lazy: not a function of x that an edit could swap for D)
-    return {**point, "calL_D": Lazy(lambda scope: loss), "V": _value_over_z(p_data), "D": _discriminator(rng)}
+    return {**point, "calL_D": loss, "V": _value_over_z(p_data), "D": _discriminator(rng)}
 
 
 def _pointwise(rng: np.random.Generator) -> dict:
