@@ -52,7 +52,7 @@ def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: Largest tensor Gauss-Hermite rule (nodes in all dimensions) tried after the first three orders.
-GAUSS_NODES = 50_000
+GAUSS_NODES = 5_000
 
 
 def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.ndarray, *, tol: Tol,
