@@ -102,6 +102,7 @@ assert 0.8 < -order < 1.2
 x_one = ddim_sample(trained, n, steps=1, eta=0.0, x_T=x_T)
 publish("diffusion.ddim.s1.radius_std", np.linalg.norm(x_one, axis=1).std())
 publish("diffusion.ddim.data_radius_std", np.linalg.norm(test, axis=1).std())
+assert np.linalg.norm(x_one, axis=1).std() > 10 * np.linalg.norm(test, axis=1).std()  # one big step fails
 
 shown = [5, 10, 100]
 fig, axes = subplots(2, len(shown), figsize=(4.8, 3.5), sharex=True, sharey=True)

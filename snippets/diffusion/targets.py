@@ -50,6 +50,8 @@ t_cross = int(steps[np.argmax(snr(betas)[1:] < 1)])
 publish("diffusion.targets.t_snr1", t_cross)
 assert np.all(w["v"] >= w["eps"]) and np.all(w["v"] >= w["x0"])  # v = eps + x0 weights
 assert np.allclose(w["v"], w["eps"] + w["x0"])
+# the eps-loss weighs the last term more than the first; the x0-loss spreads its weights far more widely
+assert w["eps"][0] < w["eps"][-1] and w["x0"].max() / w["x0"].min() > 1e3 * (w["eps"].max() / w["eps"].min())
 
 fig, ax = subplots(figsize=(4.0, 3.2))
 for k, style, label in (("eps", "-", r"$\epsilon$-loss"), ("x0", "--", r"$x_0$-loss"), ("v", ":", r"$v$-loss")):
@@ -64,6 +66,6 @@ figure(fig, "diffusion.targets.weights",
        alt=f"Log-log plot of the weight each loss puts on the bound's term at step t, linear schedule with "
            f"T = {T}. The epsilon-loss weight rises from {w['eps'][0]:.1e} at t = 2 to {w['eps'][-1]:.2g} at "
            f"t = {T}; the x0-loss weight from {w['x0'][0]:.1e} to {w['x0'][-1]:.2g}; the v-loss follows the "
-           f"epsilon-loss below SNR = 1 (t = {t_cross}) and the x0-loss above it.",
+           f"epsilon-loss while SNR > 1 (up to t = {t_cross}) and the x0-loss after it.",
        caption="Implied weighting w(t) = c(t)/(Tλ_t) of three losses on the bound's term at step t "
-               "(σ_t² = β̃_t), linear schedule, T = 1000. A weight of 1 everywhere is the bound itself.")
+               f"(σ_t² = β̃_t), linear schedule, T = {T}. A weight of 1 everywhere is the bound itself.")
