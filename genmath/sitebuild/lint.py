@@ -1,5 +1,10 @@
 """Find hand-typed results in a chapter: numbers with 3+ significant digits that are not quotes.
 
+Alt text and captions of figures are held to a stricter rule (``hand_typed_in_text`` with
+``strict=True``, applied by the build to every figure): any decimal or scientific number there is a
+reading of a result and must be a quote too. ``timing_claims`` finds statements about how long
+something takes ("a few seconds"), which no deterministic build can support.
+
 Inputs and definitions may be typed when the chapter's front matter lists them with a reason::
 
     numbers_allowed:
@@ -39,9 +44,10 @@ class Finding:
     chapter: str
     line: int
     number: str
+    what: str = "hand-typed number"
 
     def __str__(self) -> str:
-        return f"docs/{self.chapter}:{self.line}: hand-typed number {self.number}"
+        return f"docs/{self.chapter}:{self.line}: {self.what} {self.number}"
 
 
 def significant_digits(number: str) -> int:
@@ -74,3 +80,43 @@ def bad_allow_entries(chapter: Chapter) -> list[str]:
     entries = chapter.meta.get("numbers_allowed") or {}
     return [f"docs/{chapter.path}: numbers_allowed[{k!r}] needs a reason" for k, v in entries.items()
             if not isinstance(v, str) or not v.strip()]
+
+
+#: A statement of elapsed time: "a few seconds", "within minutes", "47 s", "200 ms".
+TIMING_RE = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+)?\s*(?:s|ms|min|h)\b(?!\.\d)|"
+                       r"\b(?:milli)?seconds?\b|\bminutes?\b|\bhours?\b)")
+
+
+def _is_reference(line: str, start: int) -> bool:
+    return bool(_REFERENCE.search(line[max(0, start - 40):start]))
+
+
+def hand_typed_in_text(text: str, allowed: set[str] | frozenset[str] = frozenset(),
+                       *, strict: bool = False) -> list[str]:
+    """Hand-typed numbers in one piece of text (quotes excluded): 3+ significant digits, and with
+    ``strict`` (alt text, captions) also any number with a decimal point or an exponent."""
+    for pattern in _STRIP:
+        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+    found = []
+    for m in NUMBER_RE.finditer(text):
+        num = m.group("num")
+        if _YEAR.match(num) or num in allowed or _is_reference(text, m.start()):
+            continue
+        decimal = "." in m.group(0) or m.group(0) != num  # a decimal point or an exponent
+        if significant_digits(num) >= 3 or (strict and decimal):
+            found.append(m.group(0))
+    return found
+
+
+def timing_claims(chapter: Chapter) -> list[Finding]:
+    """Statements about elapsed time in a chapter's prose (code and comments excluded)."""
+    body = chapter.text.split("\n")[chapter.offset:]
+    findings = []
+    for i, line in enumerate(mask_code(body)):
+        line = _STRIP[0].sub(lambda m: "}" * len(m.group(0)), line)  # a quote may carry a measured time
+        for m in TIMING_RE.finditer(line):
+            if line[:m.start()].rstrip().endswith("}"):
+                continue
+            findings.append(Finding(chapter.path, i + 1 + chapter.offset, repr(m.group(0)),
+                                    "timing claim (a build cannot support it; measure it in a snippet or remove it):"))
+    return findings
