@@ -117,6 +117,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str = "
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
+def pm(value: float, se: float) -> str:
+    """``value ± se`` for a table cell, rounded to the standard error's leading digit ("−25.3 ± 0.2").
+
+    Quotes of values published with ``se=`` are checked by the build; table cells are text, so format
+    simulated statistics with this to keep them to the digits the simulation determines.
+    """
+    value, se = float(value), float(se)
+    if not (math.isfinite(se) and se > 0):
+        return f"{value:.6g} ± {se:.1g}"
+    decimals = max(0, -math.floor(math.log10(se)))
+    return f"{value:.{decimals}f} ± {se:.{decimals}f}"
+
+
 def _cell(value: Any, fmt: str) -> str:
     if isinstance(value, str):
         return value
