@@ -13,7 +13,7 @@ from genmath import (
     q_moments,
     q_sample,
 )
-from genmath.snippet import publish, table
+from genmath.snippet import claim, publish, table
 
 betas = linear_betas()  # T = 1000, 1e-4 .. 0.02
 coef_x0, coef_xt = posterior_mean_coefs(betas)
@@ -64,5 +64,12 @@ table(["quantity", "closed form", "simulated (200 000 chains)"],
       [["coef. of x_t", coef_xt[t - 1], slope],
        ["coef. of x₀ · x₀", coef_x0[t - 1] * x0, intercept],
        ["β̃_t", beta_tilde[t - 1], np.var(x_prev - slope * x_t - intercept)]], fmt=".6f")
-publish("diffusion.posterior.sim_slope", slope)
-publish("diffusion.posterior.sim_resvar", np.var(x_prev - slope * x_t - intercept))
+resvar = np.var(x_prev - slope * x_t - intercept)
+slope_se = np.sqrt(resvar / (n * np.var(x_t)))  # least-squares standard error of the slope
+publish("diffusion.posterior.sim_slope", slope, se=slope_se)
+publish("diffusion.posterior.sim_resvar", resvar, se=resvar * np.sqrt(2 / (n - 2)))
+claim(abs(slope - coef_xt[t - 1]) < 4 * slope_se, "the simulated slope agrees with the x_t coefficient")
+claim(abs(resvar - beta_tilde[t - 1]) < 4 * resvar * np.sqrt(2 / (n - 2)),
+      "the simulated residual variance agrees with beta_tilde_t")
+claim(abs(q_mean - mu) < 1e-10 and abs(q_var / beta_tilde[t - 1] - 1) < 1e-8,
+      "Bayes' rule by quadrature agrees with the closed-form posterior")
