@@ -83,8 +83,8 @@ def bad_allow_entries(chapter: Chapter) -> list[str]:
 
 
 #: A statement of elapsed time: "a few seconds", "within minutes", "47 s", "200 ms".
-TIMING_RE = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+)?\s*(?:s|ms|min|h)\b(?!\.\d)|"
-                       r"\b(?:milli)?seconds?\b|\bminutes?\b|\bhours?\b)")
+TIMING_RE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*(?:s|ms|min|h|(?:milli)?seconds?|minutes?|hours?)\b(?!\.\d)|"
+                       r"\b(?:(?:milli)?seconds|minutes|hours)\b")
 
 
 def _is_reference(line: str, start: int) -> bool:
