@@ -76,6 +76,8 @@ claim(mse[:, 0].mean() > 100 * mse[:, -1].mean(), "the noise is far harder to pr
 shown = (100, 50, 20, 5, 0)
 n_shown = publish("diffusion.train.n_shown", 2000)
 samples, states = ddpm_sample(trained, n_shown, kind="beta", seed=4, record=shown)
+claim(ring_near_fraction(states[20]) < ring_near_fraction(states[0]) / 2,
+      "the Gaussian cloud turns into the ring only within the last few steps")
 
 # How much mass lands near the modes, for both fixed reverse variances (the same network), from
 # many samples; the held-out data's value is known exactly. diffusion/seeds.py repeats this for

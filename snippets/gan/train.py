@@ -121,6 +121,10 @@ claim(coverage[1] < coverage_data[1], "the middle mode is under-filled")
 claim(coverage[3] > coverage_data[3], "the generator leaves more mass off the modes than the data")
 claim(abs(np.mean(last) - np.log(4)) < 0.05, "the final discriminator loss is near log 4")
 claim(snapshot_hist_jsd[-1] < snapshot_hist_jsd[0] / 5, "the histogram JSD falls during training")
+claim(run.snapshots[0].std() < 0.2 * np.std(x_data), "at step 0 the generator's samples form a narrow spike")
+i250 = int(np.flatnonzero(run.snapshot_steps == 250)[0])
+claim(np.all(gan.mode_coverage(run.snapshots[i250], target.means, radius)[:3] > 0.1),
+      "within a few hundred steps the samples spread over the three modes")
 
 # Figure 1: generator samples over training.
 shown = [0, 125, 250, 500, 750, cfg["steps"]]
@@ -148,6 +152,20 @@ figure(fig, "gan.train.samples", alt="Six histograms of generator samples at tra
 d_edges = np.linspace(-4, 4, 81)
 p_d, g_d = (probs[1:-1] for probs in bin_probabilities(x_final, d_edges))
 d_star_bins = gan.optimal_discriminator(p_d, g_d)
+centres = (d_edges[1:] + d_edges[:-1]) / 2
+
+
+def distance_to_d_star(discriminator):
+    """Root-mean-square distance to D* over the bins, weighted by the average density m of the bin."""
+    m = (p_d + g_d) / 2
+    return float(np.sqrt(np.sum(m * (gan.discriminator_probability(discriminator, centres) - d_star_bins) ** 2)
+                         / np.sum(m)))
+
+
+claim(distance_to_d_star(d_refit) < distance_to_d_star(run.discriminator),
+      "the refitted discriminator follows D* more closely than the one found by training")
+claim(np.ptp(gan.discriminator_probability(run.discriminator, centres)) < np.ptp(d_star_bins),
+      "the trained discriminator misses the larger swings of D*")
 fig, (ax_top, ax_bottom) = subplots(2, 1, sharex=True, figsize=(6.4, 4.8))
 ax_top.plot(grid, target.pdf(grid), color="C1", label=r"$p_{\mathrm{data}}$")
 ax_top.stairs(g_d / np.diff(d_edges), d_edges, color="C0", label=r"$p_g$ (histogram of $G(z)$)")
