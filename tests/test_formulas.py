@@ -19,6 +19,8 @@ from conftest import FORMULA_STATS, ROOT
 from genmath.formulas import (MVN, Check, Discrete, Finite, FormulaCheckError, GaussianModel, Lazy, Normal, Reals,
                               Seq, verify)
 from genmath.formulas import tex as t
+from genmath.formulas.evaluate import JOINT, LAW
+from genmath.formulas.objects import Table
 from genmath.formulas.run import FAILING, Runner, _chapters
 from genmath.sitebuild.errors import BuildError
 from genmath.sitebuild.scan import scan_text
@@ -186,6 +188,107 @@ def test_conditionals_are_addressed_by_variable_names() -> None:
     _fails(r"p(z \mid x) = \frac{p(z \mid x)\, p(z)}{p(x)}", check)
 
 
+def _markov_chain(rng: np.random.Generator) -> dict:
+    """x_0 ~ N(0, 1), x_1 = a x_0 + e_1, x_2 = b x_1 + e_2: one joint Gaussian over named variables."""
+    a, b = rng.uniform(0.3, 1.5, size=2)
+    v1 = a * a + 1
+    cov = np.array([[1, a, a * b], [a, v1, b * v1], [a * b, b * v1, b * b * v1 + 1]])
+    q = GaussianModel({"x_0": 1, "x_1": 1, "x_2": 1}, np.zeros(3), cov)
+    return {"q": q, "a": a, "b": b, "x_0": float(rng.normal()), LAW: q, JOINT: q}
+
+
+def test_expectations_over_a_model_condition_on_the_variables_that_have_values() -> None:
+    check = Check(_markov_chain, n_points=4)
+    # E_q over q(x_1, x_2 | x_0): x_0 has a value, x_1 and x_2 do not
+    assert verify(r"\mathbb{E}_q[x_2^2] = a^2 b^2 x_0^2 + b^2 + 1", check, where=WHERE) == 4
+    _fails(r"\mathbb{E}_q[x_2^2] = a^2 b^2 x_0^2 + b^2", check)
+    assert verify(r"\mathbb{E}_q[\log q(x_{1:2} \mid x_0)] = -H(q(\cdot \mid x_0))", check, where=WHERE) == 4
+    _fails(r"\mathbb{E}_q[\log q(x_{1:2} \mid x_0)] = H(q(\cdot \mid x_0))", check)
+    assert verify(r"\mathbb{E}[x_1 \mid x_0] = a x_0", check, where=WHERE) == 4
+    _fails(r"\mathbb{E}[x_1 \mid x_0] = b x_0", check)
+
+    def marginal(rng: np.random.Generator) -> dict:
+        point = _markov_chain(rng)
+        del point["x_0"]
+        return point
+
+    check = Check(marginal, n_points=3)
+    assert verify(r"\mathrm{Var}[x_2] = b^2 a^2 + b^2 + 1", check, where=WHERE) == 3
+    _fails(r"\mathrm{Var}[x_2] = b^2 a^2 + 1", check)
+
+
+def test_a_law_in_an_expectation_may_depend_on_the_variables_before_it() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a, mu = float(rng.uniform(0.5, 2.0)), float(rng.normal())
+        q = GaussianModel({"x": 1, "y": 1}, [mu, a * mu], [[1.0, a], [a, a * a + 1.0]])  # y = a x + e
+        return {"a": a, "mu": mu, "p": Normal(mu, 1.0), "q": q}
+
+    check = Check(point, n_points=3)
+    good = r"\mathbb{E}_{x \sim p,\ y \sim q(\cdot \mid x)}[y^2] = a^2 (\mu^2 + 1) + 1"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(good.replace("a^2 (\\mu^2 + 1) + 1", "a^2 + 1"), check)
+
+
+def test_a_variable_may_have_a_value_and_a_domain() -> None:
+    from genmath.formulas import DOMAINS
+
+    def point(rng: np.random.Generator) -> dict:
+        return {"x": float(rng.normal()), "y": float(rng.normal()), DOMAINS: {"x": Finite([1, 2, 3])}}
+
+    check = Check(point, n_points=3)
+    assert verify(r"\sum_x (x - y) + 3y = 6", check, where=WHERE) == 3  # x bound by the sum
+    _fails(r"\sum_x (x - y) + 3x = 6", check)  # the outer x is the value
+
+
+def test_a_density_equal_to_a_law_states_the_law_of_its_variables() -> None:
+    check = Check(_markov_chain, n_points=3)
+    assert verify(r"q(x_1 \mid x_0) = \mathcal{N}(a x_0, 1), \qquad q(x_0) = \mathcal{N}(0, 1)", check,
+                  where=WHERE) == 6
+    assert "the law" in _fails(r"q(x_1 \mid x_0) = \mathcal{N}(x_0, 1)", check)
+    _fails(r"q(x_0) = \mathcal{N}(0, 2)", check)
+    _fails(r"q(x_1 \mid x_0) = \mathcal{N}(a x_0, 2)", check)
+
+
+def test_proportional_means_the_same_ratio_at_every_point() -> None:
+    def point(rng: np.random.Generator) -> dict:  # only x varies from point to point
+        return {"x": float(rng.normal(scale=2.0)), "mu": 0.7, "s": 1.3}
+
+    check = Check(point, n_points=5)
+    good = r"\mathcal{N}(x; \mu, s^2) \propto \exp\Big(-\frac{(x-\mu)^2}{2s^2}\Big)"
+    assert verify(good, check, where=WHERE) == 4
+    assert "ratio" in _fails(r"\mathcal{N}(x; \mu, s^2) \propto \exp\Big(-\frac{(x-\mu)^2}{2s}\Big)", check)
+
+
+def test_a_variable_given_itself_is_a_point_mass() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        return {**_markov_chain(rng), "x_1": float(rng.normal())}
+
+    check = Check(point, n_points=3)
+    assert verify(r"q(x_1 \mid x_0) = \mathcal{N}(x_1; a x_0, 1)", check, where=WHERE) == 3
+    # q(x_1 | x_1) is the point mass at x_1: its density there is +inf, a wrong value, not an undefined one
+    assert "inf" in _fails(r"q(x_1 \mid x_1) = \mathcal{N}(x_1; a x_0, 1)", check)
+    _fails(r"\log q(x_1 \mid x_1) = 0", check)
+
+    def vectors(rng: np.random.Generator) -> dict:  # the same for a vector variable and for a table of laws
+        x, y = rng.normal(size=(2, 2))
+        cov = np.kron([[1, 0.5], [0.5, 1]], np.eye(2))
+        return {"x": x, "y": y, "q": GaussianModel({"x": 2, "y": 2}, np.zeros(4), cov),
+                "r": Table({"y|x": lambda v: MVN(v, np.eye(2))})}
+
+    check = Check(vectors, n_points=3)
+    assert verify(r"r(y \mid x) = \mathcal{N}(y; x, I)", check, where=WHERE) == 3
+    assert "inf" in _fails(r"q(y \mid y) = \mathcal{N}(y; x, I)", check)
+    assert "inf" in _fails(r"r(x \mid x) = \mathcal{N}(y; x, I)", check)
+    # an expectation of the log-density of a point mass at its own point is +inf, a wrong value
+    assert "inf" in _fails(r"\mathbb{E}_{x \sim \mathcal{N}(y, I)}[\log q(x \mid x)] = 0", check)
+
+
+def test_inverse_hyperbolic_functions() -> None:
+    check = Check(lambda rng: {"z": float(rng.normal())}, n_points=3)
+    assert verify(r"\sinh^{-1}(z) = \log(z + \sqrt{1 + z^2})", check, where=WHERE) == 3
+    _fails(r"\sinh^{-1}(z) = \frac{1}{\sinh(z)}", check)
+
+
 def test_derivatives_follow_their_variable() -> None:
     def point(rng: np.random.Generator) -> dict:
         x = rng.normal(size=5)
@@ -197,6 +300,54 @@ def test_derivatives_follow_their_variable() -> None:
     good = r"\frac{\partial \ell}{\partial v} = -\frac{n}{2v} + \frac{1}{2v^2}\sum_{i=1}^n (x_i - \mu)^2"
     assert verify(good, check, where=WHERE) == 4
     _fails(good.replace("2v^2", "v^2"), check)
+
+
+def test_derivatives_with_respect_to_part_of_a_vector_follow_the_vector() -> None:
+    from genmath.formulas import Function
+
+    def point(rng: np.random.Generator) -> dict:
+        a, b = rng.uniform(0.5, 2.0, size=2)
+        f = Function(lambda z: a * z + b, lambda x: (x - b) / a)
+        return {"u": rng.normal(size=3), "a": a, "x": float(rng.normal()), "f": f,
+                "v": Lazy(lambda s: np.concatenate([s["u"][:1], s["u"][1:] * np.exp(a * s["u"][0])]))}
+
+    check = Check(point, n_points=3, rtol=1e-7, atol=1e-8)
+    good = r"\frac{\partial v_{2:3}}{\partial u_1} = a u_{2:3} \exp(a u_1)"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(good.replace("a u_{2:3}", "u_{2:3}"), check)
+    jacobian = (r"\frac{\partial v}{\partial u} = "
+                r"\begin{pmatrix} 1 & 0 \\ a u_{2:3} \exp(a u_1) & \exp(a u_1) I_2 \end{pmatrix}")
+    assert verify(jacobian, check, where=WHERE) == 3
+    _fails(jacobian.replace("& \\exp(a u_1) I_2", "& I_2"), check)
+    # a block of one row keeps its shape inside a matrix
+    v = Lazy(lambda s: np.concatenate([s["u"][:2], s["u"][2:] * np.exp(s["a"] * (s["u"][0] + s["u"][1]))]))
+    check = Check(lambda rng: {**point(rng), "v": v}, n_points=3, rtol=1e-7, atol=1e-8)
+    block = (r"\frac{\partial v}{\partial u} = \begin{pmatrix} I_2 & 0 \\ "
+             r"\frac{\partial v_{3:3}}{\partial u_{1:2}} & \exp(a u_1 + a u_2) \end{pmatrix}")
+    assert verify(block, check, where=WHERE) == 3
+    _fails(block.replace("a u_1 + a u_2", "a u_1"), check)
+    # s_j(u) is component j of a vector-valued function
+    check = Check(lambda rng: {**point(rng), "s": lambda w: np.array([np.sin(w[0]), w[0] * w[1]]),
+                               "d": 2}, n_points=3)
+    assert verify(r"\sum_{j=1}^{d} s_j(u_{1:2}) = \sin(u_1) + u_1 u_2", check, where=WHERE) == 3
+    _fails(r"\sum_{j=1}^{d} s_j(u_{1:2}) = \sin(u_1) + u_2", check)
+    # d{x} is dx
+    assert verify(r"\frac{d {f}^{-1}}{d{x}}(x) = \frac{1}{a}", check, where=WHERE) == 3
+    _fails(r"\frac{d {f}}{d{x}}(x) = \frac{1}{a}", check)
+    # the derivative of a function, without an argument, is taken at the value of its variable
+    assert verify(r"\log\left|\frac{d f^{-1}}{dx}\right| = -\log a", check, where=WHERE) == 3
+    _fails(r"\log\left|\frac{d f}{dx}\right| = -\log a", check)
+
+
+def test_gradients_with_nabla() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        return {"x": rng.normal(size=2), "mu": rng.normal(size=2), "s": float(rng.uniform(0.5, 2.0))}
+
+    check = Check(point, n_points=3, rtol=1e-7, atol=1e-9)
+    good = r"\nabla_x \log \mathcal{N}(x; \mu, s^2 I) = -\frac{x - \mu}{s^2}"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(good.replace("{s^2}", "{s}"), check)
+    _fails(good.replace(r"\nabla_x", r"\nabla_{\mu}"), check)
 
 
 def test_gaussian_expectations_of_quadratic_forms() -> None:

@@ -18,6 +18,7 @@ notation                               meaning (``genmath.formulas.evaluate``)
 ``\mathrm{Var}[f]``                    variance, the same way
 ``\mathcal{N}(\mu, \Sigma)``           a Gaussian distribution (variance or covariance second)
 ``\mathcal{N}(x; \mu, \Sigma)``        its density at x
+``p(x) = \mathcal{N}(\mu, v)``          equal laws (a law on one side of = makes the density a law)
 ``\mathrm{Bern}(\pi)``                 a Bernoulli distribution on {0, 1}
 ``\sum_{i=1}^n``, ``\sum_x``           sums over a range or over the variable's domain (from the check)
 ``\int \dots dx``                      integral over the variable's domain (from the check)

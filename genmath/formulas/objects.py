@@ -56,7 +56,8 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
     """E[f(X)], X ~ N(mean, cov) (any dimension), by tensor Gauss-Hermite rules of growing order.
 
     Exact for polynomials of degree < 2n; the answer is accepted once two successive orders agree
-    within ``tol`` (the error estimate), else :class:`NumericalError`.
+    within ``tol`` (the error estimate), or both give the same infinity (log of a point mass's density),
+    else :class:`NumericalError`.
     """
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
     cov = np.atleast_2d(np.asarray(cov, dtype=float))
@@ -64,7 +65,8 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
     chol = np.linalg.cholesky(cov + 0.0 * np.eye(k))
     if k > 6:
         raise NumericalError(f"Gauss-Hermite expectation in {k} dimensions is too costly; use a Monte Carlo law")
-    previous = None
+    previous: float | None = None
+    before: float | None = None
     orders = orders if k > 1 else (8, 16, 32, 64)
     for n in orders:
         nodes, weights = _hermite(n)
@@ -73,11 +75,12 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
             w = float(np.prod(weights[list(idx)]))
             x = mean + chol @ nodes[list(idx)]
             total += w * f(x if k > 1 else x[:1])
-        if previous is not None and tol.ok(abs(total - previous), total):
+        # settled, or the integrand is infinite (with one sign) at the nodes of two rules
+        if previous is not None and (tol.ok(abs(total - previous), total) or math.isinf(total) and total == previous):
             return total
-        previous = total
-    raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {previous!r} "
-                         f"and {total!r} (tolerance {tol})")
+        before, previous = previous, total
+    raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {before!r} "
+                         f"and {previous!r} (tolerance {tol})")
 
 
 def quad_expect(f: Callable[[float], float], pdf: Callable[[float], float], lo: float, hi: float, *,
@@ -223,27 +226,44 @@ def Bernoulli(p: float) -> Discrete:
 
 @dataclass(eq=False)
 class Normal(Distribution):
-    """N(mean, var) on the real line (``var`` is the variance, as in \\mathcal{N}(\\mu, \\sigma^2))."""
+    """N(mean, var) on the real line (``var`` is the variance, as in \\mathcal{N}(\\mu, \\sigma^2)).
+
+    ``var_ = 0`` is the point mass at the mean (a variable conditioned on itself, q(x_t | x_t)): its
+    density is +inf there and 0 elsewhere (equality within rounding of the mean)."""
     mean: float
     var_: float
     var: str = "x"
 
+    def _at_mean(self, x: float) -> bool:
+        return abs(x - self.mean) <= 1e-9 * max(1.0, abs(self.mean))
+
     def pdf(self, x: Any) -> float:
-        return float(scipy.stats.norm.pdf(float(np.squeeze(x)), self.mean, math.sqrt(self.var_)))
+        x = float(np.squeeze(x))
+        if self.var_ == 0:
+            return math.inf if self._at_mean(x) else 0.0
+        return float(scipy.stats.norm.pdf(x, self.mean, math.sqrt(self.var_)))
 
     def logpdf(self, x: Any) -> float:
-        return float(scipy.stats.norm.logpdf(float(np.squeeze(x)), self.mean, math.sqrt(self.var_)))
+        x = float(np.squeeze(x))
+        if self.var_ == 0:
+            return math.inf if self._at_mean(x) else -math.inf
+        return float(scipy.stats.norm.logpdf(x, self.mean, math.sqrt(self.var_)))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        if self.var_ == 0:
+            return float(f(self.mean))
         return gauss_expect(lambda v: f(float(v[0])), np.array([self.mean]), np.array([[self.var_]]), tol=tol)
 
 
 @dataclass(eq=False)
 class MVN(Distribution):
-    """N(mean, cov) in R^k (vectors are 1-D arrays)."""
+    """N(mean, cov) in R^k (vectors are 1-D arrays). ``blocks``: the sizes of the named variables in
+    ``var`` (``"x_1,x_2"``) when the law is that of several variables. A zero covariance is the point
+    mass at the mean (as for ``Normal``)."""
     mean: Any
     cov: Any
     var: str = "x"
+    blocks: Sequence[int] | None = None
 
     def __post_init__(self) -> None:
         self.mean = np.atleast_1d(np.asarray(self.mean, dtype=float))
@@ -254,32 +274,26 @@ class MVN(Distribution):
             else:
                 raise ValueError(f"mean of size {self.mean.size} and covariance of shape {self.cov.shape}")
 
+    def _point_mass(self) -> bool:
+        return not np.any(self.cov)
+
+    def _at_mean(self, x: Any) -> bool:
+        return bool(np.all(np.abs(np.ravel(x) - self.mean) <= 1e-9 * np.maximum(1.0, np.abs(self.mean))))
+
     def pdf(self, x: Any) -> float:
+        if self._point_mass():
+            return math.inf if self._at_mean(x) else 0.0
         return float(scipy.stats.multivariate_normal(self.mean, self.cov).pdf(np.ravel(x)))
 
     def logpdf(self, x: Any) -> float:
+        if self._point_mass():
+            return math.inf if self._at_mean(x) else -math.inf
         return float(scipy.stats.multivariate_normal(self.mean, self.cov).logpdf(np.ravel(x)))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        if self._point_mass():
+            return float(f(self.mean))
         return gauss_expect(f, self.mean, self.cov, tol=tol)
-
-
-@dataclass(eq=False)
-class PointMass(Normal):
-    """N(mean, 0), the law of a variable given itself (p(x_2 | x_2)): it has no density. As the limit of
-    densities, ``pdf`` is +inf at the mean (within rounding) and 0 elsewhere; E[f] = f(mean)."""
-
-    def _at_mean(self, x: Any) -> bool:
-        return abs(float(np.squeeze(x)) - self.mean) <= 1e-9 * max(1.0, abs(self.mean))
-
-    def pdf(self, x: Any) -> float:
-        return math.inf if self._at_mean(x) else 0.0
-
-    def logpdf(self, x: Any) -> float:
-        return math.inf if self._at_mean(x) else -math.inf
-
-    def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
-        return float(f(self.mean))
 
 
 @dataclass(eq=False)
@@ -404,10 +418,51 @@ class Model:
     ``law(targets, given)`` returns the Distribution of the target variables given values of others;
     the evaluator calls it for ``p(x \\mid z)`` (by the NAMES of the arguments) and uses it for
     ``\\mathbb{E}[\\cdot \\mid y]``. Subclasses compute every conditional from one joint law.
+    ``targets=None`` asks for every variable of the model that is not given (``q(\\cdot \\mid x)``), and
+    a name ``x_a:b`` (written ``x_{a:b}``) stands for the variables ``x_a, ..., x_b``.
     """
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        """The names of the model's variables."""
         raise NotImplementedError
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        raise NotImplementedError
+
+    def _targets(self, targets: Sequence[str] | None, given: dict[str, Any]) -> list[str]:
+        """The target names with ranges expanded; None: every variable that is not given."""
+        if targets is None:
+            return [v for v in self.variables if v not in given]
+        return expand_names(targets)
+
+
+def expand_names(names: Sequence[str]) -> list[str]:
+    """``["x_0:2", "z"]`` -> ``["x_0", "x_1", "x_2", "z"]`` (the notation x_{0:2} for a run of variables)."""
+    out = []
+    for name in names:
+        base, _, index = name.rpartition("_")
+        lo, colon, hi = index.partition(":")
+        if base and colon and lo.lstrip("-").isdigit() and hi.lstrip("-").isdigit():
+            out += [f"{base}_{k}" for k in range(int(lo), int(hi) + 1)]
+        else:
+            out.append(name)
+    return out
+
+
+def expand_given(given: dict[str, Any], dims: Callable[[str], int]) -> dict[str, Any]:
+    """Conditioning values with ranges split: ``{"x_1:2": [a, b]}`` -> ``{"x_1": a, "x_2": b}``."""
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        names = expand_names([name])
+        if len(names) == 1:
+            out[name] = value
+            continue
+        flat, start = np.ravel(np.asarray(value, dtype=float)), 0
+        for n in names:
+            out[n] = flat[start:start + dims(n)]
+            start += dims(n)
+    return out
 
 
 @dataclass(eq=False)
@@ -416,11 +471,32 @@ class Table(Model):
 
     Keys are the variable names of the arguments (``"z|x"`` for p(z | x)); a value is a Distribution,
     a function of the conditioning values returning one, or (for a joint written p(x, z)) a function
-    of all the variables returning the density.
+    of all the variables returning the density. A variable given itself (p(x | x)) is the point mass
+    at its value.
     """
     laws: dict[str, Any]
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        names: list[str] = []
+        for key in self.laws:
+            for name in key.replace("|", ",").split(","):
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        if targets is None:  # the one law in the table with exactly these conditions
+            cond = ",".join(given)
+            keys = [k for k in self.laws if (k.partition("|")[2] if "|" in k else "") == cond]
+            if len(keys) != 1:
+                raise KeyError(f"the model has no single law given {cond!r} (it has {sorted(self.laws)})")
+            targets = keys[0].partition("|")[0].split(",")
+        if targets and all(v in given for v in targets):  # a variable given itself: a point mass there
+            value = np.concatenate([np.ravel(np.asarray(given[v], dtype=float)) for v in targets])
+            if value.size == 1:
+                return Normal(float(value[0]), 0.0, var=",".join(targets))
+            return MVN(value, np.zeros((value.size, value.size)), var=",".join(targets))
         key = ",".join(targets) + ("|" + ",".join(given) if given else "")
         if key not in self.laws:
             raise KeyError(f"the model has no law for {key!r} (it has {sorted(self.laws)})")
@@ -453,7 +529,8 @@ class GaussianModel(Model):
     coordinates of a block are variables too, 1-based as on the page: ``x_d`` is coordinate d of block
     ``x`` and ``x_a:b`` its coordinates a..b (the evaluator names ``x_{<d}`` ``x_1:d-1``, empty at d = 1,
     and an empty condition conditions on nothing), so p(x_d | x_{<d}) is a conditional of p(x). A variable
-    given its own value has a :class:`PointMass` law, variables named twice a :class:`Degenerate` one; no
+    given its own value has a point-mass law (a :class:`Normal` of variance 0), variables named twice a
+    :class:`Degenerate` one; no
     variable at all has density 1.
     """
     blocks: dict[str, int]
@@ -486,7 +563,13 @@ class GaussianModel(Model):
     def _index(self, names: Sequence[str]) -> np.ndarray:
         return np.concatenate([np.zeros(0, dtype=int), *(self._coordinates(n) for n in names)]).astype(int)
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        return list(self.blocks)
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        given = expand_given(given, lambda n: self.blocks.get(n, 1))
+        targets = self._targets(targets, given)
         a = self._index(targets)
         if a.size == 0:  # p(x_{<1}): the law of no variable
             return Degenerate(np.zeros(0), np.zeros((0, 0)), var=",".join(targets))
@@ -499,13 +582,14 @@ class GaussianModel(Model):
             gain = np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T
             mean = mean + gain @ (obs - self.mean[b])
             cov = cov - gain @ self.cov[np.ix_(b, a)]
-        if np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_2 | x_2), p(x_1, x_1): no density
-            if a.size == 1:
-                return PointMass(float(mean[0]), 0.0, var=",".join(targets))
+        # a variable given itself (or a function of the conditions) is a point mass: variance 0, not rounding
+        if np.all(np.abs(cov) <= 1e-12 * np.max(np.abs(self.cov[np.ix_(a, a)]))):
+            cov = np.zeros_like(cov)
+        elif a.size > 1 and np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_1, x_1): no density
             return Degenerate(mean, cov, var=",".join(targets))
         if a.size == 1:
             return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
-        return MVN(mean, cov, var=",".join(targets))
+        return MVN(mean, cov, var=",".join(targets), blocks=[self._coordinates(n).size for n in targets])
 
 
 @dataclass(eq=False)
@@ -519,8 +603,13 @@ class Bayes1D(Model):
     names: tuple[str, str] = ("x", "y")
     tol: Tol = Tol(1e-13, 1e-11)
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        return list(self.names)
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
         x, y = self.names
+        targets = self._targets(targets, given)
         lo, hi, points = _support(self.prior)
         if list(targets) == [x] and list(given) == [y]:
             obs = float(np.squeeze(given[y]))
