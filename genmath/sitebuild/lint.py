@@ -17,6 +17,7 @@ references into cited sources ("Bishop (2006), Eqs. 2.116–2.117", "Table 2", "
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -120,3 +121,38 @@ def timing_claims(chapter: Chapter) -> list[Finding]:
             findings.append(Finding(chapter.path, i + 1 + chapter.offset, repr(m.group(0)),
                                     "timing claim (a build cannot support it; measure it in a snippet or remove it):"))
     return findings
+
+
+#: scipy's numerical integrators. A snippet integrates with genmath.numerics.integrate instead, which
+#: locates the mass and refuses a result whose error estimate it cannot trust.
+RAW_INTEGRATORS = frozenset({"quad", "quad_vec", "dblquad", "tplquad", "nquad", "fixed_quad", "quadrature",
+                             "romberg", "cubature", "qmc_quad"})
+
+
+def raw_quadrature(source: str) -> list[tuple[int, str]]:
+    """(line, what) for every direct use of a scipy.integrate integrator in a snippet's source:
+    ``from scipy.integrate import quad``, ``scipy.integrate.quad(...)``, ``integrate.quad(...)`` after
+    ``from scipy import integrate`` (aliases followed)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []  # the run reports the syntax error, with its line
+    modules = {"scipy.integrate"}  # dotted names that refer to the scipy.integrate module
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "scipy.integrate" and alias.asname:
+                    modules.add(alias.asname)
+        elif isinstance(node, ast.ImportFrom) and node.module in ("scipy", "scipy.integrate"):
+            for alias in node.names:
+                if node.module == "scipy" and alias.name == "integrate":
+                    modules.add(alias.asname or "integrate")
+                elif node.module == "scipy.integrate" and alias.name in RAW_INTEGRATORS:
+                    found.append((node.lineno, f"from scipy.integrate import {alias.name}"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in RAW_INTEGRATORS:
+            owner = ast.unparse(node.value)
+            if owner in modules:
+                found.append((node.lineno, f"{owner}.{node.attr}"))
+    return sorted(found)
