@@ -17,10 +17,9 @@ import pytest
 from conftest import FORMULA_STATS, ROOT
 
 from genmath.formulas import (MVN, Check, Discrete, Finite, FormulaCheckError, GaussianModel, Lazy, Normal, Reals,
-                              Seq, verify)
+                              Seq, Table, verify)
 from genmath.formulas import tex as t
 from genmath.formulas.evaluate import JOINT, LAW
-from genmath.formulas.objects import Table
 from genmath.formulas.run import FAILING, Runner, _chapters
 from genmath.sitebuild.errors import BuildError
 from genmath.sitebuild.scan import scan_text
@@ -61,6 +60,15 @@ def test_expectation_integral_and_kl_agree_and_the_wrong_law_fails() -> None:
     assert verify(good, check, where=WHERE) == 6
     _fails(good.replace(r"x \sim p", r"x \sim q"), check)
     _fails(good.replace(r"\int p(x)", r"\int q(x)"), check)
+
+
+def test_a_density_alone_inside_an_integral_is_its_value_at_the_variable() -> None:
+    check = Check(_pair, n_points=3, rtol=1e-8, atol=1e-9)
+    good = r"\int p \log \frac{p}{q} \, dx = \KL(p \,\|\, q)"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(r"\int q \log \frac{p}{q} \, dx = \KL(p \,\|\, q)", check)
+    assert verify(r"\int (p) \, dx = 1", check, where=WHERE) == 3
+    _fails(r"\int (p + q) \, dx = 1", check)
 
 
 def test_discrete_sums_follow_the_0_log_0_convention() -> None:
@@ -186,6 +194,27 @@ def test_conditionals_are_addressed_by_variable_names() -> None:
     check = Check(point, n_points=5)
     assert verify(r"p(z \mid x) = \frac{p(x \mid z)\, p(z)}{p(x)}", check, where=WHERE) == 5
     _fails(r"p(z \mid x) = \frac{p(z \mid x)\, p(z)}{p(x)}", check)
+    # z_1, z_2: draws of the model's variable z
+    draws = Check(lambda rng: {**point(rng), "z_1": float(rng.normal()), "z_2": float(rng.normal())},
+                  n_points=5)
+    assert verify(r"p(x, z_1) = p(x \mid z_1)\, p(z_1)", draws, where=WHERE) == 5
+    _fails(r"p(x, z_1) = p(x \mid z_2)\, p(z_1)", draws)
+
+
+def test_events_can_be_targets_and_conditions() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        p1, p0 = Normal(float(rng.normal()), 1.0), Normal(float(rng.normal()), 2.0)
+
+        def posterior(x: float) -> Discrete:
+            return Discrete(np.array([p0.pdf(x), p1.pdf(x)]) / (p0.pdf(x) + p1.pdf(x)), support=[0, 1])
+
+        model = Table({"y|x": posterior, "x|y": lambda y: p1 if y == 1 else p0})
+        return {"P": model, "p": model, "x": float(rng.normal()), "p_1": p1, "p_0": p0}
+
+    check = Check(point, n_points=5)
+    good = r"P(y = 1 \mid x) = \frac{p(x \mid y = 1)}{p(x \mid y = 1) + p(x \mid y = 0)}"
+    assert verify(good, check, where=WHERE) == 5
+    _fails(good.replace(r"\frac{p(x \mid y = 1)}", r"\frac{p(x \mid y = 0)}"), check)
 
 
 def _markov_chain(rng: np.random.Generator) -> dict:
@@ -350,6 +379,29 @@ def test_gradients_with_nabla() -> None:
     _fails(good.replace(r"\nabla_x", r"\nabla_{\mu}"), check)
 
 
+def test_a_primed_function_is_its_derivative() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a, b = rng.uniform(0.1, 2.0, size=2)
+        return {"a": a, "b": b, "y": float(rng.uniform(0.05, 0.95)),
+                "f": lambda y: a * math.log(y) + b * math.log(1 - y)}
+
+    check = Check(point, n_points=5, rtol=1e-7, atol=1e-9)
+    good = r"f'(y) = \frac{a}{y} - \frac{b}{1 - y}, \qquad f''(y) = -\frac{a}{y^2} - \frac{b}{(1 - y)^2}"
+    assert verify(good, check, where=WHERE) == 10
+    _fails(good.replace(r"- \frac{b}{1 - y}", r"+ \frac{b}{1 - y}"), check)
+    _fails(good.replace("(1 - y)^2", "(1 - y)"), check)
+
+
+def test_nabla_differentiates_with_respect_to_its_subscript() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        return {"m": rng.normal(size=2), "z": rng.normal(size=2), "S": np.diag(rng.uniform(0.5, 2.0, size=2))}
+
+    check = Check(point, n_points=3, rtol=1e-7, atol=1e-9)
+    good = r"\nabla_m \log \mathcal{N}(z; m, S) = S^{-1}(z - m)"
+    assert verify(good, check, where=WHERE) == 3
+    _fails(r"\nabla_z \log \mathcal{N}(z; m, S) = S^{-1}(z - m)", check)
+
+
 def test_gaussian_expectations_of_quadratic_forms() -> None:
     def point(rng: np.random.Generator) -> dict:
         k = 3
@@ -362,6 +414,70 @@ def test_gaussian_expectations_of_quadratic_forms() -> None:
     good = r"\mathbb{E}_p[(x-\mu_p)^\top \Sigma_p^{-1} (x-\mu_p)] = k"
     assert verify(good, check, where=WHERE) == 3
     _fails(good.replace(r"\Sigma_p^{-1}", r"\Sigma_p"), check)
+
+
+def test_gaussian_expectations_of_smooth_functions_in_two_dimensions() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a = rng.normal(size=(2, 2))
+        cov = a @ a.T + 0.5 * np.eye(2)
+        mean = rng.normal(size=2)
+        return {"q": MVN(mean, cov), "r": MVN(mean + 0.3 * rng.normal(size=2), 0.7 * cov)}
+
+    check = Check(point, n_points=3, rtol=1e-7, atol=1e-9)
+    good = r"\log \mathbb{E}_{z \sim q}\left[\frac{r(z)}{q(z)}\right] = 0"  # r integrates to 1
+    assert verify(good, check, where=WHERE) == 3
+    _fails(good.replace("= 0", "= 0.01"), check)
+
+
+def test_expectations_of_vectors() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        a = rng.normal(size=(2, 2))
+        S = a @ a.T + 0.5 * np.eye(2)
+        m = rng.normal(size=2)
+        return {"q": MVN(m, S, var="z"), "m": m, "S": S}
+
+    check = Check(point, n_points=3, rtol=1e-9, atol=1e-12)
+    good = r"\mathbb{E}_{q(z)}[S^{-1}(z - m)] = 0, \qquad \mathbb{E}_{q(z)}[z] = m"
+    assert verify(good, check, where=WHERE) == 6
+    _fails(r"\mathbb{E}_{q(z)}[z] = S m", check)
+
+
+def test_a_data_set_of_vectors_is_a_discrete_law() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        data = rng.normal(size=(4, 2))
+        return {"x": Discrete(np.full(4, 0.25), support=list(data)), "m": data.mean(axis=0),
+                "a": rng.normal(size=2)}
+
+    check = Check(point, n_points=3)
+    good = r"\mathbb{E}_{x}[x] = m, \qquad \mathbb{E}_{x}[a^\top x] = a^\top m"
+    assert verify(good, check, where=WHERE) == 6
+    _fails(r"\mathbb{E}_{x}[x^\top x] = m^\top m", check)
+
+
+def test_integrals_over_the_plane_around_a_given_gaussian() -> None:
+    def point(rng: np.random.Generator) -> dict:
+        rotation = np.linalg.qr(rng.normal(size=(2, 2)))[0]
+        S = rotation @ np.diag([0.02, 3.0]) @ rotation.T  # a narrow, tilted density
+        m = rng.normal(size=2)
+        return {"m": m, "S": S, "z": Reals(dim=2, center=m, cov=1.3 * S)}
+
+    check = Check(point, n_points=3, rtol=1e-8, atol=1e-10)
+    assert verify(r"\int \mathcal{N}(z; m, S) \, dz = 1", check, where=WHERE) == 3
+    _fails(r"\int \mathcal{N}(z; m, S) \, dz = \sqrt{\det(2 \pi S)}", check)  # a normaliser too many
+
+
+def test_gaussian_densities_agree_with_scipy() -> None:
+    import scipy.stats
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 3))
+    cov, mean, x = a @ a.T + 0.1 * np.eye(3), rng.normal(size=3), rng.normal(size=3)
+    law = MVN(mean, cov)
+    assert law.logpdf(x) == pytest.approx(scipy.stats.multivariate_normal(mean, cov).logpdf(x), rel=1e-12)
+    assert law.pdf(x) != pytest.approx(scipy.stats.multivariate_normal(mean, cov.T @ cov).pdf(x), rel=1e-3)
+    normal = Normal(0.3, 2.0)  # variance 2
+    assert normal.logpdf(1.1) == pytest.approx(scipy.stats.norm(0.3, math.sqrt(2.0)).logpdf(1.1), rel=1e-14)
+    assert normal.pdf(1.1) != pytest.approx(scipy.stats.norm(0.3, 2.0).pdf(1.1), rel=1e-3)  # 2 is not the sd
 
 
 def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
@@ -405,6 +521,32 @@ def test_units_nats_and_bits() -> None:
     check = Check(lambda rng: {}, n_points=1)
     assert verify(r"\log 2 \text{ nats} = 1 \text{ bit}", check, where=WHERE) == 1
     _fails(r"\log 3 \text{ nats} = 1 \text{ bit}", check)
+
+
+def test_swapped_symbols_are_of_the_same_kind() -> None:
+    from genmath.formulas.mutate import mutants
+
+    point = {"V": lambda D, G: 0.0, "D": lambda x: 0.5, "G": lambda z: z, "x": 1.0, "y": 2.0}
+    notes = {m.note for m in mutants(t.parse(r"V(D, G) = D(x) + G(y)"), point) if m.kind == "swap-symbol"}
+    assert {"'D' -> 'G'", "'G' -> 'D'", "'x' -> 'y'"} <= notes
+    assert not any("'V'" in note for note in notes), notes  # a function of two arguments is not D or G
+    shifts = {m.tex for m in mutants(t.parse(r"\mathcal{L}_D(D) = x_k"), {**point, "k": 2})
+              if m.kind == "shift-index"}
+    assert shifts == {r"\mathcal{L}_D(D) = x_{k-1}"}  # the D of L_D names a function, it does not count
+
+
+def test_a_swap_between_two_names_of_one_object_is_equivalent() -> None:
+    from genmath.formulas.report import mutate_formula
+
+    def point(rng: np.random.Generator) -> dict:
+        model = GaussianModel({"z": 1, "x": 1}, [0.0, 0.0], [[1.0, 0.5], [0.5, 1.5]])
+        return {"p": model, "p_theta": model, "x": float(rng.normal()), "z": Reals()}
+
+    formula = r"p_\theta(x) = \int p_\theta(x \mid z) \, p(z) \, dz"
+    outcomes = mutate_formula(formula, Check(point, n_points=2), label="t", file="t.md", line=1)
+    swaps = [o.verdict for o in outcomes if o.mutant.kind == "swap-symbol"]
+    assert swaps and set(swaps) == {"equivalent"}
+    assert "survived" not in {o.verdict for o in outcomes}
 
 
 def test_reader_reads_every_display_formula_of_the_site() -> None:

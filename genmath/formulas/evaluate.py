@@ -11,7 +11,9 @@ How a symbol is found (``\sigma_1``, ``\bar\alpha_{t-1}``, ``x_i``): first by it
 subscript (1-based for arrays and lists, as on the page; ``Seq`` says where it starts), then by the
 full name with the index evaluated (``x_4``). Decorations are part of the name: ``\hat p`` is
 ``phat``, ``\tilde x`` is ``xtilde``, ``\mathcal{L}`` is ``calL``, ``D^*`` is ``Dstar``, ``f'`` is
-``fprime``, ``p_{\mathrm{data}}`` is ``p_data``.
+``fprime``, ``p_{\mathrm{data}}`` is ``p_data``. A primed function with no value of its own
+(``f'``, ``f''``) is the derivative of ``f`` (central differences, Richardson-extrapolated).
+An argument ``z_k`` of a model that has no variable ``z_k`` is a draw of its variable ``z``.
 
 Operators (``\KL``, ``H``, ``\mathbb{E}``, ``\mathcal{N}``...) have the meanings listed in
 ``genmath.formulas.notation``; a check overrides one by giving a value under the same name.
@@ -28,6 +30,10 @@ Derivatives (Richardson differences) with respect to a block or a component of a
 values computed from it follow; a vector-valued result is a Jacobian with one column per component.
 ``\frac{d f}{dx}`` without an argument is taken at the value of x. ``s_j(u)`` is component j of a
 vector-valued function s, and a vector inside a ``pmatrix`` is a column.
+
+Inside an integral ``\int \dots dx``, a density or function written without its argument means its
+value at the integration variable, as in ``\int p \log \frac{p}{q} \, dx`` (logs of densities are
+then taken in log space).
 """
 
 from __future__ import annotations
@@ -170,12 +176,13 @@ class Ctx:
     scope: Scope
     tex: str
     tol: ob.Tol  # the error allowed to a numerical integral inside this evaluation
+    at: Any = None  # the value of the innermost integral's variable (``p`` alone means p(x) there)
 
     def part(self, node: t.Node) -> str:
         return self.tex[node.start:node.end].strip() or type(node).__name__
 
     def with_scope(self, scope: Scope) -> Ctx:
-        return Ctx(scope, self.tex, self.tol)
+        return Ctx(scope, self.tex, self.tol, self.at)
 
 
 def evaluate(node: t.Node, ctx: Ctx) -> Any:
@@ -296,6 +303,13 @@ def lookup(node: t.Sym, ctx: Ctx, *, default: Any = None) -> Any:
         if node.sub is not None:
             return np.eye(_as_int(evaluate(node.sub, ctx), ctx, node.sub))
         return Eye()
+    if node.name.endswith("prime"):  # f' and f'' with no value of their own: derivatives of f
+        base = node.name.removesuffix("primeprime") if node.name.endswith("primeprime") else node.name[:-5]
+        order = 2 if node.name.endswith("primeprime") else 1
+        if base and not base.endswith("prime"):
+            fn = lookup(t.Sym(base, node.sub, node.sub_text, start=node.start, end=node.end), ctx)
+            if callable(fn) and not isinstance(fn, (ob.Distribution, ob.Model)):
+                return Deriv_(fn, order)
     raise NoValue(f"symbol {node.full!r} (from {ctx.part(node)!r}) has no value")
 
 
@@ -370,6 +384,12 @@ def _neg(node: t.Neg, ctx: Ctx) -> Any:
 def _numeric(value: Any, ctx: Ctx, node: t.Node) -> Any:
     if isinstance(value, (int, float, np.ndarray, np.floating, np.integer, Eye)):
         return value
+    while isinstance(node, t.Group):
+        node = node.arg
+    if ctx.at is not None and isinstance(node, t.Sym) and callable(value) and not isinstance(value, ob.Model):
+        at = value(ctx.at)  # \int p \log p \, dx: a density or function alone is its value at x
+        if isinstance(at, (int, float, np.ndarray, np.floating, np.integer)):
+            return at
     if isinstance(value, ob.Distribution):
         raise EvalError(f"{ctx.part(node)!r} is a distribution where a number is needed")
     if callable(value):
@@ -526,6 +546,10 @@ def log_value(node: t.Node, ctx: Ctx) -> Any:
     densities, so that log(p(x)/q(x)) stays finite where both densities underflow."""
     if isinstance(node, t.Group):
         return log_value(node.arg, ctx)
+    if ctx.at is not None and isinstance(node, t.Sym):
+        law = evaluate(node, ctx)
+        if isinstance(law, ob.Distribution):
+            return law.logpdf(ctx.at)  # \log p inside \int ... dx: log p(x), in log space
     if isinstance(node, t.Frac):
         return log_value(node.num, ctx) - log_value(node.den, ctx)
     if isinstance(node, t.Mul) and all(op in ("", "cdot", "times") for op in node.ops):
@@ -667,7 +691,7 @@ def _integral(node: t.Integral, ctx: Ctx) -> Any:
         domain = _domain_of(node.var, ctx, node)
 
     def g(v: Any) -> float:
-        inner = ctx.with_scope(ctx.scope.child({node.var: v}))
+        inner = Ctx(ctx.scope.child({node.var: v}), ctx.tex, ctx.tol, at=v)
         return float(scalar(_numeric(evaluate(node.body, inner), inner, node.body)))
 
     return domain.integrate(g, ctx.tol)
@@ -780,19 +804,19 @@ def _nested(laws: list[_LawEntry], ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
     if len(names) > 1 and not _splits(law, names):  # z_1, ..., z_K ~ q: independent copies of one law
         return _iid(names, law, rest, ctx, body)
 
-    def f(v: Any) -> float:
+    def f(v: Any) -> Any:
         bindings = _bind(names, law, v)
-        return float(scalar(_nested(rest, ctx.with_scope(ctx.scope.child(bindings)), body)))
+        return scalar(_nested(rest, ctx.with_scope(ctx.scope.child(bindings)), body))  # a number or an array
 
     return law.expect(f, ctx.tol)
 
 
 def _iid(names: list[str], law: ob.Distribution, rest: list[Any], ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
-    def f(v: Any) -> float:
+    def f(v: Any) -> Any:
         inner = ctx.with_scope(ctx.scope.child({names[0]: v}))
         if len(names) == 1:
-            return float(scalar(_nested(rest, inner, body)))
-        return float(scalar(_iid(names[1:], law, rest, inner, body)))
+            return scalar(_nested(rest, inner, body))
+        return scalar(_iid(names[1:], law, rest, inner, body))
 
     return law.expect(f, ctx.tol)
 
@@ -947,6 +971,9 @@ def _model_call(model: ob.Model, node: t.Call, ctx: Ctx, as_law: bool = False) -
             target_values.append(_arg_value(a, ctx))
     given: dict[str, Any] = {}
     for g in node.given:
+        if isinstance(g, t.Event):  # p(x \mid y = 1)
+            given[identity(g.var, ctx)] = _numeric(evaluate(g.value, ctx), ctx, g.value)
+            continue
         value = _arg_value(g, ctx)
         if isinstance(value, Unbound):
             raise NoValue(f"{ctx.part(node)!r}: the condition {ctx.part(g)!r} has no value")
@@ -954,7 +981,19 @@ def _model_call(model: ob.Model, node: t.Call, ctx: Ctx, as_law: bool = False) -
     try:
         law = model.law(None if targets == ["·"] else targets, given)  # q(\\cdot | x): the other variables
     except KeyError as exc:
-        raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
+        # z_k that the model does not name: the k-th draw of its variable z (p(x, z_k) in an IWAE bound)
+        base_targets = [name.partition("_")[0] for name in targets]
+        base_given = {name.partition("_")[0]: v for name, v in given.items()}
+        renamed = (base_targets != targets or list(base_given) != list(given)) and len(base_given) == len(given)
+        fallback: ob.Distribution | None = None
+        if renamed:
+            try:
+                fallback = model.law(base_targets, base_given)
+            except KeyError:
+                fallback = None
+        if fallback is None:
+            raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
+        law = fallback
     if any(isinstance(v, Unbound) for v in target_values):
         if not all(isinstance(v, Unbound) for v in target_values):
             raise EvalError(f"{ctx.part(node)!r}: some arguments have values and some do not")

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import scipy.integrate
+import scipy.linalg
 import scipy.special
 import scipy.stats
 
@@ -51,13 +52,18 @@ def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, weights / math.sqrt(2 * math.pi)
 
 
+#: Largest tensor Gauss-Hermite rule (nodes in all dimensions) tried after the first three orders.
+GAUSS_NODES = 5_000
+
+
 def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.ndarray, *, tol: Tol,
-                 orders: tuple[int, ...] = (3, 4, 6)) -> float:
+                 orders: tuple[int, ...] = (3, 4, 6, 8, 12, 16, 24, 32)) -> float:
     """E[f(X)], X ~ N(mean, cov) (any dimension), by tensor Gauss-Hermite rules of growing order.
 
     Exact for polynomials of degree < 2n; the answer is accepted once two successive orders agree
     within ``tol`` (the error estimate), or both give the same infinity (log of a point mass's density),
-    else :class:`NumericalError`.
+    else :class:`NumericalError`. Orders after the third are tried while the rule has at most
+    :data:`GAUSS_NODES` nodes (in low dimension, a smooth function that is not a polynomial still settles).
     """
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
     cov = np.atleast_2d(np.asarray(cov, dtype=float))
@@ -65,9 +71,9 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
     chol = np.linalg.cholesky(cov + 0.0 * np.eye(k))
     if k > 6:
         raise NumericalError(f"Gauss-Hermite expectation in {k} dimensions is too costly; use a Monte Carlo law")
-    previous: float | None = None
-    before: float | None = None
-    orders = orders if k > 1 else (8, 16, 32, 64)
+    previous: Any = None
+    before: Any = None
+    orders = orders[:3] + tuple(n for n in orders[3:] if n ** k <= GAUSS_NODES) if k > 1 else (8, 16, 32, 64)
     for n in orders:
         nodes, weights = _hermite(n)
         total = 0.0
@@ -75,9 +81,13 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
             w = float(np.prod(weights[list(idx)]))
             x = mean + chol @ nodes[list(idx)]
             total += w * f(x if k > 1 else x[:1])
-        # settled, or the integrand is infinite (with one sign) at the nodes of two rules
-        if previous is not None and (tol.ok(abs(total - previous), total) or math.isinf(total) and total == previous):
-            return total
+        if previous is not None:
+            if np.all(np.isinf(total)) and np.array_equal(total, previous):  # the same infinity at two rules
+                return total
+            with np.errstate(invalid="ignore"):
+                change = float(np.max(np.abs(np.asarray(total) - previous)))  # total: a number, or an array
+            if tol.ok(change, float(np.max(np.abs(total)))):
+                return total
         before, previous = previous, total
     raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {before!r} "
                          f"and {previous!r} (tolerance {tol})")
@@ -85,7 +95,8 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
 
 def quad_expect(f: Callable[[float], float], pdf: Callable[[float], float], lo: float, hi: float, *,
                 points: Sequence[float] = (), tol: Tol) -> float:
-    """∫ f(x) pdf(x) dx over [lo, hi] by scipy's adaptive quadrature, error estimate checked."""
+    """∫ f(x) pdf(x) dx over [lo, hi] by scipy's adaptive quadrature, error estimate checked (f real-valued;
+    vector-valued expectations need a Gauss-Hermite, discrete or Monte Carlo law)."""
     return quad(lambda x: f(x) * pdf(x) if pdf(x) > 0 else 0.0, lo, hi, points=points, tol=tol)
 
 
@@ -134,7 +145,8 @@ class Domain:
     """A finite set of values (``\\sum_x``) or an interval of the real line (``\\int dx``).
 
     ``points`` are break points for quadrature (modes, kinks); ``dim`` > 1 makes it R^dim, integrated
-    by Gauss-Hermite around ``center`` with covariance ``scale**2 * I``.
+    by Gauss-Hermite around ``center`` with covariance ``cov`` (default ``scale**2 * I``): the closer
+    that Gaussian is to the integrand's shape, the sooner the rule settles.
     """
     values: Sequence[Any] | None = None
     lo: float = -math.inf
@@ -143,6 +155,7 @@ class Domain:
     dim: int = 1
     center: Any = 0.0
     scale: float = 1.0
+    cov: Any = None
 
     @property
     def finite(self) -> bool:
@@ -154,13 +167,14 @@ class Domain:
         if self.dim == 1:
             return quad(g, self.lo, self.hi, points=self.points, tol=tol)
         center = np.broadcast_to(np.asarray(self.center, dtype=float), (self.dim,))
-        cov = self.scale ** 2 * np.eye(self.dim)
+        cov = self.scale ** 2 * np.eye(self.dim) if self.cov is None else np.asarray(self.cov, dtype=float)
         ref = scipy.stats.multivariate_normal(center, cov)
-        return gauss_expect(lambda z: g(z) / ref.pdf(z), center, cov, tol=tol, orders=(8, 12, 16))
+        return gauss_expect(lambda z: g(z) / ref.pdf(z), center, cov, tol=tol, orders=(8, 12, 16, 24, 32))
 
 
-def Reals(*, points: Sequence[float] = (), dim: int = 1, center: Any = 0.0, scale: float = 1.0) -> Domain:
-    return Domain(points=points, dim=dim, center=center, scale=scale)
+def Reals(*, points: Sequence[float] = (), dim: int = 1, center: Any = 0.0, scale: float = 1.0,
+          cov: Any = None) -> Domain:
+    return Domain(points=points, dim=dim, center=center, scale=scale, cov=cov)
 
 
 def Finite(values: Sequence[Any]) -> Domain:
@@ -195,7 +209,8 @@ class Distribution:
 
 @dataclass(eq=False)
 class Discrete(Distribution):
-    """Probabilities on a finite support (default 1..K). ``pdf`` is the probability mass."""
+    """Probabilities on a finite support (default 1..K; points may be vectors: a data set in R^d).
+    ``pdf`` is the probability mass."""
     probs: Any
     support: Sequence[Any] | None = None
     var: str = "x"
@@ -204,20 +219,27 @@ class Discrete(Distribution):
         self.probs = np.asarray(self.probs, dtype=float)
         if self.support is None:
             self.support = list(range(1, self.probs.size + 1))
-        self._index = {float(s): i for i, s in enumerate(self.support)}
+        self._index = {_point_key(s): i for i, s in enumerate(self.support)}
 
     def pdf(self, x: Any) -> float:
-        key = float(np.asarray(x).reshape(-1)[0]) if np.ndim(x) else float(x)
+        key = _point_key(x)
         if key not in self._index:
             return 0.0
         return float(self.probs[self._index[key]])
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
-        return float(sum(p * f(s) for p, s in zip(self.probs, self.support) if p > 0))  # type: ignore[arg-type]
+        total = sum(p * f(s) for p, s in zip(self.probs, self.support) if p > 0)  # type: ignore[arg-type]
+        return float(total) if np.ndim(total) == 0 else total
 
     @property
     def domain(self) -> Domain:
         return Finite(self.support)  # type: ignore[arg-type]
+
+
+def _point_key(x: Any) -> Any:
+    """A number for a number or a 1-element array, a tuple for a vector."""
+    flat = np.ravel(np.asarray(x, dtype=float))
+    return float(flat[0]) if flat.size == 1 else tuple(flat.tolist())
 
 
 def Bernoulli(p: float) -> Discrete:
@@ -238,16 +260,18 @@ class Normal(Distribution):
         return abs(x - self.mean) <= 1e-9 * max(1.0, abs(self.mean))
 
     def pdf(self, x: Any) -> float:
-        x = float(np.squeeze(x))
+        x = x if type(x) is float else float(np.squeeze(x))
         if self.var_ == 0:
             return math.inf if self._at_mean(x) else 0.0
-        return float(scipy.stats.norm.pdf(x, self.mean, math.sqrt(self.var_)))
+        return math.exp(self.logpdf(x))
 
     def logpdf(self, x: Any) -> float:
-        x = float(np.squeeze(x))
+        """-((x - mean)^2 / var + log(2 pi var)) / 2, written out: scipy.stats.norm costs 20 times more a
+        call, and expectations make thousands."""
+        x = x if type(x) is float else float(np.squeeze(x))
         if self.var_ == 0:
             return math.inf if self._at_mean(x) else -math.inf
-        return float(scipy.stats.norm.logpdf(x, self.mean, math.sqrt(self.var_)))
+        return -0.5 * ((x - self.mean) ** 2 / self.var_ + math.log(2 * math.pi * self.var_))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
         if self.var_ == 0:
@@ -283,12 +307,21 @@ class MVN(Distribution):
     def pdf(self, x: Any) -> float:
         if self._point_mass():
             return math.inf if self._at_mean(x) else 0.0
-        return float(scipy.stats.multivariate_normal(self.mean, self.cov).pdf(np.ravel(x)))
+        return math.exp(self.logpdf(x))
 
     def logpdf(self, x: Any) -> float:
+        """By the Cholesky factor of ``cov`` (kept while ``cov`` is the same array): a model's
+        conditionals call this thousands of times, and a scipy.stats.multivariate_normal costs 20
+        times more to build."""
         if self._point_mass():
             return math.inf if self._at_mean(x) else -math.inf
-        return float(scipy.stats.multivariate_normal(self.mean, self.cov).logpdf(np.ravel(x)))
+        factor = getattr(self, "_factor", None)
+        if factor is None or factor[0] is not self.cov:
+            chol = np.linalg.cholesky(self.cov)  # LinAlgError if cov is not positive definite
+            factor = self._factor = (self.cov, chol, 2.0 * float(np.sum(np.log(np.diag(chol)))))
+        _, chol, logdet = factor
+        y = scipy.linalg.solve_triangular(chol, np.ravel(np.asarray(x, dtype=float)) - self.mean, lower=True)
+        return float(-0.5 * (y @ y + logdet + self.mean.size * math.log(2 * math.pi)))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
         if self._point_mass():
@@ -333,14 +366,14 @@ class Density(Distribution):
     var: str = "x"
 
     def pdf(self, x: Any) -> float:
-        x = float(np.squeeze(x))
+        x = x if type(x) is float else float(np.squeeze(x))  # quadrature calls this with floats, often
         if self.pdf_fn is not None:
             return float(self.pdf_fn(x))
         assert self.logpdf_fn is not None
         return math.exp(self.logpdf_fn(x))
 
     def logpdf(self, x: Any) -> float:
-        x = float(np.squeeze(x))
+        x = x if type(x) is float else float(np.squeeze(x))
         if self.logpdf_fn is not None:
             return float(self.logpdf_fn(x))
         density = self.pdf(x)
@@ -402,11 +435,12 @@ class MonteCarlo(Distribution):
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
         draws = self.sample(np.random.default_rng(self.seed), self.n)
-        values = np.array([f(d) for d in draws], dtype=float)
-        se = float(values.std(ddof=1) / math.sqrt(values.size))
-        if not tol.ok(se, float(values.mean())):
+        values = np.array([f(d) for d in draws], dtype=float)  # (n,) or (n, ...) for a vector-valued f
+        se = float(np.max(values.std(axis=0, ddof=1)) / math.sqrt(len(values)))
+        mean = values.mean(axis=0)
+        if not tol.ok(se, float(np.max(np.abs(mean)))):
             raise NumericalError(f"Monte Carlo expectation: standard error {se:.3g} > tolerance {tol}")
-        return float(values.mean())
+        return float(mean) if mean.ndim == 0 else mean
 
 
 # --------------------------------------------------------------------------------------------------
@@ -541,6 +575,7 @@ class GaussianModel(Model):
         self.mean = np.asarray(self.mean, dtype=float)
         self.cov = np.asarray(self.cov, dtype=float)
         self._slices: dict[str, slice] = {}
+        self._conditionals: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, ...]] = {}  # cache
         start = 0
         for name, dim in self.blocks.items():
             self._slices[name] = slice(start, start + dim)
@@ -573,23 +608,36 @@ class GaussianModel(Model):
         a = self._index(targets)
         if a.size == 0:  # p(x_{<1}): the law of no variable
             return Degenerate(np.zeros(0), np.zeros((0, 0)), var=",".join(targets))
-        mean, cov = self.mean[a], self.cov[np.ix_(a, a)]
-        scale = float(np.max(np.diag(cov)))
         given = {name: value for name, value in given.items() if self._coordinates(name).size}
+        key = (tuple(targets), tuple(given))
+        if key not in self._conditionals:  # the gain and the covariance do not depend on the observed values
+            b = self._index(list(given)) if given else np.zeros(0, dtype=int)
+            gain = (np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T if given
+                    else np.zeros((a.size, 0)))
+            cov = self.cov[np.ix_(a, a)] - gain @ self.cov[np.ix_(b, a)]
+            # a variable given itself (or a function of the conditions) is a point mass: variance 0, not rounding
+            if np.all(np.abs(cov) <= 1e-12 * np.max(np.abs(self.cov[np.ix_(a, a)]))):
+                cov = np.zeros_like(cov)
+            self._conditionals[key] = (a, b, gain, cov, None)
+        a, b, gain, cov, factor = self._conditionals[key]
+        mean = self.mean[a]
         if given:
-            b = self._index(list(given))
             obs = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in given.values()])
-            gain = np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T
             mean = mean + gain @ (obs - self.mean[b])
-            cov = cov - gain @ self.cov[np.ix_(b, a)]
-        # a variable given itself (or a function of the conditions) is a point mass: variance 0, not rounding
-        if np.all(np.abs(cov) <= 1e-12 * np.max(np.abs(self.cov[np.ix_(a, a)]))):
-            cov = np.zeros_like(cov)
-        elif a.size > 1 and np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_1, x_1): no density
-            return Degenerate(mean, cov, var=",".join(targets))
         if a.size == 1:
             return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
-        return MVN(mean, cov, var=",".join(targets), blocks=[self._coordinates(n).size for n in targets])
+        scale = float(np.max(np.diag(self.cov[np.ix_(a, a)])))
+        if np.any(cov) and np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_1, x_1): no density
+            return Degenerate(mean, cov, var=",".join(targets))
+        law = MVN(mean, cov, var=",".join(targets), blocks=[self._coordinates(n).size for n in targets])
+        if not np.any(cov):
+            return law  # a point mass
+        if factor is not None:
+            law._factor = factor  # type: ignore[attr-defined]  # the Cholesky factor of the same covariance
+        else:
+            law.logpdf(mean)  # factorises cov once for every later law with this key
+            self._conditionals[key] = (a, b, gain, cov, law._factor)  # type: ignore[attr-defined]
+        return law
 
 
 @dataclass(eq=False)
@@ -667,7 +715,12 @@ def _torch_kl(p: Distribution, q: Distribution) -> float:
 
     k = max(getattr(p, "mean", np.zeros(1)).size if isinstance(p, MVN) else 1,
             getattr(q, "mean", np.zeros(1)).size if isinstance(q, MVN) else 1)
-    return float(kl_divergence(as_torch(p, k), as_torch(q, k)))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: on a busy machine, worker threads spin (40 ms a KL, not 0.7 ms)
+    try:
+        return float(kl_divergence(as_torch(p, k), as_torch(q, k)))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def entropy(p: Distribution, tol: Tol) -> float:

@@ -585,7 +585,7 @@ class Parser:
         if name == "nabla":
             wrt = None
             if self.is_("sym", "_"):
-                self.take()
+                self.take()  # the subscript is the variable: \nabla_x
                 wrt = self.subscript_node()
             if wrt is None:
                 raise self.error("\\nabla needs a subscript (\\nabla_x)")
