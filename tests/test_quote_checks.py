@@ -242,3 +242,12 @@ DOCS = ROOT / "docs"
 def test_no_timing_claims_in_chapters(page) -> None:
     findings = timing_claims(scan_file(DOCS, page))
     assert not findings, "measure it in a snippet or remove it:\n" + "\n".join(map(str, findings))
+
+
+def test_inline_math_may_continue_onto_the_next_line_but_not_past_a_blank_one() -> None:
+    from genmath.sitebuild.site import _inline_math_spans
+
+    # a quote at the start of the second line of "$... =\n{{ q }}$" is inside math, not between lone dollars
+    assert _inline_math_spans(["a $x =", "{{ q }}$ b", "", "c $ {{ q }} $ d $y$"]) == [((0, 2), (1, 7)),
+                                                                                      ((3, 16), (3, 18))]
+    assert _inline_math_spans(["a $x", "", "y$"]) == []

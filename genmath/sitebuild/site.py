@@ -139,7 +139,7 @@ def _collect(site: Site, errors: list[BuildError]) -> None:
 
 
 #: Inline math as the page's Markdown finds it: it may continue onto the next line of a paragraph.
-_INLINE_MATH_MULTILINE = re.compile(r"(?<![\\$])\$(?=[^\s$])(?:\\.|[^\\$]|\n(?!\s*\n))+?(?<=\S)\$(?!\d)")
+_INLINE_MATH_MULTILINE = re.compile(r"(?<![\\$])\$(?=[^\s$])(?:\\.|[^\\$\n]|\n(?![ \t]*\n))+?(?<=\S)\$(?!\d)")
 
 
 def _inline_math_spans(masked: list[str]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
