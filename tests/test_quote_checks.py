@@ -71,7 +71,10 @@ def test_a_unit_word_that_belongs_elsewhere_does_not_count(text: str) -> None:
 def test_in_a_table_the_unit_may_be_in_the_column_or_row_header() -> None:
     lines = ["| quantity | KL (nats) | other |", "|---|---|---|", "| $L_T$ | {{ t.u.kl }} | {{ t.u.kl }} |",
              "| $L_0$ (nats) | x | {{ t.u.kl }} |"]
-    col = lambda line, n: [i for i in range(len(line)) if line.startswith("{{", i)][n]  # noqa: E731
+
+    def col(line: str, n: int) -> int:
+        return [i for i in range(len(line)) if line.startswith("{{", i)][n]
+
     units = {"t.u.kl": "nats"}
     assert not quotecheck.unit_problem(lines, 2, col(lines[2], 0), col(lines[2], 0) + 12, "nats", units)
     assert quotecheck.unit_problem(lines, 2, col(lines[2], 1), col(lines[2], 1) + 12, "nats", units)

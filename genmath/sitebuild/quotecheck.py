@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from typing import Any
@@ -66,7 +67,7 @@ def _unit_follows(text: str, unit: str, same_unit: set[str]) -> bool:
 def _table_cells(line: str) -> list[tuple[int, int]]:
     """(start, end) columns of the cells of a Markdown table row."""
     bars = [i for i, c in enumerate(line) if c == "|" and (i == 0 or line[i - 1] != "\\")]
-    return [(a + 1, b) for a, b in zip(bars, bars[1:])]
+    return [(a + 1, b) for a, b in itertools.pairwise(bars)]
 
 
 def _unit_in_table(lines: list[str], index: int, col: int, unit: str) -> bool:

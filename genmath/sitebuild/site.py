@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genmath.sitebuild.cache import Cache
 from genmath.sitebuild import quotecheck
+from genmath.sitebuild.cache import Cache
 from genmath.sitebuild.errors import BuildError, BuildErrors, Location
 from genmath.sitebuild.katex import Katex
 from genmath.sitebuild.lint import hand_typed_in_text
@@ -199,18 +199,19 @@ def _check_figure_texts(site: Site, errors: list[BuildError]) -> None:
     for chapter in site.chapters.values():
         allowed = {str(k) for k in (chapter.meta.get("numbers_allowed") or {})}
         for d in chapter.directives:
-            texts: list[tuple[str, dict[str, Any] | None, str]] = []  # (what, figure to update, text)
+            # (what it is, the figure to update or None, its key there, the text)
+            texts: list[tuple[str, dict[str, Any] | None, str, str]] = []
             where = Location(chapter.path, d.line)
             if d.kind == "figure" and d.options.get("caption"):
-                texts.append((f"caption of figure {d.target!r}", None, str(d.options["caption"])))
+                # a caption given on the directive: checked here, formatted by the Markdown extension
+                texts.append((f"caption of figure {d.target!r}", None, "caption", str(d.options["caption"])))
             elif d.kind == "snippet" and d.target not in done and d.target in site.results:
                 done.add(d.target)
                 where = Location(chapter.path, d.line, f"snippets/{d.target}")
                 for fig in site.results[d.target].get("figures", []):
-                    texts += [(f"{key} of figure {fig['name']!r}", fig, key) for key in ("alt", "caption")
+                    texts += [(f"{key} of figure {fig['name']!r}", fig, key, fig[key]) for key in ("alt", "caption")
                               if fig.get(key)]
-            for what, fig, key in texts:
-                text = fig[key] if fig is not None else key
+            for what, fig, key, text in texts:
                 before = len(errors)
                 for number in hand_typed_in_text(text, allowed, strict=True):
                     errors.append(BuildError(f"{what}: hand-typed number {number}; quote the value "

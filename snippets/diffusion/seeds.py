@@ -6,7 +6,14 @@ same seeds as diffusion/train.py, so the seed-0 row repeats its numbers."""
 import numpy as np
 import torch
 
-from genmath import ddpm_sample, ring_mixture, ring_near_fraction, ring_near_probability, scaled_linear_betas, train_ddpm
+from genmath import (
+    ddpm_sample,
+    ring_mixture,
+    ring_near_fraction,
+    ring_near_probability,
+    scaled_linear_betas,
+    train_ddpm,
+)
 from genmath.snippet import claim, pm, publish, table
 
 torch.set_num_threads(1)

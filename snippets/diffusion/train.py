@@ -11,7 +11,6 @@ from genmath import (
     bound_from_eps_mse,
     ddpm_eps_mse,
     ddpm_sample,
-    ring_centres,
     ring_mixture,
     ring_mixture_logpdf,
     ring_near_fraction,

@@ -1,5 +1,7 @@
 """Consistency and asymptotic normality of the Bernoulli MLE: sqrt(n)(p_hat - p) vs N(0, 1/I(p))."""
 
+import itertools
+
 import numpy as np
 from scipy.stats import binom, norm
 
@@ -33,7 +35,7 @@ for n in (10, 100, 1000, 10_000):
 table(["n", "E|p̂ − p| (exact)", "P(|p̂ − p| > 0.05) (exact)", "Var[√n(p̂ − p)] (sim.)", "p(1−p) = 1/I(p)",
        "Kolmogorov distance to N(0, p(1−p)) (exact)"], rows,
       fmt=".4f")
-for (n1, e1, *_, k1), (n2, e2, *_, k2) in zip(rows, rows[1:]):
+for (n1, e1, *_, k1), (n2, e2, *_, k2) in itertools.pairwise(rows):
     claim(2.8 < e1 / e2 < 3.4, f"E|p_hat - p| falls by about sqrt(10) from n = {n1} to n = {n2}")
     claim(2.8 < k1 / k2 < 3.4, f"the Kolmogorov distance falls like 1/sqrt(n) from n = {n1} to n = {n2}")
 

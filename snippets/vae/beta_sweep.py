@@ -1,6 +1,8 @@
 """A beta sweep on the 8x8 digits: rate R = KL(q(z|x) || p(z)) against distortion
 D = -E_q log p(x|z), both in nats per image, and posterior collapse at large beta."""
 
+import itertools
+
 import numpy as np
 import torch
 
@@ -49,7 +51,7 @@ publish("vae.beta.baseline_test", baseline, unit="nats")
 kl = {beta: np.sort(d)[::-1] for beta, d in zip(betas, per_dim)}
 results = dict(zip(betas, rows))
 claim(betas[best] == 1.0, "beta = 1 has the best ELBO of the sweep")
-claim(all(a > b for a, b in zip(rates, rates[1:])) and all(a < b for a, b in zip(distortions, distortions[1:])),
+claim(all(a > b for a, b in itertools.pairwise(rates)) and all(a < b for a, b in itertools.pairwise(distortions)),
       "as beta grows the rate falls and the distortion rises")
 claim(kl[1.0].min() > 0.1, "at beta = 1 every latent dimension is in use")
 claim(kl[2.0].min() < 0.01 and kl[2.0].max() > 0.5, "at beta = 2 the collapse is partial")

@@ -2,7 +2,6 @@
 
 import numpy as np
 from matplotlib.patches import Ellipse
-
 from scipy.linalg import block_diag
 
 from genmath import kl_mvn
