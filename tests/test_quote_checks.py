@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, MiniProject
 
 from genmath.sitebuild import quotecheck
-from genmath.sitebuild.lint import hand_typed_in_text, timing_claims
+from genmath.sitebuild.lint import hand_typed_in_text, raw_quadrature, timing_claims
 from genmath.sitebuild.scan import scan_file, scan_text
 
 UNITS = """\
@@ -254,3 +254,46 @@ def test_inline_math_may_continue_onto_the_next_line_but_not_past_a_blank_one() 
     assert _inline_math_spans(["a $x =", "{{ q }}$ b", "", "c $ {{ q }} $ d $y$"]) == [((0, 2), (1, 7)),
                                                                                       ((3, 16), (3, 18))]
     assert _inline_math_spans(["a $x", "", "y$"]) == []
+
+
+# ---------------------------------------------------------------------------- quadrature in snippets
+
+
+def test_raw_quadrature_finds_every_way_of_calling_a_scipy_integrator() -> None:
+    source = (
+        "import numpy as np\n"
+        "from scipy.integrate import quad, simpson\n"      # 2: quad (simpson integrates samples: fine)
+        "import scipy.integrate\n"
+        "import scipy.integrate as si\n"
+        "from scipy import integrate as I\n"
+        "a = scipy.integrate.dblquad(f, 0, 1, 0, 1)\n"     # 6
+        "b = si.quad_vec(f, 0, 1)\n"                        # 7
+        "c = I.quad(f, 0, np.inf)[0]\n"                     # 8
+        "d = quad_of_mine(f) + np.quad\n"                   # not scipy's
+    )
+    assert raw_quadrature(source) == [(2, "from scipy.integrate import quad"), (6, "scipy.integrate.dblquad"),
+                                      (7, "si.quad_vec"), (8, "I.quad")]
+    assert raw_quadrature("def broken(:\n") == []  # a syntax error is reported by the run, with its line
+
+
+@pytest.mark.build
+def test_build_fails_on_a_snippet_that_calls_quad_itself(project: MiniProject) -> None:
+    """The mistake of mle.md's old integral: quad's error estimate (larger than the value) was ignored."""
+    project.write("snippets/t/integral.py", """\
+        import numpy as np
+        from scipy import integrate
+        from genmath.snippet import publish
+
+        value, _err = integrate.quad(lambda lam: lam**32 * np.exp(-10 * lam), 0, np.inf)
+        publish("t.q.integral", value)
+        """)
+    project.write("docs/index.md", _page('{{ snippet("t/integral.py") }}\n\nIt is {{ t.q.integral:.4g }}.'))
+    _fails(project, "index.md:5", "snippet snippets/t/integral.py:5",
+           "snippet integrates with integrate.quad directly, so nothing checks its error estimate")
+
+
+def test_no_snippet_calls_a_scipy_integrator_itself() -> None:
+    found = [f"{p.relative_to(ROOT).as_posix()}:{line}: {what}"
+             for p in sorted((ROOT / "snippets").rglob("*.py"))
+             for line, what in raw_quadrature(p.read_text(encoding="utf-8"))]
+    assert not found, "integrate through genmath, which checks the error estimate:\n" + "\n".join(found)

@@ -123,8 +123,8 @@ def timing_claims(chapter: Chapter) -> list[Finding]:
     return findings
 
 
-#: scipy's numerical integrators. A snippet integrates with genmath.numerics.integrate instead, which
-#: locates the mass and refuses a result whose error estimate it cannot trust.
+#: scipy's numerical integrators. A snippet does not call them itself (the build refuses it, see
+#: ``site._check_snippet_sources``): it integrates through genmath, which checks the error estimate.
 RAW_INTEGRATORS = frozenset({"quad", "quad_vec", "dblquad", "tplquad", "nquad", "fixed_quad", "quadrature",
                              "romberg", "cubature", "qmc_quad"})
 

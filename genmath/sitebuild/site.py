@@ -23,7 +23,7 @@ from genmath.sitebuild import quotecheck
 from genmath.sitebuild.cache import Cache
 from genmath.sitebuild.errors import BuildError, BuildErrors, Location
 from genmath.sitebuild.katex import Katex
-from genmath.sitebuild.lint import hand_typed_in_text
+from genmath.sitebuild.lint import hand_typed_in_text, raw_quadrature
 from genmath.sitebuild.render import tex_for_katex
 from genmath.sitebuild.runner import Job, run_all
 from genmath.sitebuild.scan import QUOTE_RE, Chapter, mask_code, scan_file
@@ -123,6 +123,22 @@ def _jobs(chapters: dict[str, Chapter], config: Config) -> list[Job]:
                 jobs[d.target] = Job(d.target, config.snippets_dir / d.target, timeout,
                                      Location(chapter.path, d.line))
     return list(jobs.values())
+
+
+def _check_snippet_sources(jobs: list[Job], errors: list[BuildError]) -> None:
+    """A snippet does not call scipy's integrators itself: ``quad`` returns an error estimate that a
+    snippet can silently ignore (mle.md once printed an integral whose error estimate exceeded its
+    value). Integrals go through genmath, which checks the estimate and raises."""
+    for job in jobs:
+        try:
+            source = job.path.read_text(encoding="utf-8")
+        except OSError:
+            continue  # the run reports the missing file, with its chapter line
+        for line, what in raw_quadrature(source):
+            errors.append(BuildError(
+                f"snippet integrates with {what} directly, so nothing checks its error estimate; "
+                f"integrate through a genmath function that checks it (or use a closed form)",
+                Location(job.where.chapter, job.where.line, f"snippets/{job.rel}", line)))
 
 
 def _collect(site: Site, errors: list[BuildError]) -> None:
@@ -313,8 +329,10 @@ def prepare(config: Config) -> Site:
     if errors:
         raise errors[0] if len(errors) == 1 else BuildErrors(errors)
 
+    jobs = _jobs(chapters, config)
+    _check_snippet_sources(jobs, errors)
     cache = Cache(config.cache_dir, config.root)
-    results = run_all(_jobs(chapters, config), cache, config.root, refresh=config.refresh,
+    results = run_all(jobs, cache, config.root, refresh=config.refresh,
                       workers=config.workers)
     site = Site(config, chapters, results, katex=Katex(config.root, config.cache_dir))
     _collect(site, errors)

@@ -2,7 +2,7 @@
 Bayes' rule by quadrature, and a simulation (regress x_{t-1} on x_t with x_0 fixed)."""
 
 import numpy as np
-from scipy import integrate, stats
+from scipy import stats
 
 from genmath import (
     forward_step,
@@ -13,6 +13,7 @@ from genmath import (
     q_moments,
     q_sample,
 )
+from genmath.numerics import integrate
 from genmath.snippet import claim, publish, table
 
 betas = linear_betas()  # T = 1000, 1e-4 .. 0.02
@@ -40,9 +41,10 @@ def unnormalised(x):
 
 
 lo, hi = mu - 12 * sd, mu + 12 * sd
-Z = integrate.quad(unnormalised, lo, hi, epsrel=1e-12, epsabs=0, limit=200)[0]
-q_mean = integrate.quad(lambda x: x * unnormalised(x), lo, hi, epsrel=1e-12, epsabs=0, limit=200)[0] / Z
-q_var = integrate.quad(lambda x: (x - q_mean) ** 2 * unnormalised(x), lo, hi, epsrel=1e-12, epsabs=0, limit=200)[0] / Z
+Z = integrate(unnormalised, lo, hi, name="q(x_t | x_{t-1}) q(x_{t-1} | x_0)", loc=mu, scale=sd, rtol=1e-12)
+q_mean = integrate(lambda x: x * unnormalised(x), lo, hi, name="x q(...) q(...)", loc=mu, scale=sd, rtol=1e-12) / Z
+q_var = integrate(lambda x: (x - q_mean) ** 2 * unnormalised(x), lo, hi, name="(x - mean)^2 q(...) q(...)",
+                  loc=mu, scale=sd, rtol=1e-12) / Z
 publish("diffusion.posterior.t", t)
 publish("diffusion.posterior.x0", x0)
 publish("diffusion.posterior.xt", xt)

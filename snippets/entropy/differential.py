@@ -3,12 +3,12 @@
 import math
 
 import numpy as np
-import scipy.integrate
 import scipy.optimize
 import scipy.stats
 
 import genmath
 from genmath.figures import subplots
+from genmath.numerics import integrate
 from genmath.snippet import claim, figure, publish, table
 
 rng = np.random.default_rng(0)
@@ -18,7 +18,8 @@ rows = []
 for sigma in (0.1, 0.5, 1.0, 3.0):
     closed = genmath.gaussian_entropy(sigma)
     density = scipy.stats.norm(0.0, sigma)
-    by_quad, _ = scipy.integrate.quad(lambda x, d=density: -d.pdf(x) * d.logpdf(x), -np.inf, np.inf)
+    by_quad = integrate(lambda x, d=density: -d.pdf(x) * d.logpdf(x), name=f"-p log p, sigma = {sigma}",
+                        loc=0.0, scale=sigma)
     x = density.rvs(size=100_000, random_state=rng)
     neg_log_p = -density.logpdf(x)
     rows.append([f"{sigma:g}", closed, by_quad, neg_log_p.mean(), neg_log_p.std(ddof=1) / math.sqrt(x.size),

@@ -1,13 +1,13 @@
 """Fit one Gaussian to a two-component mixture by forward KL(p || q) and by reverse KL(q || p)."""
 
 import numpy as np
-import scipy.integrate
 import scipy.optimize
 import scipy.stats
 from scipy.special import logsumexp
 
 import genmath
 from genmath.figures import subplots
+from genmath.numerics import integrate
 from genmath.snippet import claim, figure, publish, table
 
 # Target p = 0.5 N(1, 1) + 0.5 N(10, 1.5^2)
@@ -50,9 +50,9 @@ def fit(objective, start):
 mu_f, sigma_f, _ = fit(forward_kl, [0.0, 0.0])
 mean_closed = float(weights @ means)
 var_closed = float(weights @ (sigmas**2 + means**2) - mean_closed**2)
-mean_quad, _ = scipy.integrate.quad(lambda x: x * np.exp(log_p(x)), LOWER, UPPER, points=MODES)
-var_quad, _ = scipy.integrate.quad(lambda x: (x - mean_quad) ** 2 * np.exp(log_p(x)), LOWER, UPPER,
-                                   points=MODES)
+mean_quad = integrate(lambda x: x * np.exp(log_p(x)), LOWER, UPPER, name="x p(x)", loc=means, scale=sigmas)
+var_quad = integrate(lambda x: (x - mean_quad) ** 2 * np.exp(log_p(x)), LOWER, UPPER, name="(x - mean)^2 p(x)",
+                     loc=means, scale=sigmas)
 publish("kl.fr.mu_fwd", mu_f)
 publish("kl.fr.sigma_fwd", sigma_f)
 publish("kl.fr.mu_moment", mean_closed)
