@@ -6,6 +6,7 @@ import math
 import numpy as np
 from scipy import stats
 
+from genmath.numerics import integrate
 from genmath.score import (
     gaussian_posterior_mean,
     gaussian_score,
@@ -14,7 +15,6 @@ from genmath.score import (
     noisy_covs,
     tweedie_denoiser,
 )
-from genmath.numerics import integrate
 from genmath.snippet import publish, table
 
 sigma = publish("score.tweedie.sigma", 0.6)
