@@ -176,6 +176,8 @@ _EXPORTS: dict[str, str] = {
     "ring_mixture": "diffusion",
     "ring_mixture_labelled": "diffusion",
     "ring_mixture_logpdf": "diffusion",
+    "ring_near_fraction": "diffusion",
+    "ring_near_probability": "diffusion",
     "scaled_linear_betas": "diffusion",
     "snr": "diffusion",
     "target_mse_factor": "diffusion",

@@ -109,10 +109,11 @@ for ax, w in zip(axes, shown):
     ax.set_yticks([-1, 0, 1])
     ax.grid(False)
 figure(fig, "diffusion.cfg.samples",
-       alt=f"Three scatter plots of {per_class} guided samples per class, coloured by class, for guidance "
-           f"w = 0, 1 and 4: the round clusters become thin streaks along the radius (spread across the "
-           f"ring {results[0.0][0]:.3f}, {results[1.0][0]:.3f}, {results[4.0][0]:.3f}) and move outwards "
-           f"(mean radius {results[0.0][2]:.3f}, {results[1.0][2]:.3f}, {results[4.0][2]:.3f}).",
+       alt="Three scatter plots of {{ diffusion.cfg.per_class }} guided samples per class, coloured by class, for "
+           "guidance w = 0, 1 and 4: the round clusters become thin streaks along the radius (spread across the "
+           "ring {{ diffusion.cfg.w0.tangential:.3f }}, {{ diffusion.cfg.w1.tangential:.3f }}, "
+           "{{ diffusion.cfg.w4.tangential:.3f }}) and move outwards (mean radius {{ diffusion.cfg.w0.radius:.3f }}, "
+           "{{ diffusion.cfg.w1.radius:.3f }}, {{ diffusion.cfg.w4.radius:.3f }}).",
        caption="Classifier-free guidance on the labelled ring: one network, guidance weight w = 0 "
                "(the conditional model), 1 and 4; colours are the requested classes.")
 
@@ -128,11 +129,11 @@ ax2.semilogy(weights, fds, "s--", ms=3, color="C3", label="Fréchet distance")
 ax2.set_xlabel("guidance w")
 ax2.legend(fontsize=8, loc="center right")
 figure(fig, "diffusion.cfg.tradeoff",
-       alt=f"Left: the spread of samples within a class across the ring falls from {tangential[0]:.3f} at "
-           f"w = 0 to {tangential[-1]:.3f} at w = 4 while the spread along the radius goes from "
-           f"{radial[0]:.3f} to {radial[-1]:.3f} (data 0.1 both ways). Right, on a log scale: the "
-           f"probability the exact classifier gives to the wrong classes falls from {wrongs[0]:.1e} to "
-           f"{wrongs[-1]:.1e}, while the Frechet distance to the true class rises from {fds[0]:.1e} to "
-           f"{fds[-1]:.1e}.",
+       alt="Left: the spread of samples within a class across the ring falls from {{ diffusion.cfg.w0.tangential:.3f }} "
+           "at w = 0 to {{ diffusion.cfg.w4.tangential:.3f }} at w = 4 while the spread along the radius goes from "
+           "{{ diffusion.cfg.w0.radial:.3f }} to {{ diffusion.cfg.w4.radial:.3f }} (data: the component standard "
+           "deviation both ways). Right, on a log scale: the probability the exact classifier gives to the wrong "
+           "classes falls from {{ diffusion.cfg.w0.wrong:.1e }} to {{ diffusion.cfg.w4.wrong:.1e }}, while the "
+           "Frechet distance to the true class rises from {{ diffusion.cfg.w0.fd:.1e }} to {{ diffusion.cfg.w4.fd:.1e }}.",
        caption="Diversity (left) against fidelity (right) as the guidance weight grows: fewer ambiguous "
                "samples, at the price of the spread and of the distance to the true class law.")

@@ -78,11 +78,13 @@ ax.set_xlabel("number of steps T")
 ax.set_ylabel(r"excess over $L_\infty$ (nats)")
 ax.legend(fontsize=9)
 figure(fig, "diffusion.vdm.excess",
-       alt=f"Log-log plot of the discrete middle terms minus their continuous-time limit "
-           f"L_inf = {L_inf:.3f} nats against T for three schedules with the same end points: the "
-           f"linear-beta shape falls from {excess['linear β'][0]:.3g} nats at T = 10 to "
-           f"{excess['linear β'][-1]:.2g} at T = 10000, the cosine shape from {excess['cosine'][0]:.3g} to "
-           f"{excess['cosine'][-1]:.2g}, linear log-SNR from {excess['linear log-SNR'][0]:.3g} to "
-           f"{excess['linear log-SNR'][-1]:.2g}; all three fall like 1/T.",
+       alt="Log-log plot of the discrete middle terms minus their continuous-time limit "
+           "L_inf = {{ diffusion.vdm.l_inf:.3f }} nats against T for three schedules with the same end points: the "
+           "linear-beta shape falls from {{ diffusion.vdm.linear_beta.excess_10:.3g }} nats at T = 10 to "
+           "{{ diffusion.vdm.linear_beta.excess_10000:.2g }} nats at T = 10000, the cosine shape from "
+           "{{ diffusion.vdm.cosine.excess_10:.3g }} to {{ diffusion.vdm.cosine.excess_10000:.2g }} nats, linear "
+           "log-SNR from {{ diffusion.vdm.linear_log_snr.excess_10:.3g }} to "
+           "{{ diffusion.vdm.linear_log_snr.excess_10000:.2g }} nats; all three fall like 1/T.",
        caption="The middle terms of the discrete bound (σ_t² = β̃_t, best means) minus their limit L∞ as "
-               "T → ∞, for x₀ ~ N(0.5, 0.5²) and three schedules with the end points of the linear schedule.")
+               "T → ∞, for the chapter's Gaussian data and three schedules with the end points of the linear "
+               "schedule.")

@@ -119,11 +119,11 @@ for row, eta in enumerate((0.0, 1.0)):
         ax.set_yticks([-1, 0, 1])
         ax.grid(False)
 figure(fig, "diffusion.ddim.samples",
-       alt=f"Six scatter plots of {n} samples from the same starting points: top row deterministic DDIM "
-           f"(eta = 0), bottom row ancestral sampling (eta = 1), with S = {', '.join(map(str, shown))} steps. "
-           f"With 5 steps the points form a blurred ring ({near[0.0][1]:.0%} and {near[1.0][1]:.0%} "
-           f"within 0.25 of a mode); with 100 steps eight clusters ({near[0.0][-1]:.0%} and "
-           f"{near[1.0][-1]:.0%}).",
+       alt="Six scatter plots of {{ diffusion.ddim.n }} samples from the same starting points: top row deterministic "
+           "DDIM (eta = 0), bottom row ancestral sampling (eta = 1), with S = 5, 10 and 100 steps. With 5 steps "
+           "the points form a blurred ring ({{ diffusion.ddim.s5.eta0.near:.0% }} and {{ diffusion.ddim.s5.eta1.near:.0% }} "
+           "near a mode); with 100 steps eight clusters ({{ diffusion.ddim.s100.eta0.near:.0% }} and "
+           "{{ diffusion.ddim.s100.eta1.near:.0% }}).",
        caption="DDIM samples from the trained network, deterministic (η = 0, top) and ancestral (η = 1, "
                "bottom), after S of the 100 steps, all from the same x_T.")
 
@@ -138,10 +138,11 @@ ax2.semilogx(S_list, bound, "o-", ms=3, color="C2")
 ax2.set_xlabel("steps S")
 ax2.set_ylabel("bound (nats), η = 1")
 figure(fig, "diffusion.ddim.quality",
-       alt=f"Left: fraction of samples within 0.25 of a mixture mean against the number of steps S, rising "
-           f"from {near[0.0][0]:.0%} (eta = 0) and {near[1.0][0]:.0%} (eta = 1) at S = 2 to "
-           f"{near[0.0][-1]:.0%} and {near[1.0][-1]:.0%} at S = 100; held-out data {near_a_centre(test):.0%}. "
-           f"Right: the bound of the S-step ancestral chain, falling from {bound[0]:.2f} nats at S = 2 to "
-           f"{bound[-1]:.2f} nats at S = 100.",
+       alt="Left: fraction of samples near a mixture mean against the number of steps S, rising "
+           "from {{ diffusion.ddim.s2.eta0.near:.0% }} (eta = 0) and {{ diffusion.ddim.s2.eta1.near:.0% }} (eta = 1) "
+           "at S = 2 to {{ diffusion.ddim.s100.eta0.near:.0% }} and {{ diffusion.ddim.s100.eta1.near:.0% }} at "
+           "S = 100; held-out data {{ diffusion.ddim.data_near:.0% }}. Right: the bound of the S-step ancestral chain, "
+           "falling from {{ diffusion.ddim.s2.bound:.2f }} nats at S = 2 to {{ diffusion.ddim.s100.bound:.2f }} nats "
+           "at S = 100.",
        caption="Left: sample quality against S. Right: the variational bound of the shortened chain "
                "(σ² = β′, held-out data); deterministic DDIM has no bound (its kernels are point masses).")

@@ -69,6 +69,7 @@ grid = np.stack([X.ravel(), Y.ravel()], 1)
 log_p = pf_ode_log_likelihood(trained, grid, rtol=1e-4, atol=1e-4).log_prob.reshape(X.shape)
 mass = np.exp(log_p).sum() * (g[1] - g[0]) ** 2
 publish("diffusion.ode.grid_mass", mass)
+publish("diffusion.ode.grid_half_width", g[-1])
 assert abs(mass - 1) < 0.01  # a normalised density: nothing but the change of variables guarantees it
 
 fig, axes = subplots(1, 2, figsize=(4.8, 2.6), sharey=True)
@@ -83,8 +84,9 @@ for ax, dens, title in ((axes[0], np.exp(log_p), "ODE model"), (axes[1], true, "
     ax.grid(False)
 fig.set_dpi(150)
 figure(fig, "diffusion.ode.density",
-       alt=f"Two heat maps on the square from -1.6 to 1.6: left the exact density of the probability-flow "
-           f"ODE model, eight uneven, peaked blobs on a ring joined by a faint band (it integrates to "
-           f"{mass:.4f} over the square), right the true mixture density with eight round blobs.",
+       alt="Two heat maps on the square from -{{ diffusion.ode.grid_half_width }} to "
+           "{{ diffusion.ode.grid_half_width }}: left the exact density of the probability-flow "
+           "ODE model, eight uneven, peaked blobs on a ring joined by a faint band (it integrates to "
+           "{{ diffusion.ode.grid_mass:.4f }} over the square), right the true mixture density with eight round blobs.",
        caption="Left: the density p₀(x) of the ODE model, exact at every grid point by the instantaneous "
                "change of variables. Right: the data density. Same colour scale.")

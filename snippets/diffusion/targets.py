@@ -48,6 +48,7 @@ for k, wk in w.items():
 # where v switches from epsilon-like to x_0-like: SNR(t) = 1
 t_cross = int(steps[np.argmax(snr(betas)[1:] < 1)])
 publish("diffusion.targets.t_snr1", t_cross)
+publish("diffusion.targets.steps_t", T)
 assert np.all(w["v"] >= w["eps"]) and np.all(w["v"] >= w["x0"])  # v = eps + x0 weights
 assert np.allclose(w["v"], w["eps"] + w["x0"])
 # the eps-loss weighs the last term more than the first; the x0-loss spreads its weights far more widely
@@ -63,9 +64,11 @@ ax.set_xlabel("t")
 ax.set_ylabel("weight on the bound's term t")
 ax.legend(fontsize=8, loc="upper left")
 figure(fig, "diffusion.targets.weights",
-       alt=f"Log-log plot of the weight each loss puts on the bound's term at step t, linear schedule with "
-           f"T = {T}. The epsilon-loss weight rises from {w['eps'][0]:.1e} at t = 2 to {w['eps'][-1]:.2g} at "
-           f"t = {T}; the x0-loss weight from {w['x0'][0]:.1e} to {w['x0'][-1]:.2g}; the v-loss follows the "
-           f"epsilon-loss while SNR > 1 (up to t = {t_cross}) and the x0-loss after it.",
+       alt="Log-log plot of the weight each loss puts on the bound's term at step t, linear schedule with "
+           "T = {{ diffusion.targets.steps_t }}. The epsilon-loss weight rises from {{ diffusion.targets.eps.w2:.1e }} "
+           "at t = 2 to {{ diffusion.targets.eps.w_last:.2g }} at t = T; the x0-loss weight from "
+           "{{ diffusion.targets.x0.w2:.1e }} to {{ diffusion.targets.x0.w_last:.2g }}; the v-loss follows the "
+           "epsilon-loss while SNR > 1 (up to t = {{ diffusion.targets.t_snr1 }}) and the x0-loss after it.",
        caption="Implied weighting w(t) = c(t)/(Tλ_t) of three losses on the bound's term at step t "
-               f"(σ_t² = β̃_t), linear schedule, T = {T}. A weight of 1 everywhere is the bound itself.")
+               "(σ_t² = β̃_t), linear schedule, T = {{ diffusion.targets.steps_t }}. A weight of 1 everywhere is "
+               "the bound itself.")
