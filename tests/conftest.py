@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from genmath.sitebuild.hosting import from_mkdocs_yml
+
 ROOT = Path(__file__).resolve().parent.parent
+#: Where the site is hosted (extra.repository in mkdocs.yml, or GENMATH_REPOSITORY): tests read it.
+HOSTING = from_mkdocs_yml(ROOT / "mkdocs.yml")
 
 # Filled by tests/test_formula_checks.py, printed at the end of the run.
 FORMULA_STATS: dict[str, int] = {}

@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import HOSTING, ROOT
 
-from conftest import ROOT
 from genmath.sitebuild import notebooks, site
 
-REPOSITORY = "https://github.com/genmath/genmath"
-SITE_URL = "https://genmath.github.io/genmath/"
+REPOSITORY = HOSTING.url  # the hosting setting (extra.repository in mkdocs.yml, or GENMATH_REPOSITORY)
+SITE_URL = HOSTING.site_url
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,8 @@ def test_every_chapter_with_snippets_has_a_current_committed_notebook(prepared: 
         assert text == _generate(prepared, chapter), "regeneration is deterministic"
         committed = ROOT / "notebooks" / f"{name}.ipynb"
         assert committed.is_file() and committed.read_text(encoding="utf-8") == text, (
-            f"notebooks/{name}.ipynb is stale: run `make site` and commit it")
+            f"notebooks/{name}.ipynb is stale for the repository {HOSTING.repository}: run `make site` "
+            f"and commit it")
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
         snippet_cells = [c for c in nb.cells if c.cell_type == "code"][1:]

@@ -1,18 +1,22 @@
 """``prepare()``: the pre-build step over the whole site.
 
-It scans every chapter, runs every embedded snippet (in parallel, through the cache), and checks
-everything a page will need before any page is rendered: value names, figure names, format specs,
-equation labels and references, and every formula's TeX (typeset with KaTeX). Every problem becomes
-a BuildError naming the chapter file and line (and the snippet file and line where one applies).
+It scans every chapter, runs every embedded snippet (in parallel, through the cache), and then runs
+the CHECKS over the chapters: value names, figure names, format specs, units, equation labels and
+references, and every formula's TeX (typeset with KaTeX). Every problem becomes a BuildError naming
+the chapter file and line (and the snippet file and line where one applies).
 
-Called by the MkDocs glue on every build (``mkdocs_hooks.on_pre_build``), by
-``python -m genmath.sitebuild`` on its own, and lazily by the Markdown extension when neither ran.
+Called through the Markdown extension's Project (``genmath.sitebuild.project``): by the MkDocs glue
+before every build, and by the extension itself when the files changed or no driver prepared them;
+and by ``python -m genmath.sitebuild`` on its own (``--chapter`` checks one chapter: ``make check``).
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +64,7 @@ class Site:
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> figure (+ snippet)
     labels: dict[str, tuple[str, int]] = field(default_factory=dict)  # label -> (chapter, number)
     katex: Katex | None = None
+    _bodies: dict[str, Chapter] | None = field(default=None, repr=False)
 
     def source(self, rel: str) -> str:
         return (self.config.snippets_dir / rel).read_text(encoding="utf-8")
@@ -75,8 +80,40 @@ class Site:
         except (ValueError, TypeError) as exc:
             raise BuildError(f"format spec {spec!r} does not apply to {name!r}: {exc}", where) from None
 
+    def chapter_for(self, markdown: str) -> Chapter | None:
+        """The chapter whose Markdown body (front matter removed, as a renderer passes it) this is."""
+        if self._bodies is None:
+            self._bodies = {_normalise("\n".join(c.text.split("\n")[c.offset:])): c
+                            for c in self.chapters.values()}
+        return self._bodies.get(_normalise(markdown))
 
-CURRENT: Site | None = None
+    def page_inputs(self, path: str) -> str | None:
+        """A digest of everything the rendered chapter depends on (None: not a prepared chapter).
+
+        Its text, the cache keys of the snippets and figures it shows (each covers the snippet's
+        source, the genmath sources it imported and the library versions), the values it quotes and
+        the numbers of the equations it refers to. Equal digests render to equal HTML.
+        """
+        chapter = self.chapters.get(path)
+        if chapter is None:
+            return None
+        shown = {d.target for d in chapter.directives if d.kind == "snippet"}
+        shown |= {self.figures[d.target]["snippet"] for d in chapter.directives
+                  if d.kind == "figure" and d.target in self.figures}
+        blob = json.dumps({
+            "text": chapter.text,
+            "snippets": {rel: self.results[rel].get("key") for rel in sorted(shown) if rel in self.results},
+            "values": {q.name: self.values.get(q.name) for q in chapter.quotes},
+            "labels": {label: self.labels.get(label) for _, label in chapter.eqrefs},
+            "katex": self.katex.version if self.katex else None,
+        }, sort_keys=True, default=repr)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _normalise(markdown: str) -> str:
+    """Markdown text as Python-Markdown's preprocessors see it (line breaks, tabs, blank lines)."""
+    text = markdown.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    return "\n".join("" if not line.strip(" ") else line for line in text.split("\n")).strip("\n")
 
 
 def _jobs(chapters: dict[str, Chapter], config: Config) -> list[Job]:
@@ -139,11 +176,16 @@ def _check_chapter(site: Site, chapter: Chapter, errors: list[BuildError]) -> No
             errors.append(BuildError(f"unknown figure {d.target!r}{hint}", Location(chapter.path, d.line)))
 
 
-def _check_math(site: Site, errors: list[BuildError]) -> None:
+def _check_chapters(site: Site, chapters: list[Chapter], errors: list[BuildError]) -> None:
+    for chapter in chapters:
+        _check_chapter(site, chapter, errors)
+
+
+def _check_math(site: Site, chapters: list[Chapter], errors: list[BuildError]) -> None:
     assert site.katex is not None
     items: list[tuple[str, bool]] = []
     origins: list[tuple[Chapter, int]] = []
-    for chapter in site.chapters.values():
+    for chapter in chapters:
         labels = chapter.labels
         for m in chapter.maths:
             where = Location(chapter.path, m.line)
@@ -162,6 +204,13 @@ def _check_math(site: Site, errors: list[BuildError]) -> None:
     site.katex.save()
 
 
+#: The checks of the pre-build step, in order. Each gets the prepared Site and the chapters to check
+#: (all of them, or the ones ``python -m genmath.sitebuild --chapter`` names) and appends located
+#: BuildErrors. A new check is one function with this signature, added here.
+Check = Callable[[Site, list[Chapter], list[BuildError]], None]
+CHECKS: tuple[Check, ...] = (_check_chapters, _check_math)
+
+
 def install_assets(config: Config) -> None:
     """Copy KaTeX's CSS and fonts into docs/assets/katex (gitignored) so the site serves them."""
     Katex(config.root, config.cache_dir).install_assets(config.docs_dir / "assets" / "katex")
@@ -170,8 +219,9 @@ def install_assets(config: Config) -> None:
 def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
     """Write each chapter's companion notebook (see genmath.sitebuild.notebooks). Returns chapter names.
 
-    ``site_url`` is the hosted site (the committed notebooks link there, whatever URL this build
-    is for); the rendered copies link to their chapter relatively.
+    ``notebooks/<chapter>.ipynb`` (committed; links ``site_url``, the hosted site, whatever URL this
+    build is for) and, with the snippets' outputs, ``<cache>/notebooks/<chapter>.ipynb`` (rendered
+    by the site; outside docs/, so writing it never triggers a rebuild of ``mkdocs serve``).
     """
     from genmath.sitebuild import notebooks
 
@@ -184,16 +234,25 @@ def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
         hosted = f"{site_url.rstrip('/')}/{name}/"
         for results, target, url in (
                 (None, site.config.root / "notebooks" / f"{name}.ipynb", hosted),
-                (site.results, site.config.docs_dir / "notebooks" / f"{name}.ipynb", f"../../{name}/")):
+                (site.results, rendered_notebook(site.config, name), f"../../{name}/")):
             text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository)
             notebooks.write_if_changed(target, text)
         written.append(name)
     return written
 
 
-def prepare(config: Config) -> Site:
-    """Scan, run, check. Returns the Site (also kept in ``CURRENT``); raises located BuildErrors."""
-    global CURRENT
+def rendered_notebook(config: Config, name: str) -> Path:
+    """Where the notebook with outputs for chapter ``name`` is written (served as notebooks/<name>.ipynb)."""
+    return config.cache_dir / "notebooks" / f"{name}.ipynb"
+
+
+def prepare(config: Config, focus: list[str] | None = None) -> Site:
+    """Scan, run, check. Returns the Site; raises located BuildErrors.
+
+    ``focus`` (chapter paths relative to docs/) limits the CHECKS to those chapters; every chapter is
+    still scanned and every snippet run (through the cache), since a chapter may quote any value and
+    refer to any equation.
+    """
     errors: list[BuildError] = []
     chapters: dict[str, Chapter] = {}
     paths = sorted(config.docs_dir.rglob("*.md")) if config.pages is None else \
@@ -207,6 +266,10 @@ def prepare(config: Config) -> Site:
         chapters[chapter.path] = chapter
     if errors:
         raise errors[0] if len(errors) == 1 else BuildErrors(errors)
+    unknown = sorted(set(focus or []) - set(chapters))
+    if unknown:
+        raise BuildError(f"no chapter {', '.join('docs/' + u for u in unknown)} "
+                         f"(chapters: {', '.join(sorted(chapters))})")
 
     cache = Cache(config.cache_dir, config.root)
     results = run_all(_jobs(chapters, config), cache, config.root, refresh=config.refresh,
@@ -220,11 +283,10 @@ def prepare(config: Config) -> Site:
                                          Location(chapter.path, next(m.line for m in chapter.maths
                                                                      if m.label == label))))
             site.labels[label] = (chapter.path, number)
-    for chapter in chapters.values():
-        _check_chapter(site, chapter, errors)
-    _check_math(site, errors)
+    checked = [chapters[p] for p in focus] if focus else list(chapters.values())
+    for check in CHECKS:
+        check(site, checked, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else BuildErrors(errors)
     site.katex.install_assets(config.docs_dir / "assets" / "katex")  # type: ignore[union-attr]
-    CURRENT = site
     return site
