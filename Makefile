@@ -64,9 +64,12 @@ bench: setup
 	$(PY) benchmarks/build_bench.py
 	$(PY) benchmarks/serve_bench.py
 
+# Both steps run, so one command shows every problem of the chapter; it fails if either failed.
 check: setup
 	@test -n "$(CHAPTER)" || { echo "usage: make check CHAPTER=kl"; exit 2; }
-	@$(PY) -m genmath.sitebuild --chapter $(CHAPTER)
+	@$(PY) -m genmath.sitebuild --chapter $(CHAPTER); site=$$?; \
+	  $(PY) -m genmath.formulas docs/$(CHAPTER:.md=).md; formulas=$$?; \
+	  test $$site = 0 && test $$formulas = 0
 
 snippets: setup
 	@test -n "$(CHAPTER)" || { echo "usage: make snippets CHAPTER=kl"; exit 2; }

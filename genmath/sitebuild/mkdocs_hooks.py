@@ -11,8 +11,8 @@ extension renders every chapter without any of this (it keeps its own state: gen
 - on_page_content: notebook links under each chapter's title; equation anchors made known to
   MkDocs' link check; notebook pages out of the search index.
 - on_page_context: no edit button on generated notebook pages.
-- on_serve and the rest: ``mkdocs serve`` keeps serving the last good pages and converts only
-  the pages whose inputs changed (genmath.sitebuild.mkdocs_serve).
+- on_startup, on_serve and the build events: ``mkdocs serve`` keeps serving the last good pages and
+  converts only the pages whose inputs changed (genmath.sitebuild.mkdocs_serve).
 """
 
 from __future__ import annotations
@@ -35,11 +35,18 @@ EXTENSION = "genmath.sitebuild.markdown"
 NOTEBOOKS = "notebooks"  # pages notebooks/<chapter>.ipynb, rendered by mkdocs-jupyter
 _ANCHOR_RE = re.compile(r'<div class="genmath-math" id="(eq-[^"]+)"')
 
-# One line per rebuild: mkdocs-jupyter's per-notebook "Cache hit"/"Copied" lines go below INFO.
-logging.getLogger("mkdocs.plugins.mkdocs_jupyter").setLevel(logging.WARNING)
+# A rebuild prints a few lines, not one per notebook: mkdocs-jupyter's "Cache hit", "Copied jupyter
+# file" and "Converting notebook" lines go below INFO.
+for _name in ("mkdocs.plugins.mkdocs_jupyter", "mkdocs.mkdocs-jupyter"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
-#: The `mkdocs serve` session, from its on_serve (after the first build) to its on_shutdown.
+#: The `mkdocs serve` session (None under `mkdocs build`), from on_startup to on_shutdown.
 _live: LiveSession | None = None
+
+
+def on_startup(command: str, **_: Any) -> None:
+    global _live
+    _live = LiveSession() if command == "serve" else None
 
 
 def _project(config: Any) -> Project:
@@ -86,7 +93,8 @@ def on_pre_build(config: Any, **_: Any) -> None:
     current = project.prepare(sorted(f.src_uri for f in get_files(config).documentation_pages()))
     hosting = _hosting(config)
     if _notebooks(config) and hosting is not None:
-        site.write_notebooks(current, site_url=hosting.site_url, repository=hosting.url)
+        site.write_notebooks(current, site_url=hosting.site_url, repository=hosting.url,
+                             memo=_live.notebooks if _live is not None else None)
 
 
 @event_priority(100)  # before mkdocs-jupyter turns notebook files into pages
@@ -155,8 +163,8 @@ def on_page_context(context: Any, page: Any, **_: Any) -> Any:
 
 
 def on_serve(server: Any, builder: Any, **_: Any) -> Any:
-    global _live
-    _live = LiveSession(server, builder)
+    if _live is not None:
+        _live.attach(server, builder)
     return server
 
 

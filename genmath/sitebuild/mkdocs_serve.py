@@ -3,7 +3,7 @@
 MkDocs' live-reload server makes every request wait until the rebuild in progress has succeeded, so
 after a failed rebuild every request waits until a later one succeeds; and a rebuild that fails
 after MkDocs cleaned the site folder leaves half a site behind. A LiveSession (started by the glue's
-``on_serve``, after the first build) changes three things:
+``on_startup`` for ``mkdocs serve``, given the server by ``on_serve``) changes three things:
 
 - every rebuild writes a fresh folder, and only a rebuild that succeeded becomes the served one, so
   a failed rebuild leaves all the last good pages served;
@@ -11,8 +11,9 @@ after MkDocs cleaned the site folder leaves half a site behind. A LiveSession (s
   located message, once) and the server goes on answering;
 - a page whose inputs did not change (its Markdown after every plugin, the digest of its snippets,
   values and equation numbers from ``Site.page_inputs``, the Markdown options and the list of pages)
-  is not converted again, and a page whose HTML did not change is not parsed for the search index
-  again: a prose edit converts one page.
+  is not converted again, a page whose HTML did not change is not parsed for the search index
+  again, and a notebook whose inputs did not change is not generated again: a prose edit converts
+  one page.
 """
 
 from __future__ import annotations
@@ -33,14 +34,18 @@ def _digest(*parts: Any) -> str:
 
 
 class LiveSession:
-    def __init__(self, server: Any, builder: Any) -> None:
-        self.server = server
-        self.builder = builder
+    def __init__(self) -> None:
+        self.server: Any = None  # the live-reload server, once serving (after the first build)
+        self.builder: Any = None  # MkDocs' rebuild function
         self.building: Path | None = None  # the folder the rebuild in progress writes
         self.previous: Path | None = None  # the folder served before the last switch (see publish)
         self.pages: dict[str, tuple[str, dict[str, Any]]] = {}  # src_uri -> (inputs, render results)
         self.search: dict[str, tuple[str, list[Any]]] = {}  # page url -> (HTML digest, index entries)
-        self.converted = 0  # pages converted by the rebuild in progress
+        self.notebooks: dict[str, str] = {}  # chapter -> digest of its notebook's inputs (site.write_notebooks)
+
+    def attach(self, server: Any, builder: Any) -> None:
+        """``on_serve``: rebuilds go through ``rebuild``; error pages come from the served folder."""
+        self.server, self.builder = server, builder
         server.builder = self.rebuild
         server.error_handler = self.error_page
 
@@ -61,10 +66,10 @@ class LiveSession:
                       "fix the error above and save")
 
     def begin(self, config: Any) -> None:
-        """``on_config``: this rebuild writes a fresh folder; search indexing is memoized."""
-        self.building = Path(tempfile.mkdtemp(prefix="genmath-serve-"))
-        config.site_dir = str(self.building)
-        self.converted = 0
+        """``on_config``: a rebuild writes a fresh folder; search indexing is memoized."""
+        if self.server is not None:  # the first build writes MkDocs' own folder
+            self.building = Path(tempfile.mkdtemp(prefix="genmath-serve-"))
+            config.site_dir = str(self.building)
         self._memoize_search(config)
 
     def publish(self) -> None:
@@ -73,7 +78,7 @@ class LiveSession:
         The folder served before is removed one switch later: a request that arrived during this
         rebuild has already joined its path and still finds the (consistent) previous site.
         """
-        if self.building is None:
+        if self.building is None or self.server is None:
             return
         if self.previous is not None:
             shutil.rmtree(self.previous, ignore_errors=True)
@@ -88,7 +93,8 @@ class LiveSession:
 
     def close(self) -> None:
         """``on_shutdown``: remove the folders this session made (MkDocs removes its own)."""
-        for folder in (self.building, self.previous, Path(self.server.root)):
+        served = Path(self.server.root) if self.server is not None else None
+        for folder in (self.building, self.previous, served):
             if folder is not None and folder.name.startswith("genmath-serve-"):
                 shutil.rmtree(folder, ignore_errors=True)
 
@@ -113,7 +119,6 @@ class LiveSession:
                 _restore(page, saved[1], files)
                 return
             convert(config, files)
-            self.converted += 1
             self.pages[uri] = (key, _save(page))
 
         page.render = render

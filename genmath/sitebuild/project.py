@@ -41,7 +41,7 @@ class Project:
         """Run the pre-build step over ``pages`` (relative to docs/; None: every chapter)."""
         self.config = replace(self.config, pages=pages)
         stamp = self._inputs()
-        site = prepare(self.config)
+        site = prepare(self.config, previous=self.last_good)
         self.last_good, self._stamp = site, stamp
         return site
 

@@ -26,7 +26,7 @@ from genmath.sitebuild.errors import BuildError, BuildErrors, Location
 from genmath.sitebuild.katex import Katex
 from genmath.sitebuild.render import tex_for_katex
 from genmath.sitebuild.runner import Job, run_all
-from genmath.sitebuild.scan import QUOTE_RE, Chapter, scan_file
+from genmath.sitebuild.scan import QUOTE_RE, Chapter, scan_text
 from genmath.sitebuild.values import format_value
 
 
@@ -216,12 +216,15 @@ def install_assets(config: Config) -> None:
     Katex(config.root, config.cache_dir).install_assets(config.docs_dir / "assets" / "katex")
 
 
-def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
+def write_notebooks(site: Site, *, site_url: str, repository: str,
+                    memo: dict[str, str] | None = None) -> list[str]:
     """Write each chapter's companion notebook (see genmath.sitebuild.notebooks). Returns chapter names.
 
     ``notebooks/<chapter>.ipynb`` (committed; links ``site_url``, the hosted site, whatever URL this
     build is for) and, with the snippets' outputs, ``<cache>/notebooks/<chapter>.ipynb`` (rendered
     by the site; outside docs/, so writing it never triggers a rebuild of ``mkdocs serve``).
+    ``memo`` (chapter -> digest of its notebook's inputs, kept by the caller across builds) skips
+    the chapters whose notebooks are written and whose inputs did not change.
     """
     from genmath.sitebuild import notebooks
 
@@ -230,14 +233,20 @@ def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
         if not notebooks.has_notebook(chapter):
             continue
         name = chapter.path.removesuffix(".md")
+        written.append(name)
         sources = {d.target: site.source(d.target) for d in chapter.directives if d.kind == "snippet"}
         hosted = f"{site_url.rstrip('/')}/{name}/"
-        for results, target, url in (
-                (None, site.config.root / "notebooks" / f"{name}.ipynb", hosted),
-                (site.results, rendered_notebook(site.config, name), f"../../{name}/")):
+        targets = ((None, site.config.root / "notebooks" / f"{name}.ipynb", hosted),
+                   (site.results, rendered_notebook(site.config, name), f"../../{name}/"))
+        inputs = hashlib.sha256(json.dumps([chapter.text, sources, {t: site.results[t].get("key") for t in sources},
+                                            site_url, repository]).encode()).hexdigest()
+        if memo is not None and memo.get(name) == inputs and all(t.is_file() for _, t, _ in targets):
+            continue
+        for results, target, url in targets:
             text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository)
             notebooks.write_if_changed(target, text)
-        written.append(name)
+        if memo is not None:
+            memo[name] = inputs
     return written
 
 
@@ -246,20 +255,25 @@ def rendered_notebook(config: Config, name: str) -> Path:
     return config.cache_dir / "notebooks" / f"{name}.ipynb"
 
 
-def prepare(config: Config, focus: list[str] | None = None) -> Site:
+def prepare(config: Config, focus: list[str] | None = None, *, previous: Site | None = None) -> Site:
     """Scan, run, check. Returns the Site; raises located BuildErrors.
 
     ``focus`` (chapter paths relative to docs/) limits the CHECKS to those chapters; every chapter is
     still scanned and every snippet run (through the cache), since a chapter may quote any value and
-    refer to any equation.
+    refer to any equation. ``previous`` (an earlier Site of the same project) lends its scans of
+    chapters whose text is unchanged and its loaded KaTeX cache: ``mkdocs serve`` rebuilds.
     """
     errors: list[BuildError] = []
     chapters: dict[str, Chapter] = {}
     paths = sorted(config.docs_dir.rglob("*.md")) if config.pages is None else \
         sorted(config.docs_dir / p for p in config.pages)
+    scanned = previous.chapters if previous is not None else {}
     for path in paths:
         try:
-            chapter = scan_file(config.docs_dir, path)
+            rel = path.relative_to(config.docs_dir).as_posix()
+            text = path.read_text(encoding="utf-8")
+            before = scanned.get(rel)
+            chapter = before if before is not None and before.text == text else scan_text(text, rel)
         except BuildError as err:
             errors.append(err)
             continue
@@ -274,7 +288,9 @@ def prepare(config: Config, focus: list[str] | None = None) -> Site:
     cache = Cache(config.cache_dir, config.root)
     results = run_all(_jobs(chapters, config), cache, config.root, refresh=config.refresh,
                       workers=config.workers)
-    site = Site(config, chapters, results, katex=Katex(config.root, config.cache_dir))
+    katex = previous.katex if previous is not None and previous.katex is not None else \
+        Katex(config.root, config.cache_dir)
+    site = Site(config, chapters, results, katex=katex)
     _collect(site, errors)
     for chapter in chapters.values():
         for label, number in chapter.labels.items():
