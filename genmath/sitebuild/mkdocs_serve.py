@@ -60,8 +60,10 @@ class LiveSession:
 
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            if not isinstance(exc, (Abort, BuildError)):  # not reported by MkDocs yet: a bug
-                log.exception("genmath: the rebuild crashed")
+            if not isinstance(exc, (Abort, BuildError)):  # not a located error: say what it was
+                log.error(f"genmath: the rebuild failed: {type(exc).__name__}: {exc} "
+                          f"(`mkdocs serve -v` shows the traceback)")
+                log.debug("the rebuild's traceback", exc_info=exc)
             log.error("genmath: NOT UPDATED - still serving the last good pages; "
                       "fix the error above and save")
 
