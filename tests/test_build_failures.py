@@ -121,3 +121,15 @@ def test_a_good_page_builds_and_shows_result_source_and_quotes(project: MiniProj
     assert 'id="eq-one"' in html and 'href="#eq-one">(1)</a>' in html
     assert '<span class="filename">snippets/t/ok.py</span>' in html and "publish" in html  # source from file
     assert 'class="tabbed-set' in html
+
+
+@pytest.mark.build
+def test_links_to_equations_of_other_pages_pass_mkdocs_anchor_check(project: MiniProject) -> None:
+    """Equation anchors are written after MkDocs collects a page's anchors: the glue tells it."""
+    project.write("docs/index.md", _page("$$\nv = 1 \\label{one}\n$$"))
+    project.write("docs/other.md", "# Other\n\nSee \\eqref{one} and [a missing anchor](index.md#eq-two).\n")
+    result = project.build("--strict")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "'#eq-one'" not in output, output
+    assert "does not contain an anchor '#eq-two'" in output, "the check still runs"
