@@ -54,8 +54,9 @@ browser:
 	    echo "(sudo apt-get install chromium fonts-noto-cjk), then run make test again."; exit 1; \
 	  fi; }
 
+# On every core; tests sharing a built site run on one worker (groups in tests/conftest.py).
 test: setup browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup
 
 site: setup
 	$(VENV)/bin/mkdocs build --strict

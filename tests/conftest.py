@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,12 +22,65 @@ HOSTING = from_mkdocs_yml(ROOT / "mkdocs.yml")
 FORMULA_STATS: dict[str, object] = {}
 
 
+# -- the suite on several cores (`make test`: pytest -n auto --dist loadgroup, with pytest-xdist) --------
+
+#: Tests that share an expensive fixture run on one worker (xdist's loadgroup): fixture -> group.
+GROUPS = {"built_site": "site", "server": "browser", "serve": "serve"}
+#: Report tables gathered from the workers (under xdist the controller runs no test itself).
+FROM_WORKERS: dict[str, list] = {"pages": [], "formulas": []}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        groups = sorted({GROUPS[f] for f in getattr(item, "fixturenames", ()) if f in GROUPS})
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups[0]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """With several workers: run every snippet once first, so that workers building the site at the
+    same time find a warm cache instead of each executing every snippet."""
+    config = session.config
+    if getattr(config, "workerinput", None) is None and config.getoption("numprocesses", default=None):
+        subprocess.run([sys.executable, "-m", "genmath.sitebuild", str(ROOT)], cwd=ROOT, capture_output=True,
+                       env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), timeout=3600)
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_WorkerReports(), "genmath-worker-reports")
+
+
+class _WorkerReports:
+    """A worker hands its report tables to the controller, which prints them."""
+
+    def pytest_sessionfinish(self, session):
+        output = getattr(session.config, "workeroutput", None)
+        if output is not None:
+            browser = sys.modules.get("test_browser")
+            output["genmath"] = json.dumps({"pages": browser.PAGE_TABLE if browser else [],
+                                            "formulas": FORMULA_STATS}, default=str)
+
+    def pytest_testnodedown(self, node, error):
+        data = json.loads(getattr(node, "workeroutput", {}).get("genmath", "{}"))
+        FROM_WORKERS["pages"] += [tuple(row) for row in data.get("pages", [])]
+        if data.get("formulas"):
+            FROM_WORKERS["formulas"].append(data["formulas"])
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for stats in FROM_WORKERS["formulas"]:
+        FORMULA_STATS.setdefault("per_chapter", {}).update(stats.get("per_chapter", {}))  # type: ignore[union-attr]
+        if "mutation_table" in stats:
+            FORMULA_STATS["mutation_table"] = stats["mutation_table"]
     browser = sys.modules.get("test_browser")
-    if browser is not None and browser.PAGE_TABLE:
+    pages = (browser.PAGE_TABLE if browser is not None else []) + FROM_WORKERS["pages"]
+    if pages:
         terminalreporter.write_sep("-", "page weight and speed (headless Chromium, local server)")
         terminalreporter.write_line(f"{'page':28} {'transferred':>12} {'DOMContentLoaded':>17}")
-        for name, size, dcl in sorted(browser.PAGE_TABLE):
+        for name, size, dcl in sorted(pages):
             terminalreporter.write_line(f"{name:28} {size / 1e3:9.1f} kB {dcl:14.0f} ms")
     if FORMULA_STATS:
         terminalreporter.write_sep("-", "formula checks (python -m genmath.formulas)")

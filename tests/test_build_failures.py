@@ -46,10 +46,11 @@ def test_syntax_error(project: MiniProject) -> None:
 
 @pytest.mark.build
 def test_timeout_uses_the_directive_override(project: MiniProject) -> None:
-    project.write("snippets/t/slow.py", "import time\n\ntime.sleep(30)\n")
-    project.write("docs/index.md", _page('{{ snippet("t/slow.py", timeout=1) }}'))
-    out = _expect_failure(project, True, "index.md:5, snippet snippets/t/slow.py:3: snippet timed out after 1.",
-                          "(limit 1 s;")
+    # 4 s: long enough for the child to reach the snippet's own code even on a loaded machine
+    project.write("snippets/t/slow.py", "import time\n\ntime.sleep(60)\n")
+    project.write("docs/index.md", _page('{{ snippet("t/slow.py", timeout=4) }}'))
+    out = _expect_failure(project, True, "index.md:5, snippet snippets/t/slow.py:3: snippet timed out after 4.",
+                          "(limit 4 s;")
     assert re.search(r"1 snippets: 0 executed \(\d+\.\d s of snippet time\), 0 cached, 1 failed", out), out
 
 

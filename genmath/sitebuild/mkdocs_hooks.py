@@ -66,9 +66,11 @@ def _hosting(config: Any) -> Hosting | None:
         raise PluginError(f"genmath: {exc}") from None
 
 
-def _notebooks(config: Any) -> bool:
-    """Companion notebooks need mkdocs-jupyter (to render them) and a repository (Colab, install cell)."""
-    return "mkdocs-jupyter" in config.plugins and _hosting(config) is not None
+def _notebooks(config: Any) -> Hosting | None:
+    """The hosting when the site has companion notebooks: they need mkdocs-jupyter (to render them)
+    and a repository (Colab, install cell)."""
+    hosting = _hosting(config)
+    return hosting if hosting is not None and "mkdocs-jupyter" in config.plugins else None
 
 
 def on_config(config: Any, **_: Any) -> Any:
@@ -91,8 +93,8 @@ def on_pre_build(config: Any, **_: Any) -> None:
     project = _project(config)
     site.install_assets(project.config)
     current = project.prepare(sorted(f.src_uri for f in get_files(config).documentation_pages()))
-    hosting = _hosting(config)
-    if _notebooks(config) and hosting is not None:
+    hosting = _notebooks(config)
+    if hosting is not None:
         site.write_notebooks(current, site_url=hosting.site_url, repository=hosting.url,
                              memo=_live.notebooks if _live is not None else None)
 
@@ -107,11 +109,10 @@ def on_files(files: Files, config: Any, **_: Any) -> Files:
         stale = files.get_file_from_path(uri)  # e.g. docs/notebooks/, where older builds wrote them
         if stale is not None:
             files.remove(stale)
-        # a plain File whose source folder is the cache (mkdocs-jupyter's wrapper cannot read a
-        # File.generated one): <cache>/notebooks/<chapter>.ipynb
-        source = site.rendered_notebook(project.config, name)
-        assert source.parent.parent / uri == source
-        files.append(File(uri, src_dir=str(source.parent.parent), dest_dir=config.site_dir,
+        # a plain File whose source folder is the cache, <cache>/notebooks/<chapter>.ipynb
+        # (mkdocs-jupyter's wrapper cannot read a File.generated one)
+        assert site.rendered_notebook(project.config, name) == project.config.cache_dir / uri
+        files.append(File(uri, src_dir=str(project.config.cache_dir), dest_dir=config.site_dir,
                           use_directory_urls=config.use_directory_urls))
     return files
 
@@ -142,8 +143,8 @@ def on_page_content(html: str, page: Any, config: Any, **_: Any) -> str:
     # equation anchors are written after MkDocs collected the page's anchors: add them for its link check
     page.present_anchor_ids = set(page.present_anchor_ids or ()) | set(_ANCHOR_RE.findall(html))
     name = uri.removesuffix(".md")
-    hosting = _hosting(config)
-    if _notebooks(config) and hosting is not None and name in _notebook_chapters(_project(config)):
+    hosting = _notebooks(config)
+    if hosting is not None and name in _notebook_chapters(_project(config)):
         html = html.replace("</h1>", "</h1>\n" + _notebook_links(name, uri, hosting), 1)
     return html
 
