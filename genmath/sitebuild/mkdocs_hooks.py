@@ -44,9 +44,9 @@ for _name in ("mkdocs.plugins.mkdocs_jupyter", "mkdocs.mkdocs-jupyter"):
 _live: LiveSession | None = None
 
 
-def on_startup(command: str, **_: Any) -> None:
+def on_startup(command: str, dirty: bool = False, **_: Any) -> None:
     global _live
-    _live = LiveSession() if command == "serve" else None
+    _live = LiveSession(dirty=dirty) if command == "serve" else None
 
 
 def _project(config: Any) -> Project:

@@ -34,7 +34,8 @@ def _digest(*parts: Any) -> str:
 
 
 class LiveSession:
-    def __init__(self) -> None:
+    def __init__(self, *, dirty: bool = False) -> None:
+        self.dirty = dirty  # `mkdocs serve --dirty` writes only changed pages: into the served folder
         self.server: Any = None  # the live-reload server, once serving (after the first build)
         self.builder: Any = None  # MkDocs' rebuild function
         self.building: Path | None = None  # the folder the rebuild in progress writes
@@ -69,7 +70,7 @@ class LiveSession:
 
     def begin(self, config: Any) -> None:
         """``on_config``: a rebuild writes a fresh folder; search indexing is memoized."""
-        if self.server is not None:  # the first build writes MkDocs' own folder
+        if self.server is not None and not self.dirty:  # the first build writes MkDocs' own folder
             self.building = Path(tempfile.mkdtemp(prefix="genmath-serve-"))
             config.site_dir = str(self.building)
         self._memoize_search(config)
