@@ -19,7 +19,8 @@ Conventions (the same on every page):
   prefix operators take ONE factor: ``\log p(x)`` is log(p(x)), ``k \log p + \dots`` stops at ``+``.
 * ``\sum``, ``\prod`` and ``\nabla`` take the rest of the product (a term): ``\sum_x p(x) \log p(x)``.
 * ``\int ... dx`` takes everything up to its differential.
-* ``f(a, b)`` is a call when ``f`` means a function, a product otherwise (decided when evaluating).
+* ``f(a, b)`` is a call when ``f`` means a function, a product otherwise (decided when evaluating);
+  a power after a product binds to the parenthesis: ``n(a)^2`` is n (a)^2, ``f(a)^2`` is (f(a))^2.
 * ``\frac{d}{dx}``, ``\frac{\partial f}{\partial x}`` and ``\frac{\partial^2}{\partial p^2}`` are
   derivatives; ``\frac{d}{2}`` is a fraction.
 """
@@ -582,7 +583,10 @@ class Parser:
         if name == "int":
             return self.integral(t)
         if name == "nabla":
-            wrt = self.subscript_node() if self.is_("sym", "_") else None
+            wrt = None
+            if self.is_("sym", "_"):
+                self.take()  # the subscript is the variable: \nabla_x
+                wrt = self.subscript_node()
             if wrt is None:
                 raise self.error("\\nabla needs a subscript (\\nabla_x)")
             body = self.term()
@@ -593,7 +597,8 @@ class Parser:
             self.take()
             power = self.script_argument()
         fname = FUNCTION_OPERATORS[name]
-        if power is not None and isinstance(power, Num) and power.value == -1:
+        if power is not None and (isinstance(power, Num) and power.value == -1 or isinstance(power, Neg)
+                                  and isinstance(power.arg, Num) and power.arg.value == 1):  # \sinh^{-1}
             fname, power = {"sinh": "arcsinh", "cosh": "arccosh", "tanh": "arctanh", "sin": "arcsin",
                             "cos": "arccos", "tan": "arctan"}.get(fname, fname), None
         head_end = self.toks[self.i - 1].end
@@ -1153,7 +1158,8 @@ def _derivative_head(toks: list[Tok]) -> tuple[int, list[Tok]] | None:
     first = toks[0]
     if first.kind == "cmd" and first.value == "\\partial" or first.kind == "letter" and first.value == "d" and len(toks) > 1 and (
             toks[1].kind == "end" or toks[1].kind in ("letter", "cmd", "font") and not
-            (toks[1].kind == "cmd" and toks[1].value in ("\\cdot", "\\times"))):
+            (toks[1].kind == "cmd" and toks[1].value in ("\\cdot", "\\times")) or
+            toks[1].value == "{"):  # d{x}, as a substitution leaves it
         rest = toks[1:]
     else:
         return None
