@@ -121,7 +121,8 @@ def make_floor(project: Path) -> str:
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
     config = re.sub(r"\nhooks:\n(  - .*\n)+", "\n", config)
     config = re.sub(r"  - genmath\.sitebuild\.markdown:\n(      .*\n)+", "", config)
-    config = "docs_dir: floor_docs\nsite_dir: floor_site\n" + config.replace("nav:", "exclude_docs: |\n  _includes/\nnav:", 1)
+    config = "docs_dir: floor_docs\nsite_dir: floor_site\n" + config.replace(
+        "nav:", "exclude_docs: |\n  _includes/\nnav:", 1)
     (project / "mkdocs.floor.yml").write_text(config, encoding="utf-8")
     return "mkdocs.floor.yml"
 

@@ -89,7 +89,7 @@ def main() -> None:
                     time.sleep(2)  # would a second rebuild start? (it must not)
                     new = log.read_text()[len(before):]
                     rebuilds.append(new.count("Building documentation"))
-                    built[kind] += [float(x) for x in re.findall(r"Documentation built in ([\d.]+) seconds", new)]
+                    built[kind] += [float(x) for x in re.findall(r"built in ([\d.]+) seconds", new)]
                     lines.append(len(new.strip().splitlines()))
             loads.append(_load())
         finally:

@@ -12,6 +12,14 @@ from genmath.snippet import publish
 publish("t.ok.value", 0.125)
 """
 
+FORMULA_CHECKS = """\
+from genmath.formulas import Check
+
+CHECKS = {{
+    "{label}": Check(lambda rng: {{"v": 1.0, "a": float(rng.normal()), "b": float(rng.normal())}}),
+}}
+"""
+
 
 def _page(body: str) -> str:
     return "# Test\n\nSome prose.\n\n" + body + "\n"
@@ -114,6 +122,7 @@ def test_a_good_page_builds_and_shows_result_source_and_quotes(project: MiniProj
     project.write("docs/index.md", _page(
         '{{ snippet("t/ok.py") }}\n\nThe value is {{ t.ok.value:.2f }} and $v = {{ t.ok.value:.1e }}$.\n\n'
         "$$\nv = 1 \\label{one}\n$$\n\nSee \\eqref{one}."))
+    project.write("formulas/index.py", FORMULA_CHECKS.format(label="one"))
     result = project.build("--strict")
     assert result.returncode == 0, result.stderr
     html = (project.path / "site" / "index.html").read_text()
@@ -125,8 +134,26 @@ def test_a_good_page_builds_and_shows_result_source_and_quotes(project: MiniProj
 
 
 @pytest.mark.build
+@pytest.mark.parametrize("strict", [True, False])
+def test_wrong_formula_is_located(project: MiniProject, strict: bool) -> None:
+    project.write("formulas/index.py", FORMULA_CHECKS.format(label="sum"))
+    project.write("docs/index.md", _page("$$\n(a + b)^2 = a^2 + ab + b^2 \\label{sum}\n$$"))
+    _expect_failure(project, strict, "index.md:5", "formula 'sum' is wrong", "(a + b)^2")
+
+
+@pytest.mark.build
+def test_unchecked_formula_is_located_and_an_exemption_needs_a_reason(project: MiniProject) -> None:
+    project.write("docs/index.md", _page("$$\na = b\n$$"))
+    _expect_failure(project, False, "index.md:5", "unchecked", "exempt")
+    project.write("docs/index.md", _page("<!-- exempt: a definition of a -->\n$$\na = b\n$$"))
+    result = project.build("--strict")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.build
 def test_links_to_equations_of_other_pages_pass_mkdocs_anchor_check(project: MiniProject) -> None:
     """Equation anchors are written after MkDocs collects a page's anchors: the glue tells it."""
+    project.write("formulas/index.py", FORMULA_CHECKS.format(label="one"))
     project.write("docs/index.md", _page("$$\nv = 1 \\label{one}\n$$"))
     project.write("docs/other.md", "# Other\n\nSee \\eqref{one} and [a missing anchor](index.md#eq-two).\n")
     result = project.build("--strict")

@@ -4,7 +4,6 @@ chapter it renders from the text, and locates errors by the chapter file and lin
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -15,6 +14,7 @@ from conftest import MiniProject
 pytestmark = pytest.mark.build
 
 SNIPPET = "from genmath.snippet import publish\npublish('e.v.x', 0.125)\n"
+CHECKS = 'from genmath.formulas import Check\n\nCHECKS = {\n    "one": Check(lambda rng: {"x": 1.0}),\n}\n'
 PAGE = """\
 ---
 description: front matter shifts the lines of the body
@@ -44,6 +44,7 @@ def _without_hooks(project: MiniProject) -> None:
 def test_mkdocs_without_hooks_renders_every_chapter(project: MiniProject) -> None:
     _without_hooks(project)
     project.write("snippets/e/v.py", SNIPPET)
+    project.write("formulas/index.py", CHECKS)
     project.write("docs/index.md", PAGE)
     project.write("docs/other.md", "# Other\n\nThe same value: {{ e.v.x:.2f }}, and \\eqref{one}.\n")
     result = project.build("--strict")
@@ -58,6 +59,7 @@ def test_mkdocs_without_hooks_renders_every_chapter(project: MiniProject) -> Non
 def test_mkdocs_without_hooks_locates_errors_by_chapter_line(project: MiniProject) -> None:
     _without_hooks(project)
     project.write("snippets/e/v.py", SNIPPET)
+    project.write("formulas/index.py", CHECKS)
     project.write("docs/index.md", PAGE + "\nA typo: {{ e.v.y:.2f }}.\n")
     result = project.build()
     output = result.stdout + result.stderr
@@ -69,6 +71,7 @@ def test_mkdocs_without_hooks_locates_errors_by_chapter_line(project: MiniProjec
 def test_plain_python_markdown(project: MiniProject) -> None:
     """No MkDocs at all: Python-Markdown with the extension, run in the project folder."""
     project.write("snippets/e/v.py", SNIPPET)
+    project.write("formulas/index.py", CHECKS)
     project.write("docs/index.md", PAGE)
     body = PAGE.split("---\n", 2)[2].lstrip("\n")
     code = textwrap.dedent(f"""\
@@ -76,9 +79,8 @@ def test_plain_python_markdown(project: MiniProject) -> None:
         print(markdown.markdown({body!r}, extensions=["genmath.sitebuild.markdown", "pymdownx.superfences",
                                                       "pymdownx.tabbed"]))
         """)
-    env = dict(project.env(), PYTHONPATH=os.pathsep.join([str(project.path), os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run([sys.executable, "-c", code], cwd=project.path, env=env, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], cwd=project.path, env=project.env(),
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "Value 0.125." in result.stdout and 'class="katex"' in result.stdout
     assert "snippets/e/v.py" in result.stdout

@@ -37,6 +37,13 @@ $$
 See \\eqref{{good}}. Marker {marker}.
 """
 OTHER = "# Other\n\nAnother page, unchanged: {{ s.v.x:.3f }}.\n"
+CHECKS = """\
+from genmath.formulas import Check
+
+CHECKS = {
+    "good": Check(lambda rng: dict.fromkeys("ab", float(rng.normal()))),
+}
+"""
 
 
 def _free_port() -> int:
@@ -97,6 +104,7 @@ class Serve:
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     project = MiniProject(tmp_path_factory.mktemp("serve") / "proj")
     project.write("snippets/s/v.py", SNIPPET)
+    project.write("formulas/index.py", CHECKS)
     project.write("docs/index.md", PAGE.format(marker="good0x"))
     project.write("docs/other.md", OTHER)
     port = _free_port()
@@ -124,7 +132,8 @@ def _bad_page(body: str) -> dict[str, str]:
 ERRORS = {
     "snippet": ({"snippets/s/v.py": SNIPPET + "\nraise ValueError('broken on purpose')\n",
                  "docs/index.md": PAGE.format(marker="badx")},
-                "genmath: index.md:3, snippet snippets/s/v.py:6: snippet raised ValueError: broken on purpose"),
+                ("genmath: index.md:3, snippet snippets/s/v.py:6: snippet raised ValueError: broken on "
+                 "purpose")),
     "value name": (_bad_page("Typo {{ s.v.y:.2f }}."),
                    f"genmath: index.md:{LINE}: unknown value name 's.v.y' (did you mean 's.v.x'?)"),
     "format spec": (_bad_page("Spec {{ s.v.x:.2q }}."),
@@ -132,6 +141,8 @@ ERRORS = {
     "unit": (_bad_page("\n\nNo unit: {{ s.v.kl:.2f }}."),
              f"genmath: index.md:{LINE + 2}: value 's.v.kl' is in nats: state the unit"),
     "TeX": (_bad_page("Bad $\\frac{1}{$ here."), f"genmath: index.md:{LINE}: invalid TeX"),
+    "formula": ({"docs/index.md": BAD.replace("a = b", "a = 2 b")},
+                f"genmath: index.md:{BAD.split(chr(10)).index('$$') + 1}: formula 'good' is wrong"),
     "label": (_bad_page("See \\eqref{nowhere}."),
               f"genmath: index.md:{LINE}: \\eqref{{nowhere}}: no display formula has \\label{{nowhere}}"),
     # MkDocs' own failure while it writes the pages (after it cleaned the folder it used to write)

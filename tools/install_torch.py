@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -36,7 +37,7 @@ def say(message: str) -> None:
 def requirement() -> str:
     """The torch requirement of pyproject.toml, e.g. ``torch>=2.3,<3``."""
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
-    found = [d for d in deps if d.replace(" ", "").startswith(("torch>", "torch<", "torch=", "torch~", "torch!"))]
+    found = [d for d in deps if re.match(r"torch\s*[<>=~!]", d)]
     if len(found) != 1:
         raise SystemExit(f"install_torch: expected one torch requirement in pyproject.toml, found {found}")
     return found[0].replace(" ", "")

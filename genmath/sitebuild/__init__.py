@@ -7,15 +7,15 @@
 - ``cache``     -- on-disk cache keyed on snippet source, imported genmath sources and versions
 - ``katex``     -- LaTeX to HTML with KaTeX (node), cached
 - ``render``    -- HTML/Markdown for snippet blocks, figures and tables
-- ``site``      -- ``prepare()``: the pre-build step over all chapters (its CHECKS); raises located BuildErrors
-- ``project``   -- the extension's own state: one prepared Site per project, prepared again when a file changed
+- ``site``      -- ``prepare()``: the pre-build step over all chapters (its CHECKS); located BuildErrors
+- ``project``   -- the extension's own state: a prepared Site per project, again when a file changed
 - ``markdown``  -- the Python-Markdown extension (``genmath.sitebuild.markdown``)
 - ``hosting``   -- the one hosting setting (the GitHub repository) and every URL derived from it
 - ``lint``      -- finds hand-typed results in chapters
 - ``notebooks`` -- companion notebooks generated from each chapter's snippets
 - ``formulas``  -- checks labelled display formulas against genmath (used by the tests)
 - ``mkdocs_hooks`` -- the thin MkDocs glue (``hooks:`` in mkdocs.yml)
-- ``mkdocs_serve`` -- ``mkdocs serve`` that never hangs, keeps the last good pages and converts only what changed
+- ``mkdocs_serve`` -- ``mkdocs serve``: never hangs, keeps the last good pages, converts only what changed
 - ``__main__``  -- ``python -m genmath.sitebuild [--chapter NAME]``: the pre-build step alone (``make check``)
 
 This package deliberately imports nothing at import time: ``genmath.sitebuild.child`` is imported by

@@ -45,7 +45,7 @@ class GenmathExtension(Extension):
             "snippets_dir": ["snippets", "Snippets folder, relative to the project root"],
             "cache_dir": [".genmath-cache", "Cache folder, relative to the project root"],
             "root": ["", "The project folder (default: the current directory)"],
-            "source_url": ["", "URL of the repository's files: snippet blocks link <source_url>/snippets/<file>"],
+            "source_url": ["", "URL of the repository's files: snippets link <source_url>/snippets/<file>"],
         }
         super().__init__(**kwargs)
         self.chapter: Chapter | None = None  # the page being converted (set by the preprocessor)

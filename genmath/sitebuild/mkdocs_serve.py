@@ -42,7 +42,7 @@ class LiveSession:
         self.previous: Path | None = None  # the folder served before the last switch (see publish)
         self.pages: dict[str, tuple[str, dict[str, Any]]] = {}  # src_uri -> (inputs, render results)
         self.search: dict[str, tuple[str, list[Any]]] = {}  # page url -> (HTML digest, index entries)
-        self.notebooks: dict[str, str] = {}  # chapter -> digest of its notebook's inputs (site.write_notebooks)
+        self.notebooks: dict[str, str] = {}  # chapter -> digest of its notebook's inputs (write_notebooks)
 
     def attach(self, server: Any, builder: Any) -> None:
         """``on_serve``: rebuilds go through ``rebuild``; error pages come from the served folder."""

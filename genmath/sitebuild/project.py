@@ -5,8 +5,8 @@ state pages share lives here instead: one Project per project folder and extensi
 life of the process.
 
 - ``site()``: the Site for the files on disk now. It runs the pre-build step when none ran yet or
-  when a chapter, snippet or genmath source changed since (one ``stat`` per file), so the extension
-  needs no driver to tell it anything, and the pages of one build share one Site.
+  when a chapter, snippet, formula check or genmath source changed since (one ``stat`` per file),
+  so the extension needs no driver to tell it anything, and the pages of one build share one Site.
 - ``prepare(pages)``: the pre-build step now, over these pages (the MkDocs glue calls it before
   MkDocs collects its files, so a failure stops a build before any page is written).
 - ``site`` keeps the last Site that prepared without errors.
@@ -31,8 +31,8 @@ class Project:
     @classmethod
     def open(cls, config: Config) -> Project:
         """The Project for this configuration (the same object for every page of every build)."""
-        key = (config.root, config.docs_dir, config.snippets_dir, config.cache_dir, config.timeout,
-               config.workers, config.refresh)
+        key = (config.root, config.docs_dir, config.snippets_dir, config.formulas_dir, config.cache_dir,
+               config.timeout, config.workers, config.refresh)
         if key not in _OPEN:
             _OPEN[key] = cls(config)
         return _OPEN[key]
@@ -52,10 +52,11 @@ class Project:
         return self.last_good
 
     def _inputs(self) -> tuple[object, ...]:
-        """Size and modification time of every chapter, snippet and genmath source, and the page list."""
+        """Size and modification time of every chapter, snippet, formula check and genmath source, and
+        the page list."""
         files: list[tuple[str, int, int]] = []
         for folder, pattern in ((self.config.docs_dir, "*.md"), (self.config.snippets_dir, "*"),
-                                (self.config.root / "genmath", "*.py")):
+                                (self.config.formulas_dir, "*.py"), (self.config.root / "genmath", "*.py")):
             for path in sorted(folder.rglob(pattern)) if folder.is_dir() else []:
                 try:
                     st = path.stat()

@@ -143,8 +143,9 @@ def run_all(jobs: list[Job], cache: Cache, root: Path, *, refresh: bool = False,
                 executed += 1
                 results[job.rel] = cache.store(job.rel, source, outcome)
                 log(f"[{i}/{len(todo)}] executed {took:5.2f} s  snippets/{job.rel}")
+    missing = len(errors) - failed
     log(f"{n} snippets: {executed} executed ({seconds:.1f} s of snippet time), {cached} cached"
-        + (f", {failed} failed" if failed else "") + (f", {len(errors) - failed} missing" if len(errors) > failed else ""))
+        + (f", {failed} failed" if failed else "") + (f", {missing} missing" if missing else ""))
     if errors:
         raise errors[0] if len(errors) == 1 else BuildErrors(errors)
     return results

@@ -2,7 +2,8 @@
 
 It scans every chapter, runs every embedded snippet (in parallel, through the cache), and then runs
 the CHECKS over the chapters: value names, figure names, format specs, units, equation labels and
-references, and every formula's TeX (typeset with KaTeX). Every problem becomes a BuildError naming
+references, every formula's TeX (typeset with KaTeX) and every display formula by value
+(genmath.formulas). Every problem becomes a BuildError naming
 the chapter file and line (and the snippet file and line where one applies).
 
 Called through the Markdown extension's Project (``genmath.sitebuild.project``): by the MkDocs glue
@@ -36,6 +37,7 @@ class Config:
     docs_dir: Path
     snippets_dir: Path
     cache_dir: Path
+    formulas_dir: Path  # formulas/<chapter>.py: the checks of each chapter's display formulas
     timeout: float = 60.0  # default per-snippet timeout, seconds
     workers: int | None = None  # parallel snippet processes; default: the number of cores
     refresh: bool = False  # GENMATH_REFRESH=1: ignore the cache, re-execute every snippet
@@ -49,6 +51,7 @@ class Config:
             docs_dir=root / options.get("docs_dir", "docs"),
             snippets_dir=root / options.get("snippets_dir", "snippets"),
             cache_dir=root / options.get("cache_dir", ".genmath-cache"),
+            formulas_dir=root / options.get("formulas_dir", "formulas"),
             timeout=float(options.get("timeout", 60)),
             workers=options.get("workers"),
             refresh=os.environ.get("GENMATH_REFRESH", "") not in ("", "0"),
@@ -204,11 +207,30 @@ def _check_math(site: Site, chapters: list[Chapter], errors: list[BuildError]) -
     site.katex.save()
 
 
-#: The checks of the pre-build step, in order. Each gets the prepared Site and the chapters to check
-#: (all of them, or the ones ``python -m genmath.sitebuild --chapter`` names) and appends located
-#: BuildErrors. A new check is one function with this signature, added here.
+def _check_formulas(site: Site, chapters: list[Chapter], errors: list[BuildError]) -> None:
+    """Every display formula is checked by value or exempt with a reason (genmath.formulas)."""
+    from genmath.formulas.run import FAILING, Runner
+
+    runner = Runner(site.config.root, docs_dir=site.config.docs_dir, formulas_dir=site.config.formulas_dir,
+                    cache_dir=site.config.cache_dir)
+    for chapter in chapters:
+        for result in runner.check_chapter(chapter):
+            if result.status in FAILING:
+                name = f"formula {result.id!r}" if result.id else "display formula"
+                errors.append(BuildError(f"{name} is {result.status}: {result.message}",
+                                         Location(chapter.path, result.line)))
+    runner.save()
+
+
+#: The checks of the pre-build step, by name, in order. Each gets the prepared Site and the chapters
+#: to check (all of them, or the ones ``python -m genmath.sitebuild --chapter`` names) and appends
+#: located BuildErrors. A new check is one function with this signature, added here.
 Check = Callable[[Site, list[Chapter], list[BuildError]], None]
-CHECKS: tuple[Check, ...] = (_check_chapters, _check_math)
+CHECKS: dict[str, Check] = {
+    "chapters": _check_chapters,  # value names, format specs, units, equation references, figures
+    "math": _check_math,  # every formula's TeX, typeset by KaTeX
+    "formulas": _check_formulas,  # every display formula by value (genmath.formulas)
+}
 
 
 def install_assets(config: Config) -> None:
@@ -238,8 +260,9 @@ def write_notebooks(site: Site, *, site_url: str, repository: str,
         hosted = f"{site_url.rstrip('/')}/{name}/"
         targets = ((None, site.config.root / "notebooks" / f"{name}.ipynb", hosted),
                    (site.results, rendered_notebook(site.config, name), f"../../{name}/"))
-        inputs = hashlib.sha256(json.dumps([chapter.text, sources, {t: site.results[t].get("key") for t in sources},
-                                            site_url, repository]).encode()).hexdigest()
+        keys = {t: site.results[t].get("key") for t in sources}
+        blob = json.dumps([chapter.text, sources, keys, site_url, repository])
+        inputs = hashlib.sha256(blob.encode()).hexdigest()
         if memo is not None and memo.get(name) == inputs and all(t.is_file() for _, t, _ in targets):
             continue
         for results, target, url in targets:
@@ -255,13 +278,15 @@ def rendered_notebook(config: Config, name: str) -> Path:
     return config.cache_dir / "notebooks" / f"{name}.ipynb"
 
 
-def prepare(config: Config, focus: list[str] | None = None, *, previous: Site | None = None) -> Site:
+def prepare(config: Config, focus: list[str] | None = None, *, previous: Site | None = None,
+            skip: tuple[str, ...] = ()) -> Site:
     """Scan, run, check. Returns the Site; raises located BuildErrors.
 
     ``focus`` (chapter paths relative to docs/) limits the CHECKS to those chapters; every chapter is
     still scanned and every snippet run (through the cache), since a chapter may quote any value and
-    refer to any equation. ``previous`` (an earlier Site of the same project) lends its scans of
-    chapters whose text is unchanged and its loaded KaTeX cache: ``mkdocs serve`` rebuilds.
+    refer to any equation. ``skip`` names CHECKS not to run. ``previous`` (an earlier Site of the same
+    project) lends its scans of chapters whose text is unchanged and its loaded KaTeX cache: ``mkdocs
+    serve`` rebuilds.
     """
     errors: list[BuildError] = []
     chapters: dict[str, Chapter] = {}
@@ -300,8 +325,12 @@ def prepare(config: Config, focus: list[str] | None = None, *, previous: Site | 
                                                                      if m.label == label))))
             site.labels[label] = (chapter.path, number)
     checked = [chapters[p] for p in focus] if focus else list(chapters.values())
-    for check in CHECKS:
-        check(site, checked, errors)
+    unknown_checks = sorted(set(skip) - set(CHECKS))
+    if unknown_checks:
+        raise ValueError(f"no check named {unknown_checks}; checks: {sorted(CHECKS)}")
+    for name, check in CHECKS.items():
+        if name not in skip:
+            check(site, checked, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else BuildErrors(errors)
     site.katex.install_assets(config.docs_dir / "assets" / "katex")  # type: ignore[union-attr]
