@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,10 @@ _live: LiveSession | None = None
 def on_startup(command: str, dirty: bool = False, **_: Any) -> None:
     global _live
     _live = LiveSession(dirty=dirty) if command == "serve" else None
+    if _live is not None:
+        # imports during a rebuild (formula check files, genmath modules) must not write __pycache__
+        # into the watched folders: that would start a second rebuild
+        sys.dont_write_bytecode = True
 
 
 def _project(config: Any) -> Project:

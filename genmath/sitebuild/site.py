@@ -67,6 +67,10 @@ class Site:
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> figure (+ snippet)
     labels: dict[str, tuple[str, int]] = field(default_factory=dict)  # label -> (chapter, number)
     katex: Katex | None = None
+    #: the formula checker (genmath.formulas.run.Runner) with the fingerprints it computed, and the
+    #: sizes and times of the sources they cover: a later prepare() reuses it while those are unchanged
+    formulas: Any = field(default=None, repr=False)
+    sources: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)
     _bodies: dict[str, Chapter] | None = field(default=None, repr=False)
 
     def source(self, rel: str) -> str:
@@ -211,8 +215,10 @@ def _check_formulas(site: Site, chapters: list[Chapter], errors: list[BuildError
     """Every display formula is checked by value or exempt with a reason (genmath.formulas)."""
     from genmath.formulas.run import FAILING, Runner
 
-    runner = Runner(site.config.root, docs_dir=site.config.docs_dir, formulas_dir=site.config.formulas_dir,
-                    cache_dir=site.config.cache_dir)
+    if site.formulas is None:
+        site.formulas = Runner(site.config.root, docs_dir=site.config.docs_dir,
+                               formulas_dir=site.config.formulas_dir, cache_dir=site.config.cache_dir)
+    runner = site.formulas
     for chapter in chapters:
         for result in runner.check_chapter(chapter):
             if result.status in FAILING:
@@ -231,6 +237,19 @@ CHECKS: dict[str, Check] = {
     "math": _check_math,  # every formula's TeX, typeset by KaTeX
     "formulas": _check_formulas,  # every display formula by value (genmath.formulas)
 }
+
+
+def _sources(config: Config) -> tuple[tuple[str, int, int], ...]:
+    """Size and modification time of every formula check file and genmath module."""
+    found = []
+    for folder in (config.formulas_dir, config.root / "genmath"):
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(found)
 
 
 def install_assets(config: Config) -> None:
@@ -285,8 +304,8 @@ def prepare(config: Config, focus: list[str] | None = None, *, previous: Site | 
     ``focus`` (chapter paths relative to docs/) limits the CHECKS to those chapters; every chapter is
     still scanned and every snippet run (through the cache), since a chapter may quote any value and
     refer to any equation. ``skip`` names CHECKS not to run. ``previous`` (an earlier Site of the same
-    project) lends its scans of chapters whose text is unchanged and its loaded KaTeX cache: ``mkdocs
-    serve`` rebuilds.
+    project) lends its scans of chapters whose text is unchanged, its loaded KaTeX cache and, while
+    no check file or genmath module changed, its formula checker: ``mkdocs serve`` rebuilds.
     """
     errors: list[BuildError] = []
     chapters: dict[str, Chapter] = {}
@@ -315,7 +334,9 @@ def prepare(config: Config, focus: list[str] | None = None, *, previous: Site | 
                       workers=config.workers)
     katex = previous.katex if previous is not None and previous.katex is not None else \
         Katex(config.root, config.cache_dir)
-    site = Site(config, chapters, results, katex=katex)
+    site = Site(config, chapters, results, katex=katex, sources=_sources(config))
+    if previous is not None and previous.sources == site.sources:
+        site.formulas = previous.formulas  # its check-file fingerprints still hold
     _collect(site, errors)
     for chapter in chapters.values():
         for label, number in chapter.labels.items():
