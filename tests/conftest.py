@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -28,6 +29,8 @@ FORMULA_STATS: dict[str, object] = {}
 GROUPS = {"built_site": "site", "server": "browser", "serve": "serve"}
 #: Report tables gathered from the workers (under xdist the controller runs no test itself).
 FROM_WORKERS: dict[str, list] = {"pages": [], "formulas": []}
+#: The site the controller built for the workers (removed at the end).
+SHARED_SITE: list[Path] = []
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -40,12 +43,26 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
-    """With several workers: run every snippet once first, so that workers building the site at the
-    same time find a warm cache instead of each executing every snippet."""
+    """With several workers: build the site once, before they start, and let every worker's
+    `built_site` reuse it (GENMATH_TEST_SITE). Every snippet runs once, the notebooks and caches are
+    written once, and builds that run at the same time later on find them and only read them."""
     config = session.config
-    if getattr(config, "workerinput", None) is None and config.getoption("numprocesses", default=None):
-        subprocess.run([sys.executable, "-m", "genmath.sitebuild", str(ROOT)], cwd=ROOT, capture_output=True,
-                       env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), timeout=3600)
+    if getattr(config, "workerinput", None) is not None or not config.getoption("numprocesses", default=None):
+        return
+    if os.environ.get("GENMATH_TEST_SITE"):
+        return
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line("genmath: building the site once for all workers (cold: every snippet runs)")
+    folder = Path(tempfile.mkdtemp(prefix="genmath-test-site-"))
+    SHARED_SITE.append(folder)
+    if build_site(folder / "site").returncode == 0:  # else each worker builds and reports the failure
+        os.environ["GENMATH_TEST_SITE"] = str(folder / "site")
+
+
+def pytest_unconfigure(config):
+    for folder in SHARED_SITE:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_configure(config):
@@ -72,7 +89,8 @@ class _WorkerReports:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for stats in FROM_WORKERS["formulas"]:
-        FORMULA_STATS.setdefault("per_chapter", {}).update(stats.get("per_chapter", {}))  # type: ignore[union-attr]
+        per_chapter = FORMULA_STATS.setdefault("per_chapter", {})
+        per_chapter.update(stats.get("per_chapter", {}))  # type: ignore[union-attr]
         if "mutation_table" in stats:
             FORMULA_STATS["mutation_table"] = stats["mutation_table"]
     browser = sys.modules.get("test_browser")

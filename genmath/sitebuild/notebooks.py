@@ -14,6 +14,7 @@ Two versions are written, both deterministic (fixed cell ids, sorted keys, no ti
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -123,5 +124,7 @@ def write_if_changed(path: Path, text: str) -> bool:
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # atomic: a build reading it at the same
+    tmp.write_text(text, encoding="utf-8")                   # time never sees half a notebook
+    tmp.replace(path)
     return True
