@@ -16,6 +16,7 @@ Where things live (one module per topic, one test file per module):
 - ``genmath.score``      -- scores of Gaussians and mixtures, denoising score matching, Tweedie, Langevin
 - ``genmath.snippet``    -- what snippets call to publish values, tables and figures
 - ``genmath.figures``    -- the site's matplotlib style and deterministic SVG output
+- ``genmath.formulas``   -- checks every display formula of the site by value (``python -m genmath.formulas``)
 - ``genmath.sitebuild``  -- the site's build machinery: scanning chapters, running and caching snippets, KaTeX
 """
 
