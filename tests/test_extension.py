@@ -84,3 +84,22 @@ def test_plain_python_markdown(project: MiniProject) -> None:
     assert result.returncode == 0, result.stderr
     assert "Value 0.125." in result.stdout and 'class="katex"' in result.stdout
     assert "snippets/e/v.py" in result.stdout
+
+
+def test_a_figure_placed_by_the_chapter_renders_the_values_quoted_in_its_caption(project: MiniProject) -> None:
+    """`{{ figure(..., caption=...) }}`: the caption's quotes are formatted where the figure is placed
+    (the Markdown extension knows which chapter it renders; no page state from a driver)."""
+    project.write("snippets/e/fig.py", """\
+        from genmath.figures import subplots
+        from genmath.snippet import figure, publish
+        publish("e.fig.x", 0.125)
+        fig, ax = subplots()
+        ax.plot([0, 1], [0, 1])
+        figure(fig, "e.fig.line", alt="A line.")
+        """)
+    project.write("docs/index.md", '# Figure\n\n{{ snippet("e/fig.py", show="output source") }}\n\n'
+                                   '{{ figure("e.fig.line", caption="At {{ e.fig.x:.3f }} here.") }}\n')
+    result = project.build("--strict")
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (project.path / "site" / "index.html").read_text()
+    assert "<figcaption>At 0.125 here.</figcaption>" in html
