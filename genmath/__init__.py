@@ -7,6 +7,7 @@ genmath modules it really imports (see ``genmath.sitebuild.cache``).
 Where things live (one module per topic, one test file per module):
 
 - ``genmath.validate``   -- input checks shared by every module; messages name the argument and value
+- ``genmath.numerics``   -- quadrature that locates the mass and raises when its result cannot be trusted
 - ``genmath.info``       -- entropy, cross-entropy, KL, JSD, Gaussian KLs
 - ``genmath.mle``        -- maximum-likelihood estimates and log-likelihoods
 - ``genmath.vae``        -- ELBO, linear-Gaussian model, IWAE, a small torch VAE
