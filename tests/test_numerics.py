@@ -236,3 +236,44 @@ def test_scale_below_float_resolution_is_refused() -> None:
     # resolvable to a looser tolerance; and a component outside a finite range is not checked
     assert integrate(scipy.stats.norm(1e9, 1).pdf, name="far normal", rtol=1e-6) == pytest.approx(1.0, abs=1e-6)
     assert integrate(scipy.stats.norm(1e20, 1).pdf, -1.0, 1.0, name="far normal") == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# vectorized=True: the same pieces and checks, scipy.integrate.cubature's Gauss-Kronrod rule
+# ---------------------------------------------------------------------------------------------
+
+@PROPS
+@given(log_scales, offsets)
+def test_vectorized_matches_scalar(log_sigma: float, offset: float) -> None:
+    sigma = 10.0**log_sigma
+    p = scipy.stats.norm(offset * sigma, sigma)
+    resolution = 8 * np.finfo(float).eps * abs(offset)
+    fast = integral(p.pdf, name="mass", vectorized=True)
+    slow = integral(p.pdf, name="mass")
+    assert fast.value == pytest.approx(1.0, abs=1e-12 + resolution)
+    assert fast.value == pytest.approx(slow.value, abs=1e-12 + resolution)
+
+
+def test_vectorized_calls_the_integrand_with_arrays_and_fewer_times() -> None:
+    shapes = set()
+
+    def f(x: np.ndarray) -> np.ndarray:
+        shapes.add(np.shape(x))
+        return scipy.stats.norm.pdf(x, 3.0, 2.0)
+
+    got = integral(f, name="mass", loc=3.0, scale=2.0, vectorized=True)
+    assert got.value == pytest.approx(1.0, abs=1e-13)
+    assert all(len(s) == 1 and s[0] > 1 for s in shapes)
+
+
+def test_vectorized_errors() -> None:
+    with pytest.raises(ValueError, match=r"vectorized=True\) must return one number per x, shape \(\d+,\); got shape \(\)"):
+        integrate(lambda x: 1.0, 0.0, 1.0, name="scalar", vectorized=True)
+    with pytest.raises(ValueError, match=r"the integrand of g is nan at x = "):
+        integrate(lambda x: np.where(x > 0.5, np.nan, 1.0), 0.0, 1.0, name="g", vectorized=True)
+    with pytest.raises(QuadratureError, match=r"quadrature of 1/x cannot be trusted.*cubature did not converge"):
+        integrate(lambda x: 1.0 / x, 0.0, 1.0, name="1/x", vectorized=True)
+    with pytest.raises(QuadratureError, match="quadrature of one cannot be trusted"):
+        integrate(lambda x: np.ones_like(x), 0.0, math.inf, name="one", loc=0.0, scale=1.0, vectorized=True)
+    with pytest.raises(ValueError, match="`vectorized` must be True or False; got 1"):
+        integrate(math.cos, 0.0, 1.0, name="f", vectorized=1)
