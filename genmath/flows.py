@@ -437,16 +437,25 @@ def _log_bin_from_logs(dist: Any, x: FloatArray) -> FloatArray:
         # precision of log P itself (far out in a tail log P is huge and its own ulp is large)
         error = np.finfo(np.float64).eps * (np.abs(lo_log) + np.abs(hi_log)) / np.abs(gap)
         shaky = (hi_log > -np.inf) & ((gap == 0) | (error > 1e-12 * np.maximum(1.0, np.abs(out))))
-    for i in zip(*np.nonzero(np.atleast_1d(shaky))):
-        xi = float(np.atleast_1d(x)[i])
-        peak = float(np.max(dist.logpdf(np.array([xi, xi + 0.5, xi + 1.0]))))
-        if peak == -math.inf:  # no density anywhere near the bin
-            np.atleast_1d(out)[i] = -math.inf
-            continue
-        mass = numerics.integrate(lambda t, peak=peak: math.exp(float(dist.logpdf(t)) - peak), xi, xi + 1.0,
-                                  name=f"the mass of the bin [{xi:g}, {xi + 1:g})", rtol=1e-10)
-        np.atleast_1d(out)[i] = peak + math.log(mass)
-    return out
+    flat, x_flat = np.array(out, dtype=np.float64).reshape(-1), x.reshape(-1)
+    for j in np.flatnonzero(shaky):
+        xi = float(x_flat[j])
+        flat[j] = _log_bin_by_quadrature(dist, xi)
+    return flat.reshape(np.shape(out))
+
+
+def _log_bin_by_quadrature(dist: Any, xi: float) -> float:
+    """log of the mass of [xi, xi + 1) as peak + log of the integral of exp(log p - peak)."""
+    peak = float(np.max(dist.logpdf(np.array([xi, xi + 0.5, xi + 1.0]))))
+    if peak == -math.inf:  # no density anywhere near the bin
+        return -math.inf
+
+    def scaled_density(t: float) -> float:
+        return math.exp(float(dist.logpdf(t)) - peak)
+
+    mass = numerics.integrate(scaled_density, xi, xi + 1.0, name=f"the mass of the bin [{xi:g}, {xi + 1:g})",
+                              rtol=1e-10)
+    return peak + math.log(mass)
 
 
 def discrete_log_prob_from_cdf(cdf: Callable[[FloatArray], FloatArray], x_int: ArrayLike, *,
