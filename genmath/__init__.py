@@ -140,6 +140,7 @@ _EXPORTS: dict[str, str] = {
     "log_snr": "diffusion",
     "loss_weights": "diffusion",
     "make_eps_net": "diffusion",
+    "one_minus_alpha_bars": "diffusion",
     "posterior_mean": "diffusion",
     "posterior_mean_coefs": "diffusion",
     "posterior_variance": "diffusion",
