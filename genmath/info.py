@@ -185,9 +185,10 @@ def entropy(p: ArrayLike, *, base: float | None = None) -> NDArray[np.float64] |
     .. math:: H(p) = -\sum_k p_k \log p_k = -\sum_k \mathrm{rel\_entr}(p_k, 1),
               \qquad 0 \log 0 = 0.
 
-    ``p``: probability vector(s) on the last axis (entries >= 0, rows sum to 1 within
-    ``SUM_TOL`` = 1e-9). Returns nats (``base=None``) or units of ``log base`` (bits for 2).
-    Range: :math:`0 \le H(p) \le \log K`.
+    ``p``: probability vector(s) on the last axis (entries >= 0, rows sum to 1 within the sum
+    tolerance: 1e-9 for float64, K x 1.2e-7 for float32). Returns nats (``base=None``) or units of
+    ``log base`` (bits for 2). Range: :math:`0 \le H(p) \le \log K` for rows that sum to 1 (a sum
+    off by the tolerance moves H by as much); every term is >= 0.
     """
     divisor = validate.log_base(base)
     p_arr = validate.probabilities(p, "p")
@@ -204,8 +205,10 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, *, base: float | None = None
 
     with :math:`0 \log(0/q) = 0` and :math:`p \log(p/0) = +\infty` for :math:`p > 0`: the result is
     ``+inf`` where some :math:`q_k = 0 < p_k` (support of p not inside support of q).
-    ``p`` and ``q`` must have the same shape; rows sum to 1 within ``SUM_TOL`` = 1e-9.
-    Nats for ``base=None``, bits for ``base=2``.
+    ``p`` and ``q`` must have the same shape; rows sum to 1 within the sum tolerance (1e-9 for
+    float64). Nats for ``base=None``, bits for ``base=2``. Never negative: a sum of terms of both
+    signs can round to about -1e-16 when p = q (or fall below 0 by the sum tolerance); it is clipped
+    to 0.
     """
     divisor = validate.log_base(base)
     p_arr, q_arr = _pair(p, q)
@@ -222,7 +225,7 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, *, base: float | None = None
 
     computed elementwise as :math:`\sum_k [\mathrm{rel\_entr}(p_k, q_k) - \mathrm{rel\_entr}(p_k, 1)]`
     (the identity term by term, so :math:`0 \log 0 = 0`). ``+inf`` where some
-    :math:`q_k = 0 < p_k`. Same shapes; rows sum to 1 within ``SUM_TOL`` = 1e-9.
+    :math:`q_k = 0 < p_k`. Same shapes; rows sum to 1 within the sum tolerance (1e-9 for float64).
     Nats for ``base=None``, bits for ``base=2``.
     """
     divisor = validate.log_base(base)
@@ -260,7 +263,7 @@ def total_variation(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | np.floa
     .. math:: \mathrm{TV}(p, q) = \tfrac12 \sum_k |p_k - q_k| = \max_A |p(A) - q(A)| \in [0, 1].
 
     A metric, and a probability (no unit). Pinsker: :math:`\mathrm{TV} \le \sqrt{\mathrm{KL}/2}`
-    with KL in nats. Same shapes; rows sum to 1 within ``SUM_TOL`` = 1e-9.
+    with KL in nats. Same shapes; rows sum to 1 within the sum tolerance (1e-9 for float64).
     """
     p_arr, q_arr = _pair(p, q)
     return _out(0.5 * np.abs(p_arr - q_arr).sum(axis=-1))
