@@ -204,17 +204,21 @@ def log_base(base: float | None) -> float:
 def cholesky(cov: ArrayLike, name: str) -> NDArray[np.float64]:
     """Lower Cholesky factor of a (batch of) symmetric positive-definite matrices.
 
-    Symmetry is checked relative to each matrix's own scale (``|A - A^T| <= 1e-10 max|A|``), so a
-    covariance of entries around 1e-20 is held to the same standard as one around 1.
+    Symmetry is checked relative to each matrix's own scale (``|A - A^T| <= tol * max|A|``), so a
+    covariance of entries around 1e-20 is held to the same standard as one around 1, with
+    ``tol = max(1e-10, 64 eps(dtype))``: 1e-10 for float64, 7.6e-6 for float32 input (e.g. a torch
+    covariance computed in float32).
     """
-    arr = array(cov, name)
+    raw = numeric(cov, name)
+    tol = 1e-10 if raw.dtype.kind != "f" else max(1e-10, 64 * float(np.finfo(raw.dtype).eps))
+    arr = array(raw, name)
     if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
         fail(name, "a square matrix (or a batch of them)", arr.shape, " as its shape")
     if arr.shape[-1] == 0:
         fail(name, "a non-empty square matrix (dimension >= 1)", arr.shape, " as its shape")
     size = np.max(np.abs(arr), axis=(-2, -1))
     asymmetry = np.max(np.abs(arr - np.swapaxes(arr, -1, -2)), axis=(-2, -1))
-    bad = asymmetry > 1e-10 * size
+    bad = asymmetry > tol * size
     if bad.any():
         where = _first_bad(bad)
         fail(name, "symmetric", arr if arr.ndim == 2 else arr[tuple(np.argwhere(bad)[0])],

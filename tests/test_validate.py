@@ -117,6 +117,14 @@ def test_symmetry_is_judged_at_the_matrix_scale(scale: float) -> None:
         validate.cholesky(bad, "cov")
 
 
+def test_symmetry_tolerance_follows_the_dtype() -> None:
+    cov = np.array([[2.0, 0.5], [0.5 * (1 + 1e-7), 1.0]])  # off by float32 rounding
+    validate.cholesky(cov.astype(np.float32), "cov")
+    validate.cholesky(torch.tensor(cov, dtype=torch.float32), "cov")
+    with pytest.raises(ValueError, match=r"(?s)`cov` must be symmetric"):
+        validate.cholesky(cov, "cov")  # the same numbers in float64 are not symmetric enough
+
+
 def test_cholesky_errors_name_the_matrix_in_a_batch() -> None:
     batch = np.stack([np.eye(2), -np.eye(2)])
     with pytest.raises(ValueError, match=r"(?s)`covs` must be positive definite; got .*\(at index \(1,\)\) "
