@@ -858,3 +858,23 @@ def test_kl_continuous_finds_the_mass_at_any_location_and_scale(log_sigma: float
     got = info.kl_continuous(p.logpdf, q.logpdf)
     resolution = 8 * np.finfo(float).eps * abs(offset) * (1 + abs(d) / r**2)
     assert got >= 0 and got == pytest.approx(exact, rel=1e-8 + resolution, abs=1e-12)
+
+
+@WIDE
+@given(st.lists(st.tuples(st.floats(-30, 30), st.floats(-30, 30), st.floats(-1e3, 1e3)), min_size=1, max_size=6),
+       st.sampled_from(["numpy32", "torch32", "torch64"]))
+def test_kl_normal_accepts_float32_and_torch_and_computes_in_float64(rows, kind) -> None:
+    """float32 arrays and torch tensors (with requires_grad) give the float64 KL of the same numbers."""
+    log_sp, log_sq, z = (np.array(c) for c in zip(*rows))
+    s_p, s_q = 10.0**log_sp, 10.0**log_sq
+    mu_p, mu_q = z * s_q, np.zeros_like(z)
+    args = [mu_p, s_p, mu_q, s_q]
+    if kind == "numpy32":
+        cast = [a.astype(np.float32) for a in args]
+    else:
+        dtype = torch.float32 if kind == "torch32" else torch.float64
+        cast = [torch.tensor(a, dtype=dtype, requires_grad=True) for a in args]
+    same_values = [np.asarray(c.detach() if isinstance(c, torch.Tensor) else c, dtype=np.float64) for c in cast]
+    got = np.asarray(info.kl_normal(*cast))
+    assert got.dtype == np.float64 and got.shape == z.shape and np.all(got >= 0)
+    np.testing.assert_array_equal(got, info.kl_normal(*same_values))
