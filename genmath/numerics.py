@@ -6,15 +6,16 @@ r"""Numerical integration on the real line that says when its answer cannot be t
 1. **It knows where the mass is.** ``quad`` on :math:`(-\infty, \infty)` samples the integrand near
    :math:`x = 0` at scale 1; an integrand living near :math:`x = 1000`, or at scale
    :math:`10^{-300}` or :math:`10^{300}`, is never seen and the answer is a silent 0. Here the range
-   is cut at the mass: at every location ``loc`` and at ``loc`` :math:`\pm` ``scale`` and
+   is cut at the mass: at every location ``loc``, at ``loc`` :math:`\pm` ``scale`` and ``loc``
    :math:`\pm 8` ``scale``, at the caller's ``points`` and at the edges of a distribution's support;
    finite pieces go to ``quad`` as they are, and each infinite tail is integrated in the variable
    :math:`v = (x - a)/s` scaled to the mass (:math:`\int_a^\infty f(x)\,dx = s\int_0^\infty f(a + s v)\,dv`).
    The locations and scales come from the caller (``loc``/``scale``), or, for the bound methods of
    ``scipy.stats`` distributions (``norm(1000, 1).pdf``, ``.logpdf``, ``.cdf``) and of
    :class:`genmath.gan.GaussianMixture1D`, from the distributions themselves (:func:`locate`; the
-   integrand ``f``, or the functions named in ``mass_of`` such as the two densities of a divergence). A range with
-   an infinite end and no location is refused (``ValueError``): there is no way to know where to look.
+   integrand ``f``, or the functions named in ``mass_of`` such as the two densities of a divergence).
+   A range with an infinite end and no location is refused (``ValueError``): there is no way to know
+   where to look.
    So is a scale below ``ulp(loc) / rtol``: float64 spaces the points near ``loc`` by ``ulp(loc)``,
    which alone perturbs the integral by about ``ulp(loc) / scale`` (relative), whatever ``quad`` does.
 2. **It checks scipy's error estimate.** The summed error estimate :math:`E` of the pieces must satisfy
@@ -22,10 +23,11 @@ r"""Numerical integration on the real line that says when its answer cannot be t
    |\int_{\text{piece}} f|` (a lower bound on :math:`\int |f|`, so cancellation between pieces is
    allowed for). If that fails, :math:`M` is recomputed as :math:`\int |f|` piece by piece (cancellation
    inside a piece), and if it still fails, :class:`QuadratureError` names what was integrated, the value,
-   the error estimate and scipy's diagnosis. ``quad`` itself runs twice: a rough pass measures the size
-   :math:`M_0` of the integral, then each piece is asked for ``1e-4 * rtol`` relative accuracy or an
-   absolute ``1e-4 * rtol * M_0 / (number of pieces)``, so a tiny integral is computed to relative
-   accuracy too (no fixed absolute floor) and no time is spent on pieces that hold no mass. A piece that
+   the error estimate and scipy's diagnosis. ``quad`` itself runs twice: a rough pass (one
+   Gauss-Kronrod rule per piece, whose nodes the second pass reuses) measures the size :math:`M_0` of
+   the integral, then each piece is asked for ``1e-4 * rtol`` relative accuracy or an absolute
+   ``1e-4 * rtol * M_0 / (number of pieces)``, so a tiny integral is computed to relative accuracy too
+   (no fixed absolute floor) and no time is spent on pieces that hold no mass. A piece that
    scipy reports as probably divergent is never trusted, whatever its error estimate. (With
    ``vectorized=True`` the engine is ``scipy.integrate.cubature``, same Gauss-Kronrod rule, same checks.)
 3. **It refuses non-numbers.** An integrand value that is NaN or infinite raises ``ValueError`` naming
@@ -224,10 +226,15 @@ def _breaks(lo: float, hi: float, mass: Mass | None, points: ArrayLike | None) -
 
 def _evaluator(f: Callable[[Any], Any], name: str, vectorized: bool) -> tuple[Callable[[Any], Any], list[int]]:
     """``f`` as a float-valued function (of a float, or of a 1-D array when ``vectorized``) that
-    refuses NaN and infinite values and counts its evaluations."""
+    refuses NaN and infinite values and counts its evaluations. The scalar form remembers its values:
+    the passes over a piece start from the same Gauss-Kronrod nodes, so the second pass does not pay
+    for them again."""
     calls = [0]
+    memo: dict[float, float] = {}
 
     def scalar(x: float) -> float:
+        if x in memo:
+            return memo[x]
         calls[0] += 1
         out = np.asarray(f(x), dtype=np.float64)
         if out.size != 1:
@@ -236,6 +243,7 @@ def _evaluator(f: Callable[[Any], Any], name: str, vectorized: bool) -> tuple[Ca
         value = float(out.reshape(()))
         if not math.isfinite(value):
             _not_finite(name, value, x)
+        memo[x] = value
         return value
 
     def batch(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -306,10 +314,11 @@ def integral(f: Callable[[Any], Any], lower: float = -math.inf, upper: float = m
         validate.fail("vectorized", "True or False", vectorized)
     g, calls = _evaluator(f, name, vectorized)
     spans = list(itertools.pairwise(edges))
-    # Pass 1, rough: the size of the integral, so that pass 2 can ask each piece for an absolute
+    # Pass 1, rough: the size of the integral from one Gauss-Kronrod rule per piece (nodes that pass 2
+    # starts from, so remembered, not paid twice), so that pass 2 can ask each piece for an absolute
     # accuracy relative to the WHOLE integral (a piece holding 1e-20 of the mass need not be known to
     # 12 digits) while a tiny integral is still computed to relative accuracy (no fixed floor).
-    rough = math.fsum(abs(_piece(g, a, b, tail_scale, 0.0, 1e-3, 50, vectorized)[0]) for a, b in spans)
+    rough = math.fsum(abs(_piece(g, a, b, tail_scale, 0.0, 1e-3, 1, vectorized)[0]) for a, b in spans)
     epsabs = 1e-4 * rtol_f * rough / len(spans)
     epsrel = max(1e-4 * rtol_f, 1e-13)
     pieces = [(a, b, *_piece(g, a, b, tail_scale, epsabs, epsrel, limit_i, vectorized)) for a, b in spans]

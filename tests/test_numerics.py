@@ -277,3 +277,15 @@ def test_vectorized_errors() -> None:
         integrate(lambda x: np.ones_like(x), 0.0, math.inf, name="one", loc=0.0, scale=1.0, vectorized=True)
     with pytest.raises(ValueError, match="`vectorized` must be True or False; got 1"):
         integrate(math.cos, 0.0, 1.0, name="f", vectorized=1)
+
+
+def test_each_point_is_evaluated_once() -> None:
+    """The rough pass and the accurate pass start from the same nodes: each x costs one call."""
+    seen: list[float] = []
+
+    def f(x: float) -> float:
+        seen.append(x)
+        return scipy.stats.norm.pdf(x, 2.0, 0.5) * (1.0 + math.sin(x) ** 2)
+
+    got = integral(f, name="bump", loc=2.0, scale=0.5)
+    assert len(seen) == len(set(seen)) == got.evaluations
