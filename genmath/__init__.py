@@ -15,7 +15,6 @@ Where things live (one module per topic, one test file per module):
 - ``genmath.diffusion``  -- DDPM schedules, posterior, variational bound
 - ``genmath.flows``      -- change of variables, affine and sinh-arcsinh maps, coupling layers, RealNVP
 - ``genmath.score``      -- scores of Gaussians and mixtures, denoising score matching, Tweedie, Langevin
-- ``genmath.numerics``   -- integrals on the real line that check their error estimate (instead of a bare quad)
 - ``genmath.snippet``    -- what snippets call to publish values, tables and figures
 - ``genmath.figures``    -- the site's matplotlib style and deterministic SVG output
 - ``genmath.formulas``   -- checks every display formula of the site by value (``python -m genmath.formulas``)
