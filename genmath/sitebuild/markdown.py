@@ -24,10 +24,13 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
 
 from genmath.sitebuild import site as site_mod
 from genmath.sitebuild.errors import BuildError, Location
-from genmath.sitebuild.render import eqref_link, figure_html, snippet_block, tex_for_katex
+from genmath.sitebuild import plainmath
+from genmath.sitebuild.notebooks import chapter_title
+from genmath.sitebuild.render import eqref_link, figure_html, math_html, snippet_block, tex_for_katex
 from genmath.sitebuild.scan import EQREF_RE, INLINE_MATH_RE, Chapter, display_blocks, mask_code, scan_text
 
 #: Set by the MkDocs glue before each page: (chapter path relative to docs/, front-matter lines,
@@ -63,6 +66,8 @@ class GenmathExtension(Extension):
             "generic": True, "inline_syntax": ["dollar"], "block_syntax": ["dollar"]}})
         # after whitespace normalisation (30), before fenced code (25): our output contains fences
         md.preprocessors.register(GenmathPreprocessor(md, self), "genmath", 29)
+        # after the inline patterns (20), before the table of contents (5) reads the headings
+        md.treeprocessors.register(TocLabels(md, self), "genmath_toc_labels", 6)
         # after raw HTML is restored (30)
         md.postprocessors.register(KatexPostprocessor(md, self), "genmath_katex", 25)
         md.registerExtension(self)
@@ -116,6 +121,10 @@ class GenmathPreprocessor(Preprocessor):
             for start, end, text in sorted(edits, reverse=True):
                 line = line[:start] + text + line[end:]
             out.append(line)
+        if _PAGE.get("notebook_links"):  # listed in the page's table of contents, under the chapter
+            out += ["", "## Companion notebook", "", self.md.htmlStash.store(
+                _PAGE["notebook_links"].replace("Companion notebook: ", "Every snippet of this chapter, in page "
+                                                "order, with its full-precision output: ")), ""]
         return out
 
     def _eqrefs(self, site: site_mod.Site, line: str, masked: str, lineno: int) -> list[tuple[int, int, str]]:
@@ -129,7 +138,8 @@ class GenmathPreprocessor(Preprocessor):
             if label not in site.labels:
                 raise BuildError(f"\\eqref{{{label}}}: no display formula has \\label{{{label}}}",
                                  Location(_PAGE["path"], lineno))
-            edits.append((m.start(), m.end(), eqref_link(label, _PAGE["path"], site.labels[label])))
+            titles = {path: chapter_title(c) for path, c in site.chapters.items()}
+            edits.append((m.start(), m.end(), eqref_link(label, _PAGE["path"], site.labels[label], titles)))
         return edits
 
     def _directive(self, site: site_mod.Site, d: Any) -> list[str]:
@@ -146,7 +156,41 @@ class GenmathPreprocessor(Preprocessor):
             raise BuildError(f"snippet snippets/{d.target} was not run by the pre-build step",
                              Location(_PAGE["path"], d.line))
         url = f"{_PAGE['repo_url'].rstrip('/')}/snippets/{d.target}" if _PAGE["repo_url"] else None
-        return snippet_block(d, payload, site.source(d.target), stash, url)
+        specs: dict[str, str] = {}
+        for chapter in sorted(site.chapters.values(), key=lambda c: c.path != _PAGE["path"]):
+            for q in chapter.quotes:  # a value is shown as its own chapter first quotes it
+                if q.spec:
+                    specs.setdefault(q.name, q.spec)
+        return snippet_block(d, payload, site.source(d.target), stash, url, specs)
+
+
+class TocLabels(Treeprocessor):
+    """A heading with math gets a plain-text label (``data-toc-label``) for the table of contents,
+    e.g. "q(xₜ ∣ x₀) in closed form", instead of KaTeX's markup flattened to text."""
+
+    def __init__(self, md: Markdown, ext: GenmathExtension) -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: Any) -> None:
+        for el in root.iter():
+            if (el.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and "data-toc-label" not in el.attrib
+                    and any(_is_math(k) for k in el.iter())):
+                el.set("data-toc-label", " ".join(self._text(el, top=True).split()))
+
+    def _text(self, el: Any, top: bool = False) -> str:
+        if _is_math(el):
+            tex = html.unescape("".join(el.itertext())).strip()[2:-2]  # "\\(...\\)"
+            katex = self.ext.site().katex
+            assert katex is not None
+            out = plainmath.plain(katex.render(tex, False))
+        else:
+            out = (el.text or "") + "".join(self._text(k) for k in el)
+        return out if top else out + (el.tail or "")
+
+
+def _is_math(el: Any) -> bool:
+    return "arithmatex" in (el.get("class") or "").split()
 
 
 _INLINE = re.compile(r'<span class="arithmatex">\\\((?P<tex>.*?)\\\)</span>', re.DOTALL)
@@ -174,13 +218,8 @@ class KatexPostprocessor(Postprocessor):
             if isinstance(out, BuildError):
                 out.locate(Location(_PAGE["path"], self._line_of(tex)))
                 raise out
-            # the visual half of KaTeX's output duplicates its MathML: keep it out of the search index
-            out = out.replace('<span class="katex-html" aria-hidden="true">',
-                              '<span class="katex-html" aria-hidden="true" data-search-exclude>')
-            if display:
-                anchor = f' id="eq-{label}"' if label else ""
-                out = f'<div class="genmath-math"{anchor}>{out}</div>'
-            parts += [text[pos:m.start()], out]
+            parts += [text[pos:m.start()], math_html(out, display=display, label=label,
+                                                     number=labels.get(label) if label else None)]
             pos = m.end()
         parts.append(text[pos:])
         return "".join(parts)
