@@ -16,12 +16,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markdown.extensions.toc import slugify
 
 from genmath import figures as _figures
 from genmath.sitebuild.scan import Chapter, mask_code
+
+if TYPE_CHECKING:
+    from genmath.sitebuild.katex import Katex
 
 HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.+?)\s*(?:\{\s*#(?P<id>[\w-]+)[^}]*\})?\s*$")
 
@@ -34,7 +37,7 @@ except ImportError:
 """
 
 
-def _title(chapter: Chapter) -> str:
+def chapter_title(chapter: Chapter) -> str:
     for line in chapter.text.split("\n")[chapter.offset:]:
         m = HEADING_RE.match(line)
         if m and len(m.group("hashes")) == 1:
@@ -63,10 +66,16 @@ def _cell_source(text: str) -> list[str]:
 
 
 def notebook(chapter: Chapter, sources: dict[str, str], results: dict[str, dict[str, Any]] | None,
-             *, chapter_url: str, repository: str) -> str:
-    """The notebook JSON for one chapter. ``results`` (snippet payloads) adds outputs; None: no outputs."""
+             *, chapter_url: str, repository: str, katex: Katex | None = None) -> str:
+    """The notebook JSON for one chapter. ``results`` (snippet payloads) adds outputs; None: no outputs.
+
+    With ``katex``, each figure output also carries the chapter's own figure markup (``text/html``:
+    the theme-aware SVG, alt text and typeset caption), which the site's notebook page shows, so a
+    figure looks the same in a chapter and in its notebook; ``image/svg+xml`` (on a white card)
+    stays for other notebook viewers.
+    """
     name = chapter.path.removesuffix(".md")
-    title = _title(chapter)
+    title = chapter_title(chapter)
     cells: list[dict[str, Any]] = [
         {"cell_type": "markdown", "metadata": {}, "source": _cell_source(
             f"# {title}: companion notebook\n\n"
@@ -83,6 +92,8 @@ def notebook(chapter: Chapter, sources: dict[str, str], results: dict[str, dict[
             continue
         seen.add(d.target)
         section, anchor = sections.get(d.line, ("", ""))
+        if katex is not None:  # the site's notebook page typesets no math: headings read as plain text
+            section = _plain(section, katex)
         link = f"{chapter_url}#{anchor}" if anchor else chapter_url
         heading = f"## {section}\n\n" if section else ""
         cells.append({"cell_type": "markdown", "metadata": {}, "source": _cell_source(
@@ -94,9 +105,13 @@ def notebook(chapter: Chapter, sources: dict[str, str], results: dict[str, dict[
                 outputs.append({"output_type": "stream", "name": "stdout",
                                 "text": _cell_source(payload["stdout"])})
             for fig in payload.get("figures", []):
-                outputs.append({"output_type": "display_data", "metadata": {},
-                                "data": {"image/svg+xml": _cell_source(_figures.to_standalone_svg(fig["svg"])),
-                                         "text/plain": [f"<figure {fig['name']}: {fig['alt']}>"]}})
+                data = {"image/svg+xml": _cell_source(_figures.to_standalone_svg(fig["svg"])),
+                        "text/plain": [f"<figure {fig['name']}: {fig['alt']}>"]}
+                if katex is not None:
+                    from genmath.sitebuild.render import figure_html, typeset_inline
+
+                    data["text/html"] = _cell_source(typeset_inline(figure_html(fig), katex))
+                outputs.append({"output_type": "display_data", "metadata": {}, "data": data})
         cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": outputs,
                       "source": _cell_source(sources[d.target])})
     for index, cell in enumerate(cells):
@@ -111,6 +126,13 @@ def notebook(chapter: Chapter, sources: dict[str, str], results: dict[str, dict[
         "nbformat_minor": 5,
     }
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _plain(text: str, katex: Katex) -> str:
+    """``$...$`` in a heading as plain Unicode text, e.g. "The posterior q(xₜ₋₁ ∣ xₜ, x₀)"."""
+    from genmath.sitebuild.plainmath import plain
+
+    return re.sub(r"(?<!\\)\$([^$]+)\$", lambda m: plain(katex.render(m.group(1), False)), text)
 
 
 def has_notebook(chapter: Chapter) -> bool:

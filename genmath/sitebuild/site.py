@@ -185,7 +185,8 @@ def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
         for results, target, url in (
                 (None, site.config.root / "notebooks" / f"{name}.ipynb", hosted),
                 (site.results, site.config.docs_dir / "notebooks" / f"{name}.ipynb", f"../../{name}/")):
-            text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository)
+            text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository,
+                                      katex=site.katex if results is not None else None)
             notebooks.write_if_changed(target, text)
         written.append(name)
     return written

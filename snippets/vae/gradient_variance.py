@@ -66,7 +66,7 @@ for name, draw in estimators.items():
         measured.append(np.sum((means - exact) ** 2, axis=1).mean())  # E||g_N - grad||^2 = tr Var
     ax.loglog(Ns, measured, marker="o", label=name)
     publish(f"vae.grad.{keys[name]}.mse1000", measured[-1])
-ax.set(xlabel="samples N per estimate", ylabel="E‖ĝ_N − ∇_m E_q f‖² (nats²)",
+ax.set(xlabel="samples N per estimate", ylabel=r"$\mathbb{E}\,\|\hat g_N - \nabla_m \mathbb{E}_q f\|^2$ (nats²)",
        title="Gradient estimator variance ∝ 1/N")
 ax.legend()
 figure(fig, "vae.grad.variance",
