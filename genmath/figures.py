@@ -45,8 +45,12 @@ PALETTE = ["#3b82f6", "#f97316", "#10b981", "#ef4444", "#a855f7", "#eab308", "#0
 
 #: On-screen width of a figure on a 390 px phone (the column is 358 px; less inside an admonition).
 PHONE_PX = 340
-#: Smallest on-screen text size at that width, in CSS pixels.
-MIN_TEXT_PX = 7.5
+#: Narrowest a figure's wide version is shown: below a 600 px window its phone version is shown.
+WIDE_MIN_PX = 560
+#: Smallest on-screen text size, in CSS pixels, at the narrowest width a version is shown.
+MIN_TEXT_PX = 8.0
+#: Width of the phone version of a figure whose panels sit side by side (they are stacked).
+PHONE_FIGURE_IN = 4.8
 #: On wide screens a figure is shown no larger than makes its typical text this size (CSS pixels),
 #: so every figure's text reads at about the size of the page's small print.
 DESKTOP_TEXT_PX = 14.0
@@ -111,9 +115,9 @@ def subplots(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
 _RAW_SCRIPT_RE = re.compile(r"(?<![\\\w])[^\s$(]*[A-Za-zα-ωΑ-Ω\u0300-\u036f)][_^](?:\{|\w)")
 
 
-def min_text_pt(fig: Figure) -> float:
-    """Smallest font size, in points, that is ``MIN_TEXT_PX`` on a phone for this figure's width."""
-    return MIN_TEXT_PX * fig.get_figwidth() * 72 / PHONE_PX
+def min_text_pt(fig: Figure, width_px: float = PHONE_PX) -> float:
+    """Smallest font size, in points, that is ``MIN_TEXT_PX`` when the figure is ``width_px`` wide."""
+    return MIN_TEXT_PX * fig.get_figwidth() * 72 / width_px
 
 
 def _texts(fig: Figure) -> list[Any]:
@@ -149,15 +153,15 @@ def log_tick_label(value: float, _pos: Any = None) -> str:
     return _power(exponent)
 
 
-def prepare_for_page(fig: Figure) -> None:
-    """Make ``fig`` readable at phone width (see the module docstring). Idempotent."""
+def prepare_for_page(fig: Figure, width_px: float = PHONE_PX) -> None:
+    """Make ``fig`` readable when shown ``width_px`` wide (see the module docstring). Idempotent."""
     from matplotlib.ticker import FuncFormatter, LogFormatter
 
     for ax in fig.get_axes():
         for axis in (ax.xaxis, ax.yaxis):
             if axis.get_scale() == "log" and isinstance(axis.get_major_formatter(), LogFormatter):
                 axis.set_major_formatter(FuncFormatter(log_tick_label))
-    floor = min_text_pt(fig)
+    floor = min_text_pt(fig, width_px)
     fig.draw_without_rendering()  # creates the tick labels the locators ask for
     for ax in fig.get_axes():
         for which, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
@@ -190,8 +194,9 @@ def _save(fig: Figure, name: str) -> str:
     return buf.getvalue()
 
 
-def glyph_sizes_on_phone(svg: str) -> list[float]:
-    """The em size, in CSS pixels on a phone (``PHONE_PX``), of every glyph of the figure's text.
+def glyph_sizes_on_phone(svg: str, width_px: float = PHONE_PX) -> list[float]:
+    """The em size, in CSS pixels, of every glyph of the figure's text when the figure is shown
+    ``width_px`` wide (by default on a phone).
 
     Glyphs are ``<use>`` elements inside a text group; matplotlib defines them at
     ``TextToPath.FONT_SCALE`` units per em and scales each text group (and each sub- or superscript
@@ -203,7 +208,7 @@ def glyph_sizes_on_phone(svg: str) -> list[float]:
 
     ns = "{http://www.w3.org/2000/svg}"
     root = ET.fromstring(svg[svg.index("<svg"):])
-    px_per_pt = PHONE_PX / svg_width_pt(svg)
+    px_per_pt = width_px / svg_width_pt(svg)
     sizes: list[float] = []
 
     def walk(el: ET.Element, scale: float) -> None:
@@ -220,8 +225,8 @@ def glyph_sizes_on_phone(svg: str) -> list[float]:
     return sizes
 
 
-def small_glyph_fraction(svg: str) -> float:
-    sizes = glyph_sizes_on_phone(svg)
+def small_glyph_fraction(svg: str, width_px: float = PHONE_PX) -> float:
+    sizes = glyph_sizes_on_phone(svg, width_px)
     return sum(s < 7.0 for s in sizes) / len(sizes) if sizes else 0.0
 
 
@@ -236,30 +241,57 @@ def _scale_text(fig: Figure, factor: float) -> None:
         t.set_fontsize(t.get_fontsize() * factor)
 
 
-def to_svg(fig: Figure, name: str) -> str:
-    """Render ``fig`` to a deterministic SVG string (sentinel colours still in place).
+def stack_panels(fig: Figure) -> bool:
+    """Re-lay out a figure whose panels sit side by side (one row of one grid) for a phone: one
+    column of panels (three columns for four or more small panels), ``PHONE_FIGURE_IN`` wide.
+    Returns False, leaving the figure alone, for any other layout."""
+    panels = [ax for ax in fig.get_axes() if ax.get_subplotspec() is not None]
+    others = [ax for ax in fig.get_axes() if ax.get_subplotspec() is None and not hasattr(ax, "_colorbar")]
+    grids = {id(ax.get_subplotspec().get_gridspec()) for ax in panels}
+    if not panels or others or len(grids) != 1:
+        return False
+    nrows, ncols = panels[0].get_subplotspec().get_gridspec().get_geometry()
+    spans = [ax.get_subplotspec().colspan for ax in panels]
+    if nrows != 1 or ncols < 2 or any(len(c) != 1 for c in spans) or fig.get_figwidth() <= PHONE_FIGURE_IN * 1.15:
+        return False
+    columns = 3 if ncols >= 4 else 1
+    rows = -(-ncols // columns)
+    width, height = fig.get_size_inches()
+    panel_height = height * min(1.0, (PHONE_FIGURE_IN / columns) / (width / ncols)) if columns > 1 else height * 0.9
+    fig.set_size_inches(PHONE_FIGURE_IN, max(panel_height * rows, 2.0))
+    grid = fig.add_gridspec(rows, columns)
+    for ax, span in zip(panels, spans):
+        ax.set_subplotspec(grid[span.start // columns, span.start % columns])
+        if columns == 1:
+            ax.tick_params(labelleft=True, labelbottom=True)
+    return True
+
+
+def to_svg(fig: Figure, name: str, width_px: float = PHONE_PX) -> str:
+    """Render ``fig`` to a deterministic SVG string (sentinel colours still in place), with text
+    readable when it is shown ``width_px`` wide (by default on a phone).
 
     Text becomes glyph outlines; matplotlib's bookkeeping (comments, ids of groups nothing refers
     to) is dropped; glyph ids get a per-figure prefix, so several figures on one page never share
     an id; path data is written compactly. When more than 8% of the glyphs would still be under
-    7 px on a phone (the sub- and superscripts of math labels), all the figure's text is enlarged
-    by one factor, so its sizes stay in proportion; a figure whose text still cannot be read on a
-    phone raises ValueError.
+    7 px (the sub- and superscripts of math labels), all the figure's text is enlarged by one
+    factor, so its sizes stay in proportion; a figure whose text still cannot be read raises
+    ValueError.
     """
     apply_style()
     check_text(fig, name)
-    prepare_for_page(fig)
+    prepare_for_page(fig, width_px)
     svg = _save(fig, name)
     for _ in range(3):
-        sizes = sorted(glyph_sizes_on_phone(svg))
+        sizes = sorted(glyph_sizes_on_phone(svg, width_px))
         if not sizes or sum(x < 7.0 for x in sizes) <= 0.08 * len(sizes):
             break
         _scale_text(fig, 7.1 / sizes[int(0.08 * len(sizes))])
         fig.draw_without_rendering()
         svg = _save(fig, name)
-    fraction = small_glyph_fraction(svg)
+    fraction = small_glyph_fraction(svg, width_px)
     if fraction > 0.1:
-        raise ValueError(f"figure {name!r}: {fraction:.0%} of its text would be under 7 px on a phone; "
+        raise ValueError(f"figure {name!r}: {fraction:.0%} of its text would be under 7 px at {width_px:.0f} px; "
                          f"make the figure narrower (it is {fig.get_figwidth():.1f} in wide) or its text larger")
     svg = re.sub(r"\s*<!--.*?-->", "", svg, flags=re.DOTALL)
     svg = re.sub(r'<g id="text_\d+">', '<g class="gm-text">', svg)
@@ -278,6 +310,21 @@ def to_svg(fig: Figure, name: str) -> str:
 def svg_width_pt(svg: str) -> float:
     m = re.search(r'viewBox="[\d.\-]+ [\d.\-]+ ([\d.]+) [\d.]+"', svg)
     return float(m.group(1)) if m else 460.8
+
+
+def to_svgs(fig: Figure, name: str) -> tuple[str, str | None]:
+    """(wide SVG, phone SVG or None). A figure whose panels sit side by side gets a second,
+    stacked version for phones (``stack_panels``); its wide version then only has to be readable
+    from ``WIDE_MIN_PX`` up. Any other figure is one SVG, readable on a phone."""
+    import copy
+
+    try:
+        narrow_fig = copy.deepcopy(fig)
+    except Exception:  # noqa: BLE001 - an artist that cannot be copied: one version, readable on a phone
+        narrow_fig = None
+    if narrow_fig is None or not stack_panels(narrow_fig):
+        return to_svg(fig, name), None
+    return to_svg(fig, name, WIDE_MIN_PX), to_svg(narrow_fig, name + ".phone")
 
 
 def display_width_px(svg: str) -> int:

@@ -132,6 +132,9 @@ def _cell(value: Any, fmt: str) -> str:
 def figure(fig: Any, name: str, *, alt: str, caption: str | None = None) -> None:
     """Publish a matplotlib figure as a deterministic SVG. ``alt`` is required and non-empty.
 
+    A figure whose panels sit side by side also gets a stacked version for phones
+    (``genmath.figures.to_svgs``); the page shows the one that fits the screen.
+
     In the build the SVG is inlined into the page; run standalone, it is written to a temporary
     folder (``$GENMATH_FIGURE_DIR`` if set) and its path printed.
     """
@@ -140,8 +143,8 @@ def figure(fig: Any, name: str, *, alt: str, caption: str | None = None) -> None
         raise ValueError(f"figure {name!r} has no alt text: pass alt='what the figure shows'")
     if _in_build() and any(f["name"] == name for f in RECORD["figures"]):
         raise ValueError(f"figure {name!r} is published twice")
-    svg = _figures.to_svg(fig, name)
-    RECORD["figures"].append({"name": name, "alt": alt.strip(), "caption": caption, "svg": svg})
+    svg, phone = _figures.to_svgs(fig, name)
+    RECORD["figures"].append({"name": name, "alt": alt.strip(), "caption": caption, "svg": svg, "svg_phone": phone})
     import matplotlib.pyplot as plt
 
     plt.close(fig)

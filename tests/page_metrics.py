@@ -179,7 +179,13 @@ METRICS_JS = r"""
       if (c < 4.5) R.figure_low_contrast.push('img: ' + c.toFixed(2));
     }
   }
-  for (const ch of pageText.match(/[\uE000-\uF8FF]/g) || []) R.pua.push('page text: U+' + ch.codePointAt(0).toString(16));
+  // page text outside KaTeX (whose own, shipped fonts use a few private-use code points, e.g. for \\not)
+  const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = texts.nextNode(); n; n = texts.nextNode()) {
+    if (PUA.test(n.textContent) && !n.parentElement.closest('.katex, svg, script, style')) {
+      R.pua.push('page text: ' + JSON.stringify(n.textContent.trim().slice(0, 30)));
+    }
+  }
 
   // ---- raw markup in captions and tables, number formats
   const textOutside = el => {
@@ -205,10 +211,11 @@ METRICS_JS = r"""
       if (!['right', 'end'].includes(a)) R.num_left.push(t);
     }
   }
-  // float noise: binary round-off printed (0.30000000000000004, 2.9999999999999996) or more digits
-  // than anyone reads (13 or more significant digits) in the text a reader sees
+  // float noise in the text a reader sees: binary round-off printed (0.30000000000000004,
+  // 2.9999999999999996, 0.0009765625000000009), i.e. a long run of 0s or 9s ending in a stray
+  // digit, or a shortest-repr float (15 or more significant digits)
   R.float_noise = (pageText.match(/\d+\.\d+/g) || []).filter(n =>
-    /(?:0{9,}[1-9]|9{9,}[0-8])\d*$/.test(n) || n.replace('.', '').replace(/^0+/, '').length >= 13);
+    /(?:0{9,}[1-9]|9{9,}[0-8])\d*$/.test(n) || n.replace('.', '').replace(/^0+/, '').length >= 15);
 
   // ---- widths
   R.page_overflow = document.documentElement.scrollWidth > vw + 1 ? [document.documentElement.scrollWidth + ' > ' + vw] : [];
@@ -249,7 +256,8 @@ METRICS_JS = r"""
     const source = code.textContent.replace(/\n$/, '').split('\n').length;
     const rendered = Math.round((code.getBoundingClientRect().height - parseFloat(getComputedStyle(code).paddingTop) - parseFloat(getComputedStyle(code).paddingBottom)) / lineHeight);
     if (/pre-wrap|normal|pre-line|break-spaces/.test(cs.whiteSpace) && rendered > source) R.code_wrapped.push(rendered + ' lines for ' + source);
-    const button = pre.parentElement.querySelector('.md-code__button, .md-clipboard') || pre.querySelector('.md-code__button, .md-clipboard');
+    const button = pre.parentElement.querySelector('.md-code__button, .md-clipboard') || pre.querySelector('.md-code__button, .md-clipboard')
+      || (pre.closest('.jp-InputArea') || {querySelector: () => null}).querySelector('clipboard-copy');
     if (button && visible(button)) {
       const first = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
       let node = first.nextNode();
@@ -301,7 +309,7 @@ def measure(page: Any) -> dict[str, Any]:
 
 
 TEX_RE = re.compile(r"\\[a-zA-Z]{2,}|_\{|\^\{")
-TRIPLED_RE = re.compile(r"(\S*[A-Za-z(]\S*?)\1\1")
+TRIPLED_RE = re.compile(r"(?<![A-Za-z])(\S*[A-Za-z(]\S*?)\1\1")
 
 
 def search_index_problems(index_json: str) -> tuple[int, list[str]]:

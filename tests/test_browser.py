@@ -226,7 +226,8 @@ def test_palette_toggle_and_figures_readable_in_both(browser: Any, server: str) 
         def colours() -> tuple[list[float], list[float]]:
             return page.evaluate("""() => {
                 const parse = s => s.match(/[\\d.]+/g).map(Number);
-                const text = document.querySelector('.genmath-figure svg text');
+                // figure text is drawn as glyph outlines, filled with the text colour
+                const text = document.querySelector('.genmath-figure svg.genmath-svg g.gm-text use');
                 return [parse(getComputedStyle(text).fill), parse(getComputedStyle(document.body).backgroundColor)];
             }""")
         before = page.evaluate("document.body.getAttribute('data-md-color-scheme')")

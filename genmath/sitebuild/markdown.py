@@ -30,6 +30,7 @@ from genmath.sitebuild import site as site_mod
 from genmath.sitebuild.errors import BuildError, Location
 from genmath.sitebuild import plainmath
 from genmath.sitebuild.notebooks import chapter_title
+from genmath.sitebuild.tables import NUMERIC_TEXT_RE
 from genmath.sitebuild.render import eqref_link, figure_html, math_html, snippet_block, tex_for_katex
 from genmath.sitebuild.scan import EQREF_RE, INLINE_MATH_RE, Chapter, display_blocks, mask_code, scan_text
 
@@ -68,6 +69,7 @@ class GenmathExtension(Extension):
         md.preprocessors.register(GenmathPreprocessor(md, self), "genmath", 29)
         # after the inline patterns (20), before the table of contents (5) reads the headings
         md.treeprocessors.register(TocLabels(md, self), "genmath_toc_labels", 6)
+        md.treeprocessors.register(NumericColumns(md), "genmath_numeric_columns", 7)
         # after raw HTML is restored (30)
         md.postprocessors.register(KatexPostprocessor(md, self), "genmath_katex", 25)
         md.registerExtension(self)
@@ -187,6 +189,25 @@ class TocLabels(Treeprocessor):
         else:
             out = (el.text or "") + "".join(self._text(k) for k in el)
         return out if top else out + (el.tail or "")
+
+
+class NumericColumns(Treeprocessor):
+    """A Markdown table column whose cells are all numbers gets ``class="num"`` (right-aligned in
+    tabular figures, like the tables snippets make)."""
+
+    def run(self, root: Any) -> None:
+        for table in root.iter("table"):
+            rows = [list(tr) for tr in table.iter("tr")]
+            body = [r for r in rows if r and r[0].tag == "td"]
+            for j in range(max((len(r) for r in rows), default=0)):
+                cells = [r[j] for r in body if j < len(r)]
+                texts = ["".join(c.itertext()).strip() for c in cells]
+                if not cells or any(len(c) for c in cells) or not any(texts):
+                    continue  # a cell with markup (math, links) is not a bare number
+                if all(not t or (NUMERIC_TEXT_RE.match(t) and re.search(r"\d", t)) for t in texts):
+                    for r in rows:
+                        if j < len(r):
+                            r[j].set("class", (r[j].get("class", "") + " num").strip())
 
 
 def _is_math(el: Any) -> bool:

@@ -9,6 +9,7 @@ character has one, and ``_``/``^`` otherwise. It is a reading aid, not a round t
 from __future__ import annotations
 
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 
 _SUB = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ",
@@ -32,7 +33,7 @@ def _script(text: str, table: dict[str, str], mark: str) -> str:
     """Small Unicode letters for a short script whose every character has one; else ``_x`` / ``_(xy)``."""
     text = text.strip()
     chars = text.replace(" ", "")
-    if chars and (len(chars) <= 3 or not chars.isalpha()) and all(c in table for c in chars):
+    if chars and (len(chars) <= 6 or not chars.isalpha()) and all(c in table for c in chars):
         return "".join(table[c] for c in chars)
     letters = re.sub(r"[\u0300-\u036f\u20d0-\u20ff]", "", text)  # a base letter with an accent is one letter
     return mark + (text if len(letters) == 1 or text.isalnum() else f"({text})")
@@ -114,4 +115,4 @@ def plain(mathml: str) -> str:
     text = re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u2009", " ")).strip()
     text = re.sub(r"([(\[{]) ", r"\1", text)
     text = re.sub(r" ([),\]])", r"\1", text)
-    return text
+    return unicodedata.normalize("NFC", text)  # a letter and its accent as one character where Unicode has one

@@ -41,10 +41,17 @@ def text_with_math(text: str) -> str:
 
 
 def figure_html(fig: dict[str, Any]) -> str:
+    """A figure: its SVG (and its stacked phone version, shown instead below 600 px) and caption."""
     anchor = "fig-" + fig["name"].replace(".", "-").replace("_", "-")
     svg = _figures.to_inline_svg(fig["svg"], fig["alt"])
+    cls = "genmath-figure"
+    if fig.get("svg_phone"):
+        svg = (svg.replace('class="genmath-svg"', 'class="genmath-svg genmath-wide"', 1) + "\n"
+               + _figures.to_inline_svg(fig["svg_phone"], fig["alt"]).replace(
+                   'class="genmath-svg"', 'class="genmath-svg genmath-phone"', 1))
+        cls += " genmath-two-layouts"
     caption = f"<figcaption>{text_with_math(fig['caption'])}</figcaption>" if fig.get("caption") else ""
-    return f'<figure class="genmath-figure" id="{anchor}">\n{svg}\n{caption}</figure>'
+    return f'<figure class="{cls}" id="{anchor}">\n{svg}\n{caption}</figure>'
 
 
 def table_html(table: dict[str, Any]) -> str:
@@ -91,14 +98,13 @@ def values_html(values: dict[str, dict[str, Any]], specs: dict[str, str]) -> str
         cls = ' class="num"' if tables.is_number(value) else ""
         rows.append(f"<tr><td><code>{html.escape(name[len(prefix):])}</code></td><td{cls}>{html.escape(text)}</td>"
                     f"<td>{html.escape(item.get('unit') or '')}</td></tr>")
-    head = ('<thead><tr><th>value</th><th class="num">result</th><th>unit</th></tr></thead>')
+    head = '<thead><tr><th>value</th><th class="num">result</th><th>unit</th></tr></thead>'
     count = f"{len(names)} published value{'s' if len(names) != 1 else ''}"
-    caption = f"<caption>{count}" + (f" (<code>{html.escape(prefix)}…</code>)" if prefix else "") + "</caption>"
-    table = _scroll_table(f'<table>{caption}{head}<tbody>{"".join(rows)}</tbody></table>', count)
+    title = count + (f" (<code>{html.escape(prefix)}…</code>)" if prefix else "")
     if len(names) <= OPEN_VALUES:
-        return table
-    return (f'<details class="genmath-more"><summary>{count}'
-            + (f" (<code>{html.escape(prefix)}…</code>)" if prefix else "") + f"</summary>{table}</details>")
+        return _scroll_table(f'<table><caption>{title}</caption>{head}<tbody>{"".join(rows)}</tbody></table>', count)
+    table = _scroll_table(f'<table>{head}<tbody>{"".join(rows)}</tbody></table>', count)
+    return f'<details class="genmath-more"><summary>{title}</summary>{table}</details>'
 
 
 def printed_html(stdout: str) -> str:

@@ -50,7 +50,7 @@ for kind in ("beta", "beta_tilde"):
     publish(f"diffusion.train.{kind}.stderr", est.stderr, unit="nats")
     publish(f"diffusion.train.{kind}.bound_bits", est.bits_per_dim, unit="bits")
     publish(f"diffusion.train.{kind}.l0", est.per_step[0], unit="nats")
-    rows.append([kind.replace("beta_tilde", "σ_t² = β̃_t").replace("beta", "σ_t² = β_t"),
+    rows.append([{"beta_tilde": r"$\sigma_t^2 = \tilde\beta_t$", "beta": r"$\sigma_t^2 = \beta_t$"}.get(kind, kind),
                  est.prior, est.per_step[0], est.per_step[1:].sum(), est.total, est.stderr, est.bits_per_dim])
 publish("diffusion.train.prior", est.prior, unit="nats")
 # the data's own differential entropy (exact density, Monte Carlo over 200 000 points)
@@ -60,7 +60,8 @@ publish("diffusion.train.entropy", h, unit="nats")
 publish("diffusion.train.entropy_se", logq.std() / np.sqrt(logq.size), unit="nats")
 publish("diffusion.train.entropy_bits", h / 2 / np.log(2), unit="bits")
 publish("diffusion.train.gap", rows[0][4] - h, unit="nats")
-table(["reverse variance", "L_T", "L_0", "Σ_{t≥2} L_{t−1}", "bound L (nats)", "std. error", "bits/dim"],
+table(["reverse variance", "$L_T$ (nats)", "$L_0$ (nats)", r"$\sum_{t\ge 2} L_{t-1}$ (nats)", "bound $L$ (nats)",
+       "std. error (nats)", "bits/dim"],
       rows, fmt=".4g")
 publish("diffusion.train.mse_t1", mse[:, 0].mean())
 publish("diffusion.train.mse_last", mse[:, -1].mean())
@@ -99,7 +100,8 @@ for ax in axes:
 figure(fig, "diffusion.train.samples",
        alt="Six scatter plots: ancestral samples at t = 100 (a round Gaussian cloud), 50, 20, 5 and 0, "
            "where eight clusters on a ring emerge, next to the training data.",
-       caption="Ancestral sampling with σ_t² = β_t: 2000 chains at t = 100, 50, 20, 5 and 0, and held-out data.")
+       caption=r"Ancestral sampling with $\sigma_t^2 = \beta_t$: 2000 chains at $t = 100, 50, 20, 5$ and $0$, and "
+               "held-out data.")
 
 fig, ax = subplots()
 w = 50
@@ -113,5 +115,5 @@ ax.legend()
 figure(fig, "diffusion.train.loss",
        alt="Training loss L_simple against step: it falls from about 2 (the value for predicting zero "
            "noise) to about 0.5 within the first hundred steps and then declines slowly towards 0.35.",
-       caption="L_simple per minibatch of 1024 (t uniform on 1..100). It is not the bound: the bound weights "
-               "each t by λ_t and adds constants.")
+       caption=r"$L_\text{simple}$ per minibatch of 1024 ($t$ uniform on $1, \dots, 100$). It is not the bound: the "
+               r"bound weights each $t$ by $\lambda_t$ and adds constants.")

@@ -11,7 +11,7 @@ betas = linear_betas()  # T = 1000, 1e-4 .. 0.02
 t = np.arange(1, betas.size + 1)
 lam = {kind: loss_weights(betas, reverse_variances(betas, kind)) for kind in ("beta", "beta_tilde")}
 rows = [[s, lam["beta"][s - 1], lam["beta_tilde"][s - 1]] for s in (1, 2, 10, 100, 500, 1000)]
-table(["t", "λ_t (σ²=β_t)", "λ_t (σ²=β̃_t)"], rows, fmt=".4g")
+table(["$t$", r"$\lambda_t$ ($\sigma_t^2 = \beta_t$)", r"$\lambda_t$ ($\sigma_t^2 = \tilde\beta_t$)"], rows, fmt=".4g")
 for kind, weight in lam.items():  # weight[t - 1] is lambda_t
     publish(f"diffusion.weights.{kind}.t1", weight[0])
     publish(f"diffusion.weights.{kind}.t2", weight[1])
@@ -38,5 +38,5 @@ ax.legend()
 figure(fig, "diffusion.weights.lambda",
        alt="Log-log plot of the bound weight lambda_t against t for T = 1000: both curves fall from "
            "about 0.5 at t = 1 to about 0.01 at t = 1000; L_simple uses weight 1 everywhere.",
-       caption="The weight λ_t of the ε-error in the true bound (Ho et al. 2020, eq. 12), linear "
-               "schedule, T = 1000. L_simple replaces it by 1, which up-weights large t relative to the bound.")
+       caption=r"The weight $\lambda_t$ of the $\epsilon$-error in the true bound (Ho et al. 2020, eq. 12), linear "
+               r"schedule, $T = 1000$. $L_\text{simple}$ replaces it by 1, which up-weights large $t$ relative to the bound.")

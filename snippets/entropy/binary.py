@@ -35,4 +35,4 @@ figure(fig, "entropy.binary.curve",
        alt="Binary entropy H_b(p) against p: two arches peaking at p = 0.5, the bits curve at 1 "
            f"and the nats curve at log 2 = {math.log(2.0):.3f}, both zero at p = 0 and p = 1.",
        caption="Binary entropy in bits and in nats. The two curves differ by the constant factor "
-               f"log 2: the nats curve is the bits curve times {math.log(2.0):.3f}.")
+               f"$\\log 2$: the nats curve is the bits curve times {math.log(2.0):.3f}.")

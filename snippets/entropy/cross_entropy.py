@@ -18,7 +18,7 @@ for base, unit in ((None, "nats"), (2, "bits")):
     publish(f"entropy.ce.h_{unit}", h, unit=unit)
     publish(f"entropy.ce.ce_{unit}", ce, unit=unit)
     publish(f"entropy.ce.kl_{unit}", kl, unit=unit)
-table(["unit", "H(p)", "H(p, q)", "KL(p || q)", "H(p) + KL(p || q)"], rows, fmt=".6f")
+table(["unit", "$H(p)$", "$H(p, q)$", r"$\mathrm{KL}(p\,\|\,q)$", r"$H(p) + \mathrm{KL}(p\,\|\,q)$"], rows, fmt=".6f")
 
 # A model that rules out an outcome p can produce pays an infinite cross-entropy
 q_zero = np.array([0.5, 0.5, 0.0, 0.0])
@@ -52,5 +52,5 @@ figure(fig, "entropy.ce.bernoulli",
        alt=f"Cross-entropy in bits of Bernoulli({p_heads}) data under a Bernoulli(theta) model, "
            "against theta: a U-shaped curve whose minimum touches the horizontal line H(p) at "
            f"theta = {p_heads}; the vertical gap between curve and line is the KL divergence.",
-       caption=f"Cross-entropy of data from Bernoulli({p_heads}) under the model Bernoulli(θ). "
-               "It never drops below the entropy H(p); the gap is KL(p ‖ q_θ), zero only at θ = p.")
+       caption=f"Cross-entropy of data from Bernoulli({p_heads}) under the model Bernoulli($\\theta$). "
+               r"It never drops below the entropy $H(p)$; the gap is $\mathrm{KL}(p\,\|\,q_\theta)$, zero only at $\theta = p$.")

@@ -52,7 +52,7 @@ for name_p, name_q, p, q, kw, key in pairs:
     publish(f"gan.cg.{key}.jsd", jsd, unit="nats")
     publish(f"gan.cg.{key}.jsd_bits", jsd_bits, unit="bits")
     rows.append([name_p, name_q, c, identity, f"{c - identity:.1e}", jsd, jsd_bits])
-table(["p_data", "p_g", "V(D*, G) (nats)", "−log 4 + 2 JSD (nats)", "difference (nats)",
+table([r"$p_\text{data}$", "$p_g$", "$V(D^*, G)$ (nats)", r"$-\log 4 + 2\,\mathrm{JSD}$ (nats)", "difference (nats)",
        "JSD (nats)", "JSD (bits)"], rows, fmt=".10f")
 publish("gan.cg.max_gap", max_gap, unit="nats")
 publish("gan.log4", LOG4, unit="nats")

@@ -24,7 +24,7 @@ for n in sizes:
                           for _ in range(repeats)])
     variances.append(estimates.var(ddof=1))
     rows.append([int(n), estimates.mean(), estimates.mean() - kl_true, variances[-1], var_one / n])
-table(["n", "mean of estimates (nats)", "bias (nats)", "variance (nats^2)", "Var_1 / n (nats^2)"], rows,
+table(["$n$", "mean of estimates (nats)", "bias (nats)", "variance (nats²)", r"$\mathrm{Var}_1/n$ (nats²)"], rows,
       fmt=".3e")
 slope, intercept = np.polyfit(np.log(sizes), np.log(variances), 1)
 publish("kl.mc.slope", slope)
@@ -46,5 +46,5 @@ figure(fig, "kl.mc.variance",
        alt="Log-log plot of the variance of the Monte Carlo KL estimate against the sample size: the "
            f"points fall on a straight line of slope {slope:.2f}, on top of the theoretical line "
            "Var/n.",
-       caption="The Monte Carlo KL estimator is unbiased and its variance falls as 1/n: slope -1 on "
-               f"log-log axes (fitted {slope:.3f}). Here p = N(0, 1), q = N(1, 2²).")
+       caption="The Monte Carlo KL estimator is unbiased and its variance falls as $1/n$: slope $-1$ on "
+               f"log-log axes (fitted ${slope:.3f}$). Here $p = \\mathcal{{N}}(0, 1)$, $q = \\mathcal{{N}}(1, 2^2)$.")

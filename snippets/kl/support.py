@@ -19,7 +19,7 @@ p2 = rng.dirichlet(np.ones(5))
 q2 = rng.dirichlet(np.ones(5))
 neg_kl = -genmath.kl_divergence(p2, q2)                  # E_p[log(q/p)]
 jensen_bound = np.log(np.sum(p2 * (q2 / p2)))          # log E_p[q/p] = log sum q = 0
-table(["p", "q"], [[np.array2string(p2, precision=3), np.array2string(q2, precision=3)]])
+table(["$p$", "$q$"], [[p2, q2]], fmt=".3f")
 publish("kl.gibbs.neg_kl", neg_kl, unit="nats")
 publish("kl.gibbs.jensen_bound", jensen_bound, unit="nats")
 publish("kl.gibbs.kl", genmath.kl_divergence(p2, q2), unit="nats")

@@ -27,8 +27,8 @@ for n in (10, 100, 1000, 10_000):
                  asymptotic_var, kolmogorov])
     publish(f"mle.asym.kolmogorov_{n}", kolmogorov)
     publish(f"mle.asym.mean_abs_err_{n}", np.mean(np.abs(p_hat - p)))
-table(["n", "mean |p̂ − p|", "fraction |p̂ − p| > 0.05", "Var[√n(p̂ − p)] (sim.)", "p(1−p) = 1/I(p)",
-       "Kolmogorov distance to N(0, p(1−p)) (exact)"], rows,
+table(["$n$", r"mean $|\hat p - p|$", r"fraction $|\hat p - p| > 0.05$", r"$\mathrm{Var}[\sqrt{n}(\hat p - p)]$ (sim.)",
+       r"$p(1-p) = 1/I(p)$", r"Kolmogorov distance to $\mathcal{N}(0, p(1-p))$ (exact)"], rows,
       fmt=".4f")
 
 n_fig = publish("mle.asym.n", 1000)

@@ -29,5 +29,5 @@ for n in (2, 5, 10, 50):
         publish("mle.bias.z", (sim_mean - expected) / std_error)
         publish("mle.bias.unbiased_mean", unbiased_mean)
 
-table(["n", "mean of σ̂² (sim.)", "std. error", "(n−1)/n·σ²", "bias (sim.)", "bias −σ²/n",
-       "mean of n/(n−1)·σ̂²"], rows, fmt=".4f")
+table(["$n$", r"mean of $\hat\sigma^2$ (sim.)", "std. error", r"$\frac{n-1}{n}\sigma^2$", "bias (sim.)", r"bias $-\sigma^2/n$",
+       r"mean of $\frac{n}{n-1}\hat\sigma^2$"], rows, fmt=".4f")

@@ -56,8 +56,8 @@ for name, x in [("init", x_init), ("plain", x_plain), ("annealed", x_anneal), ("
     w1 = publish(f"score.langevin.{name}.w1", w1_diagonal(x))
     rows.append([name, frac, w1])
 publish("score.langevin.se", float(np.sqrt(weights[0] * weights[1] / n)))
-table(["samples", "fraction in the weight-0.8 mode", "W₁ to exact samples along the diagonal"], rows, fmt=".3f",
-      caption=f"{n} chains each; W₁ between exact samples and themselves is 0 by definition")
+table(["samples", "fraction in the weight-0.8 mode", "$W_1$ to exact samples along the diagonal"], rows, fmt=".3f",
+      caption=f"{n} chains each; $W_1$ between exact samples and themselves is 0 by definition")
 
 fig, axes = subplots(1, 2, figsize=(7.2, 3.5), sharex=True, sharey=True)
 g = np.linspace(-9, 9, 181)

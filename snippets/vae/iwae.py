@@ -48,6 +48,6 @@ ax.legend(loc="lower right")
 figure(fig, "vae.iwae.bound",
        alt=f"The importance-weighted bound against K on a log axis for two proposals; both curves start "
            f"at their ELBO at K = 1 and rise towards the dashed line log p(x) = {log_px:.3f} nats.")
-table(["K", "L_K, q = halfway (nats)", "L_K, q = mean field (nats)"], list(rows.values()))
+table(["$K$", r"$\mathcal{L}_K$, $q$ = halfway (nats)", r"$\mathcal{L}_K$, $q$ = mean field (nats)"], list(rows.values()))
 publish("vae.iwae.repeats", repeats)
 publish("vae.iwae.log_px", log_px, unit="nats")

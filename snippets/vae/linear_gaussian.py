@@ -66,8 +66,8 @@ for (name, (m, S)), key in zip(candidates.items(), ["prior", "poor", "half", "mf
     publish(f"vae.lg.{key}.kl_prior", kl_prior, unit="nats")
     publish(f"vae.lg.{key}.mc", mc.estimate, unit="nats")
     publish(f"vae.lg.{key}.mc_se", mc.std_error, unit="nats")
-table(["q(z)", "ELBO (nats)", "E_q log p(x|z) (nats)", "KL(q‖p(z)) (nats)", "KL(q‖p(z|x)) (nats)",
-       "log p(x) (nats)", "MC ELBO ± s.e., n = 10⁴ (nats)"], rows, fmt=".4f")
+table(["$q(z)$", "ELBO (nats)", r"$\mathbb{E}_q \log p(x \mid z)$ (nats)", r"$\mathrm{KL}(q\,\|\,p(z))$ (nats)",
+       r"$\mathrm{KL}(q\,\|\,p(z \mid x))$ (nats)", r"$\log p(x)$ (nats)", "MC ELBO ± s.e., $n = 10^4$ (nats)"], rows, fmt=".4f")
 publish("vae.lg.max_residual", max(residuals), unit="nats")
 publish("vae.lg.mc_n", 10_000)
 
