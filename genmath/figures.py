@@ -302,7 +302,7 @@ def to_svg(fig: Figure, name: str, width_px: float = PHONE_PX) -> str:
         pattern = re.compile(r'(id="|href="#)(' + "|".join(re.escape(g) for g in sorted(glyphs, key=len, reverse=True))
                              + r')"')
         svg = pattern.sub(lambda m: f'{m.group(1)}{prefix}{m.group(2)}"', svg)
-    svg = svg.replace("xlink:href=", "href=")
+    # (glyphs keep xlink:href: Material's instant navigation rewrites every [href] and fails on <use href>)
     svg = re.sub(r'(\sd=)"([^"]*)"', _compact_path, svg)
     return svg
 

@@ -30,12 +30,15 @@ METRICS_JS = r"""
 (opts) => {
   const R = {};
   const pageText = document.body.innerText;  // what a reader sees before opening anything
+  R.height = document.documentElement.scrollHeight;
   R.result_pre_lines = [...document.querySelectorAll('article .tabbed-block:first-of-type pre')]
-    .filter(p => p.getClientRects().length > 0).reduce((s, p) => s + p.textContent.trim().split('\n').length, 0);
+    .filter(p => p.getClientRects().length > 0 && (!p.checkVisibility || p.checkVisibility())).reduce((s, p) => s + p.textContent.trim().split('\n').length, 0);
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   const root = document.querySelector('article') || document.body;
   const vw = document.documentElement.clientWidth;
-  const visible = el => el.getClientRects().length > 0;
+  // rendered: not display:none, and not inside a closed <details> (whose content Chromium skips
+  // with content-visibility, so it still has boxes)
+  const visible = el => el.getClientRects().length > 0 && (!el.checkVisibility || el.checkVisibility());
   const overlap = (a, b, tol) => a.left < b.right - tol && b.left < a.right - tol && a.top < b.bottom - tol && b.top < a.bottom - tol;
   const clip = (r, c) => c ? {left: Math.max(r.left, c.left), right: Math.min(r.right, c.right),
                                top: Math.max(r.top, c.top), bottom: Math.min(r.bottom, c.bottom)} : r;
@@ -290,7 +293,6 @@ METRICS_JS = r"""
   R.sidebar_links = [...document.querySelectorAll('nav.md-nav--primary a.md-nav__link')].filter(visible).length;
   const next = document.querySelector('a.md-footer__link--next');
   R.footer_next = next ? next.getAttribute('href') : null;
-  R.height = document.documentElement.scrollHeight;
   return R;
 }
 """
