@@ -169,7 +169,7 @@ def test_every_page_works(browser: Any, server: str, page_path: str) -> None:
         assert page.locator(".arithmatex").count() == 0
         missing_alt = page.evaluate("""() => [
             ...[...document.querySelectorAll('article img')].filter(i => !i.getAttribute('alt')).map(i => i.src),
-            ...[...document.querySelectorAll('.genmath-figure svg')].filter(s => !s.getAttribute('aria-label')).map(s => s.id)]""")
+            ...[...document.querySelectorAll('.genmath-figure > svg')].filter(s => !s.getAttribute('aria-label')).map(s => s.id)]""")
         assert not missing_alt, f"images without alt text: {missing_alt}"
         broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
         assert not broken, f"images that did not load: {broken}"
@@ -443,28 +443,33 @@ def test_each_chapter_links_its_notebook_in_its_table_of_contents(browser: Any, 
 
 
 def test_wide_formulas_show_which_way_they_scroll(browser: Any, server: str) -> None:
-    """The edge of a scrolling formula box is shaded where more formula is hidden, and only there."""
-    from PIL import Image
+    """The edge of a scrolling formula box is shaded where more formula is hidden, and only there:
+    each edge is compared with the same box drawn without its shading."""
+    from PIL import Image, ImageChops
 
     context, page, _ = _open(browser, server + "kl/", width=390)
     try:
-        box = page.locator(".genmath-math > .genmath-scroll").filter(
-            has=page.locator(".katex-display")).evaluate_all(
+        index = page.locator(".genmath-math > .genmath-scroll").evaluate_all(
             "els => els.findIndex(e => e.scrollWidth > e.clientWidth + 20)")
-        assert box >= 0, "a formula on the KL page scrolls at 390 px"
-        scroller = page.locator(".genmath-math > .genmath-scroll").nth(box)
-        scroller.scroll_into_view_if_needed()
+        assert index >= 0, "a formula on the KL page scrolls at 390 px"
+        box = page.locator(".genmath-math > .genmath-scroll").nth(index)
+        box.scroll_into_view_if_needed()
 
-        def edges() -> tuple[float, float]:
-            image = Image.open(io.BytesIO(scroller.screenshot())).convert("L")
-            w, h = image.size
-            strip = lambda x0: sum(image.getpixel((x, y)) for x in range(x0, x0 + 3) for y in range(h)) / (3 * h)
-            return strip(0), strip(w - 3)
-        left, right = edges()
-        assert right < left - 8, f"at the start the right edge is shaded: left {left:.0f}, right {right:.0f}"
-        scroller.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
-        left, right = edges()
-        assert left < right - 8, f"at the end the left edge is shaded: left {left:.0f}, right {right:.0f}"
+        def shading() -> tuple[float, float]:
+            """How much darker the left and right edges are with the shading than without."""
+            shaded = Image.open(io.BytesIO(box.screenshot())).convert("L")
+            box.evaluate("e => { e.dataset.bg = e.style.background; e.style.background = 'none'; }")
+            plain = Image.open(io.BytesIO(box.screenshot())).convert("L")
+            box.evaluate("e => { e.style.background = e.dataset.bg; }")
+            diff = ImageChops.subtract(plain, shaded)
+            w, h = diff.size
+            edge = lambda x0: sum(diff.getpixel((x, y)) for x in range(x0, x0 + 4) for y in range(h)) / (4 * h)  # noqa: E731
+            return edge(0), edge(w - 4)
+        left, right = shading()
+        assert right > 12 and left < 3, f"at the start only the right edge is shaded: left {left:.1f}, right {right:.1f}"
+        box.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+        left, right = shading()
+        assert left > 12 and right < 3, f"at the end only the left edge is shaded: left {left:.1f}, right {right:.1f}"
     finally:
         context.close()
 
