@@ -474,6 +474,20 @@ def test_wide_formulas_show_which_way_they_scroll(browser: Any, server: str) -> 
         context.close()
 
 
+@pytest.mark.parametrize("width, shown, says, not_says", [(390, "phone", "top", "left"), (1280, "wide", "left", "top")])
+def test_panels_side_by_side_are_stacked_on_a_phone(browser: Any, server: str, width: int, shown: str,
+                                                    says: str, not_says: str) -> None:
+    context, page, _ = _open(browser, server, width=width)
+    try:
+        figure = page.locator("figure.genmath-two-layouts").first
+        assert figure.locator(f"svg.genmath-{shown}").is_visible()
+        assert figure.locator("svg.genmath-svg").evaluate_all("els => els.filter(e => e.checkVisibility()).length") == 1
+        caption = figure.locator("figcaption").inner_text()
+        assert f"({says})" in caption and f"({not_says})" not in caption, caption
+    finally:
+        context.close()
+
+
 def test_404_page_works_at_any_base_path(browser: Any, server: str) -> None:
     site = SERVED["site"]
     for prefix in ("/", "/preview/pr-15/"):

@@ -161,3 +161,15 @@ def test_standalone_figures_sit_on_a_white_card() -> None:
     svg = figures.to_standalone_svg(figures.to_svg(_two_panel_figure(), "test.card"))
     assert '<rect width="100%" height="100%" fill="#ffffff"/>' in svg
     assert figures.FOREGROUND not in svg and "var(" not in svg
+
+
+def test_a_stacked_figure_caption_says_top_and_bottom_on_a_phone() -> None:
+    svg, phone = figures.to_svgs(_two_panel_figure(), "test.caption")
+    fig = {"name": "test.caption", "alt": "two panels", "svg": svg, "svg_phone": phone,
+           "caption": "Left: the likelihood of $p$; right: its logarithm."}
+    html = render.figure_html(fig)
+    assert 'class="genmath-svg genmath-wide"' in html and 'class="genmath-svg genmath-phone"' in html
+    assert '<span class="genmath-wide">Left</span><span class="genmath-phone" data-search-exclude>Top</span>' in html
+    assert '<span class="genmath-phone" data-search-exclude>bottom</span>' in html
+    single = render.figure_html({**fig, "svg_phone": None})
+    assert "genmath-phone" not in single and "Left: the likelihood" in single

@@ -29,15 +29,31 @@ OPEN_VALUES = 8
 DEFAULT_VALUE_SPEC = ".4g"
 
 
-def text_with_math(text: str) -> str:
-    """``text`` escaped for HTML, with each ``$...$`` left as inline math for the KaTeX step."""
+def text_with_math(text: str, words: dict[str, str] | None = None) -> str:
+    """``text`` escaped for HTML, with each ``$...$`` left as inline math for the KaTeX step.
+
+    ``words`` (outside math) are shown as their replacements below 600 px instead: "left" reads
+    "top" under a figure whose panels are stacked on a phone.
+    """
+    def prose(part: str) -> str:
+        part = html.escape(part, quote=False)
+        if words:
+            part = re.sub(r"\b(" + "|".join(words) + r")\b", lambda w: (
+                f'<span class="genmath-wide">{w.group(0)}</span>'
+                f'<span class="genmath-phone" data-search-exclude>{words[w.group(0)]}</span>'), part)
+        return part
+
     parts, pos = [], 0
     for m in TEXT_MATH_RE.finditer(text):
-        parts += [html.escape(text[pos:m.start()], quote=False),
+        parts += [prose(text[pos:m.start()]),
                   f'<span class="arithmatex">\\({html.escape(m.group("tex"), quote=False)}\\)</span>']
         pos = m.end()
-    parts.append(html.escape(text[pos:], quote=False))
+    parts.append(prose(text[pos:]))
     return "".join(parts).replace("\\$", "$")
+
+
+#: Where a panel is, side by side (wide) and stacked (phone).
+STACKED_WORDS = {"left": "top", "Left": "Top", "right": "bottom", "Right": "Bottom"}
 
 
 def figure_html(fig: dict[str, Any]) -> str:
@@ -50,7 +66,8 @@ def figure_html(fig: dict[str, Any]) -> str:
                + _figures.to_inline_svg(fig["svg_phone"], fig["alt"]).replace(
                    'class="genmath-svg"', 'class="genmath-svg genmath-phone"', 1))
         cls += " genmath-two-layouts"
-    caption = f"<figcaption>{text_with_math(fig['caption'])}</figcaption>" if fig.get("caption") else ""
+    words = STACKED_WORDS if fig.get("svg_phone") else None
+    caption = f"<figcaption>{text_with_math(fig['caption'], words)}</figcaption>" if fig.get("caption") else ""
     return f'<figure class="{cls}" id="{anchor}">\n{svg}\n{caption}</figure>'
 
 
