@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Filled by tests/test_formula_checks.py, printed at the end of the run.
-FORMULA_STATS: dict[str, int] = {}
+FORMULA_STATS: dict[str, object] = {}
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -25,12 +25,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for name, size, dcl in sorted(browser.PAGE_TABLE):
             terminalreporter.write_line(f"{name:28} {size / 1e3:9.1f} kB {dcl:14.0f} ms")
     if FORMULA_STATS:
-        terminalreporter.write_sep("-", "formula checks")
-        terminalreporter.write_line(
-            f"checked {FORMULA_STATS['checked']} of {FORMULA_STATS['display']} display formulas "
-            f"({FORMULA_STATS['labelled']} labelled) across {FORMULA_STATS['chapters']} chapters")
-        for chapter, (checked, total) in sorted(FORMULA_STATS.get("per_chapter", {}).items()):  # type: ignore[attr-defined]
-            terminalreporter.write_line(f"  docs/{chapter}: {checked} of {total}")
+        terminalreporter.write_sep("-", "formula checks (python -m genmath.formulas)")
+        per_chapter = FORMULA_STATS.get("per_chapter", {})
+        totals = [sum(v[i] for v in per_chapter.values()) for i in range(3)]  # type: ignore[union-attr]
+        terminalreporter.write_line(f"checked {totals[0]}, exempt {totals[1]}, of {totals[2]} display formulas "
+                                    f"in {len(per_chapter)} chapters")
+        for chapter, (ok, exempt, total) in sorted(per_chapter.items()):  # type: ignore[union-attr]
+            terminalreporter.write_line(f"  docs/{chapter}: {ok} checked, {exempt} exempt, of {total}")
+        if "mutation_table" in FORMULA_STATS:
+            for line in str(FORMULA_STATS["mutation_table"]).splitlines():
+                terminalreporter.write_line(line)
 
 
 class MiniProject:

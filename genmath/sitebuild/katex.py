@@ -16,14 +16,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from genmath.formulas.notation import MACROS  # the site's macros, defined once with their meaning
 from genmath.sitebuild.errors import BuildError
-
-#: Site-wide macros, shared by every chapter (and known to the formula checker).
-MACROS: dict[str, str] = {
-    r"\KL": r"\mathrm{KL}",
-    r"\JSD": r"\mathrm{JSD}",
-    r"\E": r"\mathbb{E}",
-}
 
 
 def node_executable() -> str:

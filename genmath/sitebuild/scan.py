@@ -26,6 +26,8 @@ LOOSE_RE = re.compile(r"\{\{[^{}]*\}\}")
 LABEL_RE = re.compile(r"\\label\{(?P<id>[^{}]+)\}")
 EQREF_RE = re.compile(r"\\eqref\{(?P<id>[^{}]+)\}")
 LABEL_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+#: ``<!-- exempt: a definition, not a result -->`` on the line above a display formula.
+EXEMPT_RE = re.compile(r"<!--\s*exempt:\s*(?P<reason>.*?)\s*-->")
 INLINE_MATH_RE = re.compile(r"(?<![\\$])\$(?=[^\s$])(?P<tex>(?:\\.|[^\\$\n])+?)(?<=\S)\$(?!\d)")
 FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
 FRONT_MATTER_RE = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
@@ -63,6 +65,7 @@ class Math:
     display: bool
     line: int
     label: str | None = None
+    exempt: str | None = None  # a display formula's reason not to be checked (``<!-- exempt: ... -->`` above it)
 
 
 @dataclass
@@ -241,7 +244,12 @@ def scan_text(text: str, path: str) -> Chapter:
         if labels and not LABEL_ID_RE.match(labels[0]):
             raise BuildError(f"label {labels[0]!r} must be lowercase words joined by dashes",
                              Location(chapter=path, line=a + 1 + offset))
-        maths.append(Math(tex, True, a + 1 + offset, labels[0] if labels else None))
+        if labels and any(m.label == labels[0] for m in maths):
+            raise BuildError(f"equation label {labels[0]!r} is used twice in this chapter",
+                             Location(chapter=path, line=a + 1 + offset))
+        exempt = EXEMPT_RE.search(lines[a - 1]) if a > 0 else None
+        maths.append(Math(tex, True, a + 1 + offset, labels[0] if labels else None,
+                          exempt.group("reason").strip() if exempt else None))
     for i, line in enumerate(masked):
         if i in in_block:
             continue
