@@ -7,7 +7,8 @@ chapter section it belongs to and a code cell with the snippet's source, read fr
 Two versions are written, both deterministic (fixed cell ids, sorted keys, no timestamps):
 - ``notebooks/<chapter>.ipynb`` (committed, no outputs): what "Open in Colab" opens;
 - ``docs/notebooks/<chapter>.ipynb`` (gitignored): the same cells with the outputs of the build's
-  own run of each snippet (printed text and SVG figures), taken from the snippet cache, so a
+  own run of each snippet (printed text, tables typeset as on the chapter page, SVG figures),
+  taken from the snippet cache, so a
   notebook is executed and cached under exactly the snippets' keys. mkdocs-jupyter renders it.
 """
 
@@ -101,9 +102,7 @@ def notebook(chapter: Chapter, sources: dict[str, str], results: dict[str, dict[
         outputs: list[dict[str, Any]] = []
         if results is not None:
             payload = results[d.target]
-            if payload.get("stdout"):
-                outputs.append({"output_type": "stream", "name": "stdout",
-                                "text": _cell_source(payload["stdout"])})
+            outputs += _printed_outputs(payload, katex)
             for fig in payload.get("figures", []):
                 data = {"image/svg+xml": _cell_source(_figures.to_standalone_svg(fig["svg"])),
                         "text/plain": [f"<figure {fig['name']}: {fig['alt']}>"]}
@@ -126,6 +125,44 @@ def notebook(chapter: Chapter, sources: dict[str, str], results: dict[str, dict[
         "nbformat_minor": 5,
     }
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _table_chunks(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each table of a snippet run with the text ``table()`` printed for it, in order."""
+    chunks, printed = [], iter(payload.get("printed") or [])
+    for table in payload.get("tables", []):
+        for chunk in printed:
+            lines = chunk.rstrip("\n").split("\n")
+            if len(lines) == len(table["rows"]) + 1 and lines[0].startswith(str(table["headers"][0])):
+                chunks.append((chunk, table))
+                break
+    return chunks
+
+
+def _printed_outputs(payload: dict[str, Any], katex: Katex | None) -> list[dict[str, Any]]:
+    """The snippet's printed output as notebook outputs. With ``katex`` (the site's notebook page),
+    each table is shown as the chapter shows it (math typeset, numbers aligned, one format per
+    column) instead of its plain-text print, which stays as the output's ``text/plain``."""
+    stdout = payload.get("stdout", "")
+    stream = lambda text: {"output_type": "stream", "name": "stdout", "text": _cell_source(text)}  # noqa: E731
+    if katex is None:
+        return [stream(stdout)] if stdout else []
+    from genmath.sitebuild.render import table_html, typeset_inline
+
+    outputs, pos = [], 0
+    for chunk, table in _table_chunks(payload):
+        at = stdout.find(chunk, pos)
+        if at < 0:
+            continue
+        if stdout[pos:at]:
+            outputs.append(stream(stdout[pos:at]))
+        outputs.append({"output_type": "display_data", "metadata": {}, "data": {
+            "text/html": _cell_source(typeset_inline(table_html(table), katex)),
+            "text/plain": _cell_source(chunk.rstrip("\n"))}})
+        pos = at + len(chunk)
+    if stdout[pos:]:
+        outputs.append(stream(stdout[pos:]))
+    return outputs
 
 
 def _plain(text: str, katex: Katex) -> str:

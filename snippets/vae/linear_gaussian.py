@@ -42,9 +42,9 @@ def towards_posterior(t):
 
 
 candidates = {
-    "prior N(0, I)": prior,
-    "poor guess N(-mu, I/2)": (-post_mean, 0.5 * np.eye(model.k)),
-    "halfway (t = 0.5)": towards_posterior(0.5),
+    r"prior $\mathcal{N}(0, I)$": prior,
+    r"poor guess $\mathcal{N}(-\mu_{z|x}, I/2)$": (-post_mean, 0.5 * np.eye(model.k)),
+    "halfway, $t = 0.5$": towards_posterior(0.5),
     "mean field (best diagonal)": (post_mean, mean_field_cov),
     "exact posterior": (post_mean, post_cov),
 }
