@@ -76,13 +76,14 @@ def test_site_notebook_shows_tables_as_the_chapter_does(prepared: site.Site) -> 
     nb = nbformat.reads(notebooks.notebook(chapter, sources, prepared.results, chapter_url=SITE_URL + "kl/",
                                            repository=REPOSITORY, katex=prepared.katex), as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    tables = [o for o in outputs if o.output_type == "display_data" and "genmath-table" in o.data.get("text/html", "")]
+    tables = [o for o in outputs
+              if o.output_type == "display_data" and "genmath-table" in o.data.get("text/html", "")]
     expected = sum(len(prepared.results[t].get("tables", [])) for t in sources)
     assert expected >= 3 and len(tables) == expected
     for o in tables:
         html = o.data["text/html"]
         shown = re.sub(r"<annotation\b.*?</annotation>", "", html, flags=re.S)
-        assert "<table>" in html and "$" not in shown and "\\" not in shown, "TeX source outside KaTeX's annotation"
+        assert "<table>" in html and "$" not in shown and "\\" not in shown, "TeX outside KaTeX's annotation"
         assert o.data["text/plain"].strip()
     streams = "".join("".join(o.text) for o in outputs if o.output_type == "stream")
     assert "kl.mvn.kl = " in streams, "full-precision values are still printed"

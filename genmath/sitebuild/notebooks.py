@@ -8,8 +8,8 @@ Two versions are written, both deterministic (fixed cell ids, sorted keys, no ti
 - ``notebooks/<chapter>.ipynb`` (committed, no outputs): what "Open in Colab" opens;
 - ``docs/notebooks/<chapter>.ipynb`` (gitignored): the same cells with the outputs of the build's
   own run of each snippet (printed text, tables typeset as on the chapter page, SVG figures),
-  taken from the snippet cache, so a
-  notebook is executed and cached under exactly the snippets' keys. mkdocs-jupyter renders it.
+  taken from the snippet cache, so a notebook is executed and cached under exactly the snippets'
+  keys. mkdocs-jupyter renders it.
 """
 
 from __future__ import annotations
@@ -144,7 +144,10 @@ def _printed_outputs(payload: dict[str, Any], katex: Katex | None) -> list[dict[
     each table is shown as the chapter shows it (math typeset, numbers aligned, one format per
     column) instead of its plain-text print, which stays as the output's ``text/plain``."""
     stdout = payload.get("stdout", "")
-    stream = lambda text: {"output_type": "stream", "name": "stdout", "text": _cell_source(text)}  # noqa: E731
+
+    def stream(text: str) -> dict[str, Any]:
+        return {"output_type": "stream", "name": "stdout", "text": _cell_source(text)}
+
     if katex is None:
         return [stream(stdout)] if stdout else []
     from genmath.sitebuild.render import table_html, typeset_inline
