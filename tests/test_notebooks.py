@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 
 import nbformat
 import pytest
@@ -64,6 +65,29 @@ def test_executed_notebook_for_the_site_carries_the_snippet_outputs(prepared: si
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert any(o.output_type == "stream" and "kl." in "".join(o.text) for o in outputs)
     assert any(o.output_type == "display_data" and "image/svg+xml" in o.data for o in outputs)
+
+
+@pytest.mark.build
+def test_site_notebook_shows_tables_as_the_chapter_does(prepared: site.Site) -> None:
+    """On the site's notebook page a snippet's table is the chapter's typeset table, not its plain
+    print with TeX source in it (the print stays as the output's text/plain)."""
+    chapter = prepared.chapters["kl.md"]
+    sources = {d.target: prepared.source(d.target) for d in chapter.directives if d.kind == "snippet"}
+    nb = nbformat.reads(notebooks.notebook(chapter, sources, prepared.results, chapter_url=SITE_URL + "kl/",
+                                           repository=REPOSITORY, katex=prepared.katex), as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    tables = [o for o in outputs
+              if o.output_type == "display_data" and "genmath-table" in o.data.get("text/html", "")]
+    expected = sum(len(prepared.results[t].get("tables", [])) for t in sources)
+    assert expected >= 3 and len(tables) == expected
+    for o in tables:
+        html = o.data["text/html"]
+        shown = re.sub(r"<annotation\b.*?</annotation>", "", html, flags=re.S)
+        assert "<table>" in html and "$" not in shown and "\\" not in shown, "TeX outside KaTeX's annotation"
+        assert o.data["text/plain"].strip()
+    streams = "".join("".join(o.text) for o in outputs if o.output_type == "stream")
+    assert "kl.mvn.kl = " in streams, "full-precision values are still printed"
+    assert "\\operatorname" not in streams and "$\\mu" not in streams, "no table's TeX is printed as text"
 
 
 def _quoted(chapter) -> set[str]:

@@ -79,6 +79,7 @@ def main(argv: list[str]) -> int:
         "values": api.RECORD["values"],
         "tables": api.RECORD["tables"],
         "figures": api.RECORD["figures"],
+        "printed": api.RECORD["printed"],  # what publish() and table() printed, in order
         "deps": _genmath_deps(root),
         "error": error,
     }

@@ -26,11 +26,15 @@ from typing import Any
 from markdown import Extension, Markdown
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
 
 from genmath.sitebuild import site as site_mod
 from genmath.sitebuild.errors import BuildError, Location
+from genmath.sitebuild import plainmath
+from genmath.sitebuild.notebooks import chapter_title
 from genmath.sitebuild.project import Project, project_for
-from genmath.sitebuild.render import eqref_link, figure_html, snippet_block, tex_for_katex
+from genmath.sitebuild.render import eqref_link, figure_html, math_html, snippet_block, tex_for_katex
+from genmath.sitebuild.tables import NUMERIC_TEXT_RE
 from genmath.sitebuild.scan import EQREF_RE, INLINE_MATH_RE, Chapter, display_blocks, mask_code, scan_text
 
 #: Options that choose the project (and so its Project); the others only change how a page renders.
@@ -70,6 +74,9 @@ class GenmathExtension(Extension):
             "generic": True, "inline_syntax": ["dollar"], "block_syntax": ["dollar"]}})
         # after whitespace normalisation (30), before fenced code (25): our output contains fences
         md.preprocessors.register(GenmathPreprocessor(md, self), "genmath", 29)
+        # after the inline patterns (20), before the table of contents (5) reads the headings
+        md.treeprocessors.register(TocLabels(md, self), "genmath_toc_labels", 6)
+        md.treeprocessors.register(NumericColumns(md), "genmath_numeric_columns", 7)
         # after raw HTML is restored (30)
         md.postprocessors.register(KatexPostprocessor(md, self), "genmath_katex", 25)
         md.registerExtension(self)
@@ -124,7 +131,8 @@ class GenmathPreprocessor(Preprocessor):
             if label not in site.labels:
                 raise BuildError(f"\\eqref{{{label}}}: no display formula has \\label{{{label}}}",
                                  Location(path, lineno))
-            edits.append((m.start(), m.end(), eqref_link(label, path, site.labels[label])))
+            titles = {p: chapter_title(c) for p, c in site.chapters.items()}
+            edits.append((m.start(), m.end(), eqref_link(label, path, site.labels[label], titles)))
         return edits
 
     def _directive(self, site: site_mod.Site, path: str, d: Any) -> list[str]:
@@ -142,7 +150,61 @@ class GenmathPreprocessor(Preprocessor):
                              Location(path, d.line))
         base = str(self.ext.getConfig("source_url")).rstrip("/")
         url = f"{base}/snippets/{d.target}" if base else None
-        return snippet_block(d, payload, site.source(d.target), stash, url)
+        specs: dict[str, str] = {}
+        for chapter in sorted(site.chapters.values(), key=lambda c: c.path != path):
+            for q in chapter.quotes:  # a value is shown as its own chapter first quotes it
+                if q.spec:
+                    specs.setdefault(q.name, q.spec)
+        return snippet_block(d, payload, site.source(d.target), stash, url, specs)
+
+
+class TocLabels(Treeprocessor):
+    """A heading with math gets a plain-text label (``data-toc-label``) for the table of contents,
+    e.g. "q(xₜ ∣ x₀) in closed form", instead of KaTeX's markup flattened to text."""
+
+    def __init__(self, md: Markdown, ext: GenmathExtension) -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: Any) -> None:
+        for el in root.iter():
+            if (el.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and "data-toc-label" not in el.attrib
+                    and any(_is_math(k) for k in el.iter())):
+                el.set("data-toc-label", " ".join(self._text(el, top=True).split()))
+
+    def _text(self, el: Any, top: bool = False) -> str:
+        if _is_math(el):
+            tex = html.unescape("".join(el.itertext())).strip()[2:-2]  # "\\(...\\)"
+            site = self.ext.site
+            assert site is not None and site.katex is not None
+            katex = site.katex
+            out = plainmath.plain(katex.render(tex, False))
+        else:
+            out = (el.text or "") + "".join(self._text(k) for k in el)
+        return out if top else out + (el.tail or "")
+
+
+class NumericColumns(Treeprocessor):
+    """A Markdown table column whose cells are all numbers gets ``class="num"`` (right-aligned in
+    tabular figures, like the tables snippets make)."""
+
+    def run(self, root: Any) -> None:
+        for table in root.iter("table"):
+            rows = [list(tr) for tr in table.iter("tr")]
+            body = [r for r in rows if r and r[0].tag == "td"]
+            for j in range(max((len(r) for r in rows), default=0)):
+                cells = [r[j] for r in body if j < len(r)]
+                texts = ["".join(c.itertext()).strip() for c in cells]
+                if not cells or any(len(c) for c in cells) or not any(texts):
+                    continue  # a cell with markup (math, links) is not a bare number
+                if all(not t or (NUMERIC_TEXT_RE.match(t) and re.search(r"\d", t)) for t in texts):
+                    for r in rows:
+                        if j < len(r):
+                            r[j].set("class", (r[j].get("class", "") + " num").strip())
+
+
+def _is_math(el: Any) -> bool:
+    return "arithmatex" in (el.get("class") or "").split()
 
 
 _INLINE = re.compile(r'<span class="arithmatex">\\\((?P<tex>.*?)\\\)</span>', re.DOTALL)
@@ -172,13 +234,8 @@ class KatexPostprocessor(Postprocessor):
             if isinstance(out, BuildError):
                 out.locate(Location(chapter.path, self._line_of(tex)))
                 raise out
-            # the visual half of KaTeX's output duplicates its MathML: keep it out of the search index
-            out = out.replace('<span class="katex-html" aria-hidden="true">',
-                              '<span class="katex-html" aria-hidden="true" data-search-exclude>')
-            if display:
-                anchor = f' id="eq-{label}"' if label else ""
-                out = f'<div class="genmath-math"{anchor}>{out}</div>'
-            parts += [text[pos:m.start()], out]
+            parts += [text[pos:m.start()], math_html(out, display=display, label=label,
+                                                     number=labels.get(label) if label else None)]
             pos = m.end()
         parts.append(text[pos:])
         return "".join(parts)

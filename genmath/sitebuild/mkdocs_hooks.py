@@ -25,6 +25,7 @@ from typing import Any
 
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.toc import AnchorLink
 
 from genmath.sitebuild import site
 from genmath.sitebuild.hosting import Hosting
@@ -150,8 +151,22 @@ def on_page_content(html: str, page: Any, config: Any, **_: Any) -> str:
     name = uri.removesuffix(".md")
     hosting = _notebooks(config)
     if hosting is not None and name in _notebook_chapters(_project(config)):
-        html = html.replace("</h1>", "</h1>\n" + _notebook_links(name, uri, hosting), 1)
+        links = _notebook_links(name, uri, hosting)
+        html = html.replace("</h1>", "</h1>\n" + links, 1)
+        # a last section, listed in the page's table of contents under the chapter's own headings
+        html += ('\n<h2 id="companion-notebook">Companion notebook</h2>\n'
+                 + links.replace("Companion notebook: ", "Every snippet of this chapter, in page order, "
+                                 "with its full-precision output: "))
+        _add_to_toc(page.toc, AnchorLink("Companion notebook", "companion-notebook", 2))
     return html
+
+
+def _add_to_toc(toc: Any, link: AnchorLink) -> None:
+    """Append ``link`` under the page's title (or at the top level without one), once: a page whose
+    conversion the live session reuses keeps its table of contents object."""
+    items = toc.items[0].children if toc.items and toc.items[0].level == 1 else toc.items
+    if all(item.id != link.id for item in items):
+        items.append(link)
 
 
 def _notebook_links(name: str, uri: str, hosting: Hosting) -> str:

@@ -394,7 +394,8 @@ def write_notebooks(site: Site, *, site_url: str, repository: str,
         if memo is not None and memo.get(name) == inputs and all(t.is_file() for _, t, _ in targets):
             continue
         for results, target, url in targets:
-            text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository)
+            text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository,
+                                      katex=site.katex if results is not None else None)
             notebooks.write_if_changed(target, text)
         if memo is not None:
             memo[name] = inputs

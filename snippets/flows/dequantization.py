@@ -42,6 +42,6 @@ for name, std in [("wide", 30.0), ("narrow", 0.5)]:
     publish(f"flows.deq.{name}.gap_bits", r["bound"] - r["exact"], unit="bits")
     publish(f"flows.deq.{name}.offset_bits", r["bound"] - r["rescaled"], unit="bits")
     rows.append([std, r["entropy"], r["exact"], r["bound"], r["bound"] - r["exact"], r["rescaled"]])
-table(["std (levels)", "H(data) (bits)", "−log₂ P(x) (bits/dim)", "−E log₂ p(x+u) (bits/dim)", "gap (bits/dim)",
-       "on [0,1) (bits/dim)"], rows, fmt=".4f",
+table(["std (levels)", r"$H(\text{data})$ (bits)", r"$-\log_2 P(x)$ (bits/dim)", r"$-\mathbb{E}\log_2 p(x+u)$ (bits/dim)",
+       "gap (bits/dim)", "on $[0, 1)$ (bits/dim)"], rows, fmt=".4f",
       caption="Expected over the data; the model is the data's own Gaussian, so only the dequantisation gap remains.")
