@@ -525,7 +525,7 @@ def test_critic_lipschitz_of_a_linear_critic() -> None:
         critic.weight.fill_(-0.7)
     assert gan.critic_lipschitz(critic, np.linspace(-1, 1, 11)) == pytest.approx(0.7, rel=1e-6)
     np.testing.assert_allclose(gan.critic_values(critic, np.array([0.0, 1.0])),
-                               float(critic.bias) + np.array([0.0, -0.7]), rtol=1e-6)
+                               float(critic.bias.detach()) + np.array([0.0, -0.7]), rtol=1e-6)
 
 
 def test_gradient_penalties_against_autograd_by_hand() -> None:

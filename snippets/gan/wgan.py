@@ -97,6 +97,7 @@ assert one.estimates[i_over] > w1s["one"][i_over], "the soft penalty lets the es
 assert np.min(ratio_clip[early & (clip.snapshot_steps > 0)] / w1s["clip"][early & (clip.snapshot_steps > 0)]) > 0.5
 assert np.max(ratio_clip[late] / w1s["clip"][late]) < 0.5, "clipping: the estimate loses W1 late"
 assert w1s["clip"][-1] > w1s["one"][-1], "the clipped WGAN ends further from the data"
+assert clip.lipschitz.max() <= 0.01 ** 3 * hidden ** 2, "the clipped critic's slopes stay inside c^3 h^2"
 assert np.all(two.estimates[1:] < 0) and w1s["two"][-1] > w1s["two"][0], "two-sided: wrong sign, drift"
 
 # Figure 1: estimates against W1 over training, one panel per critic.
