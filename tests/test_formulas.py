@@ -614,3 +614,20 @@ def test_mutation_report_meets_its_targets() -> None:
     table, ok = mutation_report(RUNNER, CHAPTERS)
     FORMULA_STATS["mutation_table"] = table
     assert ok, table
+
+
+def test_the_readme_example_works_as_written() -> None:
+    """The Contributing guide's formula and check, copied as written, pass; a wrong twin fails."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Add a checked formula"):readme.index("### Read a build failure")]
+    tex = re.search(r"```latex\n\$\$\n(.*?)\n\$\$\n```", section, re.S).group(1)  # type: ignore[union-attr]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - the guide's own example
+    (label, check), = namespace["CHECKS"].items()
+    assert f"\\label{{{label}}}" in tex
+    assert label not in {m.label for c in CHAPTERS for m in c.maths}, "the example's label must be new"
+    assert verify(tex, check, where=WHERE) == check.n_points
+    _fails(tex.replace(r"- 1 -", r"+ 1 -"), check)
