@@ -2,11 +2,11 @@
 normal: the area between the CDFs, attained by the critic of slope +-1) and between two discrete
 laws in the plane (the transport linear program and its dual)."""
 import numpy as np
-import scipy.integrate
 import scipy.stats
 
 from genmath import gan
 from genmath.figures import subplots
+from genmath.numerics import integral, integrate
 from genmath.snippet import figure, publish, table
 
 # 1. On the line: P = the data of the chapter's GAN, Q = N(0, 2^2).
@@ -28,9 +28,9 @@ def expectation(density, points) -> tuple[float, float]:
     value, error = 0.0, 0.0
     edges = [lower, *sorted({*points, *crossings.tolist()}), upper]
     for a, b in zip(edges[:-1], edges[1:]):
-        v, e = scipy.integrate.quad(lambda t: float(f_star(t)) * float(density(t)), a, b,
-                                    epsabs=1e-13, epsrel=1e-12, limit=200)
-        value, error = value + v, error + e
+        piece = integral(lambda t: float(f_star(t)) * float(density(t)), a, b, name="f* times a density",
+                         rtol=1e-12)
+        value, error = value + piece.value, error + piece.error
     return value, error
 
 
@@ -45,8 +45,8 @@ publish("gan.kr.n_crossings", int(crossings.size))
 publish("gan.kr.crossing_first", float(crossings[0]))
 publish("gan.kr.crossing_last", float(crossings[-1]))
 # A 1-Lipschitz critic that is not optimal: f(x) = |x| (distance to the middle mode).
-e_abs_p = scipy.integrate.quad(lambda t: abs(t) * float(p.pdf(t)), lower, upper, points=[0.0, *modes],
-                               epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+e_abs_p = integrate(lambda t: abs(t) * float(p.pdf(t)), lower, upper, name="E_P|x|", points=[0.0, *modes],
+                    rtol=1e-12)
 e_abs_q = 2.0 * np.sqrt(2 / np.pi)  # E|X| for X ~ N(0, 2^2)
 publish("gan.kr.abs_critic", e_abs_p - e_abs_q)
 assert abs(dual - w1_cdf) < 1e-9, "the critic attains the area between the CDFs"
