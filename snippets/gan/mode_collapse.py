@@ -22,6 +22,7 @@ fast = gan.train_gan(target, lr_d=2e-4, lr_g=5e-3, **common)
 publish("gan.collapse.lr_d", fast.config["lr_d"])
 publish("gan.collapse.lr_g", fast.config["lr_g"])
 publish("gan.collapse.snapshot_every", common["snapshot_every"])
+publish("gan.collapse.steps", common["steps"])
 
 
 def coverage(run: gan.GANRun) -> np.ndarray:
@@ -107,10 +108,10 @@ ax.set_ylim(0, 1.0)
 ax.set_xlabel("x")
 ax.set_title("(c) best response to a fixed discriminator", fontsize=11)
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=10, ncol=1)
-figure(fig, "gan.collapse", alt=f"(a) and (b): heat maps of where the generator's samples lie (vertical "
-       f"axis, -5 to 5) over {common['steps']} training steps. With the faster discriminator the samples "
-       f"spread over the three modes by step 200 and stay there. With the faster generator they form a "
-       f"narrow band that jumps between the modes: from step 200 on, at least one mode gets less than 5 "
-       f"percent of the samples at every snapshot. (c): against a frozen discriminator that is highest "
-       f"at the outer modes ({d_max:.2f}) and lowest in the middle, the generator's mass near the middle "
-       f"mode falls from {cov_before[1]:.2f} to {cov_after[1]:.2f}.")
+figure(fig, "gan.collapse", alt="(a) and (b): heat maps of where the generator's samples lie (vertical "
+       "axis, -5 to 5) over {{ gan.collapse.steps }} training steps. With the faster discriminator the samples "
+       "spread over the three modes by step 200 and stay there. With the faster generator they form a "
+       "narrow band that jumps between the modes: from step 200 on, at least one mode gets less than 5 "
+       "percent of the samples at every snapshot. (c): against a frozen discriminator that is highest "
+       "at the outer modes ({{ gan.collapse.d_max:.2f }}) and lowest in the middle, the generator's mass near "
+       "the middle mode falls from {{ gan.collapse.middle_before:.2f }} to {{ gan.collapse.middle_after:.2f }}.")

@@ -93,10 +93,10 @@ for c in crossings:
 ax_f.set_xlabel("x")
 ax_f.set_ylabel(r"$f^*(x)$")
 ax_f.legend(loc="upper center", fontsize=10)
-figure(fig, "gan.kr.line", alt=f"Top: the CDF of the three-mode mixture is a staircase around the "
-       f"smooth CDF of N(0, 2 squared); the shaded area between them is W1 = {w1_cdf:.4f}. Bottom: the "
-       f"optimal critic is a zigzag with slopes +1 and -1 that turns at the {crossings.size} points where "
-       f"the CDFs cross; its expectation under P minus that under Q is {dual:.4f}, the same area.")
+figure(fig, "gan.kr.line", alt="Top: the CDF of the three-mode mixture is a staircase around the "
+       "smooth CDF of N(0, 2 squared); the shaded area between them is W1 = {{ gan.kr.w1:.4f }}. Bottom: the "
+       "optimal critic is a zigzag with slopes +1 and -1 that turns at the {{ gan.kr.n_crossings }} points where "
+       "the CDFs cross; its expectation under P minus that under Q is {{ gan.kr.dual:.4f }}, the same area.")
 
 # Figure 2: the plane. Transport plan as arrows (width ~ mass), critic values at the atoms.
 fig, ax = subplots(figsize=(5.0, 4.2))
@@ -112,7 +112,7 @@ ax.set_aspect("equal")
 ax.set_xlim(-0.8, 4.8)
 ax.set_ylim(-1.8, 3.4)
 ax.legend(loc="upper left", fontsize=10)
-figure(fig, "gan.kr.plane", alt=f"Four orange atoms of P and three blue atoms of Q in the plane, with "
-       f"{int(moved.sum())} arrows carrying the optimal transport plan (cost {primal.cost:.4f}). Each atom "
-       f"is labelled with the dual critic's value; along every arrow the critic drops by exactly the "
-       f"arrow's length.")
+figure(fig, "gan.kr.plane", alt="Four orange atoms of P and three blue atoms of Q in the plane, with "
+       "{{ gan.lp.n_moves }} arrows carrying the optimal transport plan (cost {{ gan.lp.primal:.4f }}). Each "
+       "atom is labelled with the dual critic's value; along every arrow the critic drops by exactly the "
+       "arrow's length.")
