@@ -542,6 +542,19 @@ def test_gradient_penalties_against_autograd_by_hand() -> None:
     assert one == pytest.approx(base) and two == pytest.approx(base + 10 * 0.25)
 
 
+def test_snapshots_of_d_on_a_grid() -> None:
+    """With d_grid, each snapshot records D(x) = sigmoid(logit) on the grid; the last one is the final D."""
+    target = gan.gaussian_mixture_1d([1.0], [0.0], [1.0])
+    grid = np.linspace(-3, 3, 7)
+    run = gan.train_gan(target, d_grid=grid, **TINY)
+    assert run.snapshot_d.shape == (run.snapshot_steps.size, grid.size)
+    assert np.all((run.snapshot_d > 0) & (run.snapshot_d < 1))
+    with torch.no_grad():
+        final = torch.sigmoid(run.discriminator(torch.tensor(grid, dtype=torch.float32)[:, None]).double())[:, 0]
+    np.testing.assert_allclose(run.snapshot_d[-1], final.numpy(), rtol=1e-6)
+    assert gan.train_gan(target, **TINY).snapshot_d is None
+
+
 def test_best_response_to_a_frozen_discriminator_climbs_d() -> None:
     target = gan.gaussian_mixture_1d([1.0], [0.0], [1.0])
     run = gan.train_gan(target, **TINY)
