@@ -3,19 +3,25 @@
 #   make test    set up everything, then run the full test suite (incl. a strict build of the site)
 #   make site    set up everything, then build the static site into site/
 #   make bench   set up everything, then measure build times (cold, warm, edits, floor)
+#   make check CHAPTER=kl      the inner loop: one chapter's snippets (cached), quotes, units, TeX,
+#                              formula checks and number lint, in seconds
 #   make snippets CHAPTER=kl   run one chapter's snippets on their own, printing their results
 #   make clean-cache           forget every cached snippet result and rendered formula
+#
+# torch: a CPU-only build by default (tools/install_torch.py says which and why);
+#   TORCH_INDEX=<index URL> make setup   another build, e.g. https://download.pytorch.org/whl/cu128
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.genmath-installed
 NODE_STAMP := node_modules/.genmath-installed
+export TORCH_INDEX
 
 # Material for MkDocs prints an end-of-life banner on every build; this silences that banner only.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup browser serve test site bench snippets clean-cache
+.PHONY: setup browser serve test site bench check snippets clean-cache
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -23,6 +29,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "genmath needs Python 3.11 or later; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) tools/install_torch.py
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $@
 
@@ -47,8 +54,9 @@ browser:
 	    echo "(sudo apt-get install chromium fonts-noto-cjk), then run make test again."; exit 1; \
 	  fi; }
 
+# On every core; tests sharing a built site run on one worker (groups in tests/conftest.py).
 test: setup browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup
 
 site: setup
 	$(VENV)/bin/mkdocs build --strict
@@ -56,6 +64,13 @@ site: setup
 bench: setup
 	$(PY) benchmarks/build_bench.py
 	$(PY) benchmarks/serve_bench.py
+
+# Both steps run, so one command shows every problem of the chapter; it fails if either failed.
+check: setup
+	@test -n "$(CHAPTER)" || { echo "usage: make check CHAPTER=kl"; exit 2; }
+	@$(PY) -m genmath.sitebuild --chapter $(CHAPTER); site=$$?; \
+	  $(PY) -m genmath.formulas docs/$(CHAPTER:.md=).md; formulas=$$?; \
+	  test $$site = 0 && test $$formulas = 0
 
 snippets: setup
 	@test -n "$(CHAPTER)" || { echo "usage: make snippets CHAPTER=kl"; exit 2; }

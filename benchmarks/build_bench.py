@@ -32,12 +32,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def copy_project(dest: Path) -> None:
-    for name in ("docs", "snippets", "genmath", "overrides", "notebooks"):
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "katex"))
+def copy_project(dest: Path, *, warm_cache: bool = False) -> None:
+    """Copy every input of the build to ``dest``; ``warm_cache`` also copies the snippet cache (its
+    keys are content hashes, so the copy starts warm)."""
+    for name in ("docs", "snippets", "genmath", "overrides", "notebooks", "formulas"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "katex"))
     for name in ("mkdocs.yml", "README.md"):
         shutil.copy(ROOT / name, dest / name)
     (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    if warm_cache and (ROOT / ".genmath-cache").is_dir():
+        shutil.copytree(ROOT / ".genmath-cache", dest / ".genmath-cache",
+                        ignore=shutil.ignore_patterns("mkdocs-jupyter", "notebooks"))
 
 
 def build(project: Path, config: str = "mkdocs.yml") -> tuple[float, str]:
@@ -114,8 +120,9 @@ def make_floor(project: Path) -> str:
         (floor_docs / page.relative_to(project / "docs")).write_text("\n".join(out), encoding="utf-8")
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
     config = re.sub(r"\nhooks:\n(  - .*\n)+", "\n", config)
-    config = re.sub(r"  - genmath\.build\.markdown:\n(      .*\n)+", "", config)
-    config = "docs_dir: floor_docs\nsite_dir: floor_site\n" + config.replace("nav:", "exclude_docs: |\n  _includes/\nnav:", 1)
+    config = re.sub(r"  - genmath\.sitebuild\.markdown:\n(      .*\n)+", "", config)
+    config = "docs_dir: floor_docs\nsite_dir: floor_site\n" + config.replace(
+        "nav:", "exclude_docs: |\n  _includes/\nnav:", 1)
     (project / "mkdocs.floor.yml").write_text(config, encoding="utf-8")
     return "mkdocs.floor.yml"
 

@@ -29,7 +29,8 @@ from genmath import figures as _figures
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 # Everything the snippet published, in order. genmath.sitebuild.child serialises this after the run.
-RECORD: dict[str, Any] = {"values": {}, "figures": [], "tables": []}
+# "printed" holds the text publish() and table() printed, so the page can tell the snippet's own prints apart.
+RECORD: dict[str, Any] = {"values": {}, "figures": [], "tables": [], "printed": []}
 
 T = TypeVar("T")
 
@@ -78,8 +79,21 @@ def publish(name: str, value: T, *, unit: str | None = None, se: float | None = 
     if se is not None:
         RECORD["values"][name]["se"] = se
         RECORD["values"][f"{name}_se"] = {"value": se, "unit": unit}
-    print(f"{name} = {item!r}" + (f" ± {se:.2g}" if se is not None else "") + (f" {unit}" if unit else ""))
+    _print(f"{name} = {_full(item)}" + (f" ± {se:.2g}" if se is not None else "")
+           + (f" {unit}" if unit else ""))
     return value
+
+
+def _print(text: str) -> None:
+    RECORD["printed"].append(text + "\n")
+    print(text)
+
+
+def _full(value: Any) -> str:
+    """A value at full working precision: 12 significant digits, so 0.1 + 0.2 prints as 0.3."""
+    if isinstance(value, float) and math.isfinite(value):
+        return format(value, ".12g")
+    return repr(value)
 
 
 class ClaimError(AssertionError):
@@ -91,30 +105,53 @@ def claim(condition: Any, text: str) -> None:
 
     ``text`` is the statement, in the chapter's words. If ``condition`` is false the snippet raises
     ClaimError, so the build fails naming the chapter, the snippet line of this call and the
-    statement; if true, the statement is printed as checked.
+    statement; if true, the statement is printed as checked (in the full printed output, which the
+    page keeps collapsed).
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("claim(...) needs the statement it checks, in the chapter's words")
     if not bool(condition):
         raise ClaimError(f"claim does not hold for this run: {text}")
-    print(f"checked: {text}")
+    _print(f"checked: {text}")
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str = ".4g",
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str | Sequence[str] = ".4g",
           caption: str | None = None) -> None:
     """Show a table: printed as aligned text, rendered as an HTML table on the page.
 
-    Numbers are formatted with ``fmt``; put units in the headers (e.g. ``"KL (nats)"``).
+    Cells are numbers, strings, or short lists of numbers. ``fmt`` (one Python format, or one per
+    column) gives the precision; on the page each column gets one consistent format (see
+    ``genmath.sitebuild.tables``). Put units in the headers (e.g. ``"KL (nats)"``); ``$...$`` in
+    headers, string cells and the caption is typeset as math.
     """
-    cells = [[_cell(v, fmt) for v in row] for row in rows]
-    for i, row in enumerate(cells):
+    raw = [[_raw(v) for v in row] for row in rows]
+    for i, row in enumerate(raw):
         if len(row) != len(headers):
             raise ValueError(f"table row {i} has {len(row)} cells; headers have {len(headers)}")
-    RECORD["tables"].append({"headers": list(headers), "rows": cells, "caption": caption})
+    fmts = [fmt] * len(headers) if isinstance(fmt, str) else list(fmt)
+    if len(fmts) != len(headers):
+        raise ValueError(f"table has {len(headers)} columns but {len(fmts)} formats")
+    RECORD["tables"].append({"headers": list(headers), "rows": raw, "fmt": fmts, "caption": caption})
+    cells = [[_cell(v, f) for v, f in zip(row, fmts)] for row in raw]
     widths = [max(len(str(h)), *(len(r[j]) for r in cells)) for j, h in enumerate(headers)]
-    print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip())
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    _print("\n".join(lines))
+
+
+def _raw(value: Any) -> Any:
+    """A cell as recorded for the page: a Python number, string, bool, or list of numbers."""
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()  # numpy scalars and arrays
+    if isinstance(value, (list, tuple)):
+        return [_raw(v) for v in value]
+    if isinstance(value, (str, bool)) or value is None:
+        return "" if value is None else value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return str(value)
 
 
 def pm(value: float, se: float) -> str:
@@ -131,17 +168,20 @@ def pm(value: float, se: float) -> str:
 
 
 def _cell(value: Any, fmt: str) -> str:
+    if isinstance(value, list):
+        return "(" + ", ".join(_cell(v, fmt) for v in value) + ")"
     if isinstance(value, str):
         return value
-    if isinstance(value, numbers.Integral):
+    if isinstance(value, bool) or isinstance(value, numbers.Integral):
         return str(value)
-    if isinstance(value, numbers.Real):
-        return "inf" if math.isinf(value) else format(float(value), fmt)
-    return str(value)
+    return "inf" if math.isinf(value) else format(float(value), fmt)
 
 
 def figure(fig: Any, name: str, *, alt: str, caption: str | None = None) -> None:
     """Publish a matplotlib figure as a deterministic SVG. ``alt`` is required and non-empty.
+
+    A figure whose panels sit side by side also gets a stacked version for phones
+    (``genmath.figures.to_svgs``); the page shows the one that fits the screen.
 
     In the build the SVG is inlined into the page; run standalone, it is written to a temporary
     folder (``$GENMATH_FIGURE_DIR`` if set) and its path printed.
@@ -151,8 +191,8 @@ def figure(fig: Any, name: str, *, alt: str, caption: str | None = None) -> None
         raise ValueError(f"figure {name!r} has no alt text: pass alt='what the figure shows'")
     if _in_build() and any(f["name"] == name for f in RECORD["figures"]):
         raise ValueError(f"figure {name!r} is published twice")
-    svg = _figures.to_svg(fig, name)
-    RECORD["figures"].append({"name": name, "alt": alt.strip(), "caption": caption, "svg": svg})
+    svg, phone = _figures.to_svgs(fig, name)
+    RECORD["figures"].append({"name": name, "alt": alt.strip(), "caption": caption, "svg": svg, "svg_phone": phone})
     import matplotlib.pyplot as plt
 
     plt.close(fig)

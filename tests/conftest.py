@@ -2,27 +2,103 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from genmath.sitebuild.hosting import from_mkdocs_yml
+
 ROOT = Path(__file__).resolve().parent.parent
+#: Where the site is hosted (extra.repository in mkdocs.yml, or GENMATH_REPOSITORY): tests read it.
+HOSTING = from_mkdocs_yml(ROOT / "mkdocs.yml")
 
 # Filled by tests/test_formula_checks.py, printed at the end of the run.
 FORMULA_STATS: dict[str, object] = {}
 
 
+# -- the suite on several cores (`make test`: pytest -n auto --dist loadgroup, with pytest-xdist) --------
+
+#: Tests that share an expensive fixture run on one worker (xdist's loadgroup): fixture -> group.
+GROUPS = {"built_site": "site", "server": "browser", "serve": "serve"}
+#: Report tables gathered from the workers (under xdist the controller runs no test itself).
+FROM_WORKERS: dict[str, list] = {"pages": [], "formulas": []}
+#: The site the controller built for the workers (removed at the end).
+SHARED_SITE: list[Path] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        groups = sorted({GROUPS[f] for f in getattr(item, "fixturenames", ()) if f in GROUPS})
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups[0]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    """With several workers: build the site once, before they start, and let every worker's
+    `built_site` reuse it (GENMATH_TEST_SITE). Every snippet runs once, the notebooks and caches are
+    written once, and builds that run at the same time later on find them and only read them."""
+    config = session.config
+    if getattr(config, "workerinput", None) is not None or not config.getoption("numprocesses", default=None):
+        return
+    if os.environ.get("GENMATH_TEST_SITE"):
+        return
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line("genmath: building the site once for all workers (cold: every snippet runs)")
+    folder = Path(tempfile.mkdtemp(prefix="genmath-test-site-"))
+    SHARED_SITE.append(folder)
+    if build_site(folder / "site").returncode == 0:  # else each worker builds and reports the failure
+        os.environ["GENMATH_TEST_SITE"] = str(folder / "site")
+
+
+def pytest_unconfigure(config):
+    for folder in SHARED_SITE:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_WorkerReports(), "genmath-worker-reports")
+
+
+class _WorkerReports:
+    """A worker hands its report tables to the controller, which prints them."""
+
+    def pytest_sessionfinish(self, session):
+        output = getattr(session.config, "workeroutput", None)
+        if output is not None:
+            browser = sys.modules.get("test_browser")
+            output["genmath"] = json.dumps({"pages": browser.PAGE_TABLE if browser else [],
+                                            "formulas": FORMULA_STATS}, default=str)
+
+    def pytest_testnodedown(self, node, error):
+        data = json.loads(getattr(node, "workeroutput", {}).get("genmath", "{}"))
+        FROM_WORKERS["pages"] += [tuple(row) for row in data.get("pages", [])]
+        if data.get("formulas"):
+            FROM_WORKERS["formulas"].append(data["formulas"])
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for stats in FROM_WORKERS["formulas"]:
+        per_chapter = FORMULA_STATS.setdefault("per_chapter", {})
+        per_chapter.update(stats.get("per_chapter", {}))  # type: ignore[union-attr]
+        if "mutation_table" in stats:
+            FORMULA_STATS["mutation_table"] = stats["mutation_table"]
     browser = sys.modules.get("test_browser")
-    if browser is not None and browser.PAGE_TABLE:
+    pages = (browser.PAGE_TABLE if browser is not None else []) + FROM_WORKERS["pages"]
+    if pages:
         terminalreporter.write_sep("-", "page weight and speed (headless Chromium, local server)")
         terminalreporter.write_line(f"{'page':28} {'transferred':>12} {'DOMContentLoaded':>17}")
-        for name, size, dcl in sorted(browser.PAGE_TABLE):
+        for name, size, dcl in sorted(pages):
             terminalreporter.write_line(f"{name:28} {size / 1e3:9.1f} kB {dcl:14.0f} ms")
     if FORMULA_STATS:
         terminalreporter.write_sep("-", "formula checks (python -m genmath.formulas)")

@@ -2,8 +2,17 @@
 
 Per page: no console errors, no failed requests, no request to another host, no KaTeX error nodes,
 every image/figure has alt text, a valid heading outline, zero serious/critical axe-core
-violations, page weight within budget; screenshots in light and dark under .screenshots/.
-Features: search, palette toggle (figures readable in both), instant navigation, copy button, tabs.
+violations, page weight within budget; screenshots in light and dark, at 1280 and 390 px, under
+.screenshots/. Features: search, palette toggle (figures readable in both), instant navigation,
+copy button, tabs.
+
+Reading on a phone, in dark mode, in notebooks and in search (tests/page_metrics.py measures each
+page at 390, 820 and 1280 px): display formulas never wrap and their numbers never overlap them,
+wide ones scroll in a box with a visible affordance; inline formulas never break inside brackets;
+figure text is at least 7 px on a phone, drawn without private-use glyphs or the reader's fonts, and
+readable in both palettes; captions and tables typeset their math and numbers; no float noise;
+nothing is wider than a phone; code keeps its contrast and indentation; the table of contents and
+the search index read math as text; Korean words do not break; navigation and the 404 page.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import functools
 import gzip
 import http.server
 import io
+import json
 import shutil
 import socket
 import threading
@@ -20,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import page_metrics
 from conftest import ROOT, build_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
@@ -54,17 +65,40 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
+    SERVED["site"] = site
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
 
 
+SERVED: dict[str, Path] = {}
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site as static hosting does (GitHub Pages compresses text with gzip)."""
+    """Serves the site as static hosting does: text compressed with gzip, the site's 404.html for
+    an address that does not exist (GitHub Pages), under ``PREFIX`` (the site's base path)."""
 
     COMPRESS = {".html", ".css", ".js", ".json", ".svg", ".xml"}
+    PREFIX = "/"
 
     def log_message(self, *args: Any) -> None:
         pass
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(self.PREFIX):
+            return "/nonexistent"
+        return super().translate_path("/" + path[len(self.PREFIX):])
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def send_head(self):  # type: ignore[no-untyped-def]
         path = Path(self.translate_path(self.path))
@@ -108,8 +142,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("page_path", paths, ids=[p or "home" for p in paths])
 
 
-def _open(browser: Any, url: str, scheme: str = "light") -> tuple[Any, Any, dict[str, list[str]]]:
-    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+def _open(browser: Any, url: str, scheme: str = "light", width: int = 1280) -> tuple[Any, Any, dict[str, list[str]]]:
+    context = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
     page = context.new_page()
     seen: dict[str, list[str]] = {"console": [], "failed": [], "foreign": []}
     base = url.split("/", 3)[:3]
@@ -135,7 +169,7 @@ def test_every_page_works(browser: Any, server: str, page_path: str) -> None:
         assert page.locator(".arithmatex").count() == 0
         missing_alt = page.evaluate("""() => [
             ...[...document.querySelectorAll('article img')].filter(i => !i.getAttribute('alt')).map(i => i.src),
-            ...[...document.querySelectorAll('.genmath-figure svg')].filter(s => !s.getAttribute('aria-label')).map(s => s.id)]""")
+            ...[...document.querySelectorAll('.genmath-figure > svg')].filter(s => !s.getAttribute('aria-label')).map(s => s.id)]""")
         assert not missing_alt, f"images without alt text: {missing_alt}"
         broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
         assert not broken, f"images that did not load: {broken}"
@@ -157,13 +191,13 @@ def test_every_page_works(browser: Any, server: str, page_path: str) -> None:
         assert weight[0] <= BUDGET_BYTES, f"{page_path}: {weight[0]} bytes > budget {BUDGET_BYTES}"
         SHOTS.mkdir(exist_ok=True)
         name = (page_path.strip("/") or "home").replace("/", "_")
-        page.screenshot(path=str(SHOTS / f"{name}-light.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}-1280-light.png"), full_page=True)
     finally:
         context.close()
     context, page, _ = _open(browser, server + page_path, scheme="dark")
     try:
         assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
-        page.screenshot(path=str(SHOTS / f"{name}-dark.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}-1280-dark.png"), full_page=True)
     finally:
         context.close()
 
@@ -192,7 +226,8 @@ def test_palette_toggle_and_figures_readable_in_both(browser: Any, server: str) 
         def colours() -> tuple[list[float], list[float]]:
             return page.evaluate("""() => {
                 const parse = s => s.match(/[\\d.]+/g).map(Number);
-                const text = document.querySelector('.genmath-figure svg text');
+                // figure text is drawn as glyph outlines, filled with the text colour
+                const text = document.querySelector('.genmath-figure svg.genmath-svg g.gm-text use');
                 return [parse(getComputedStyle(text).fill), parse(getComputedStyle(document.body).backgroundColor)];
             }""")
         before = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
@@ -252,3 +287,224 @@ def test_tabs_switch_and_copy_button_copies_the_snippet_source(browser: Any, ser
         assert copied.strip() == expected.strip()
     finally:
         context.close()
+
+
+# ---- reading on a phone, in dark mode, in notebooks and in search (tests/page_metrics.py)
+
+_MEASURED: dict[tuple[str, int, str], dict[str, Any]] = {}
+
+
+@pytest.fixture(scope="session")
+def measured(browser: Any, server: str) -> Any:
+    """``measured(page_path, width, scheme)``: the page's findings, measured once per session.
+    Pages measured at 390 px are also kept as screenshots (before anything is opened)."""
+    def get(page_path: str, width: int, scheme: str = "light") -> dict[str, Any]:
+        key = (page_path, width, scheme)
+        if key not in _MEASURED:
+            context, page, _ = _open(browser, server + page_path, scheme=scheme, width=width)
+            try:
+                if width == 390:
+                    SHOTS.mkdir(exist_ok=True)
+                    name = (page_path.strip("/") or "home").replace("/", "_")
+                    page.screenshot(path=str(SHOTS / f"{name}-390-{scheme}.png"), full_page=True)
+                _MEASURED[key] = page_metrics.measure(page)
+            finally:
+                context.close()
+        return _MEASURED[key]
+    return get
+
+
+def _problems(findings: dict[str, Any], *keys: str) -> dict[str, list[str]]:
+    return {k: findings[k][:6] for k in keys if findings[k]}
+
+
+@pytest.mark.parametrize("width", [390, 820, 1280])
+def test_display_math_never_wraps_and_its_number_never_overlaps_it(measured: Any, page_path: str, width: int) -> None:
+    r = measured(page_path, width)
+    problems = _problems(r, "number_overlap", "display_wrapped", "display_unboxed", "display_no_affordance")
+    assert not problems, f"{page_path or 'home'} at {width} px ({r['displays']} display formulas): {problems}"
+
+
+@pytest.mark.parametrize("width", [390, 820])
+def test_inline_math_breaks_only_between_terms(measured: Any, page_path: str, width: int) -> None:
+    r = measured(page_path, width)
+    assert not r["inline_bad_break"], f"inline formulas broken inside brackets or a relation: {r['inline_bad_break'][:6]}"
+
+
+def test_figure_text_is_readable_on_a_phone(measured: Any, page_path: str) -> None:
+    r = measured(page_path, 390)
+    assert not r["figure_small"], f"more than 10% of a figure's glyphs under 7 px at 390 px: {r['figure_small']}"
+    if r["figures"]:
+        assert r["figure_glyphs"] > 0, "figure text is measured"
+        assert r["figure_small_glyphs"] <= 0.1 * r["figure_glyphs"]
+
+
+def test_figures_draw_their_own_glyphs(measured: Any, page_path: str) -> None:
+    """No private-use characters (STIX's calligraphic letters) and no SVG text that needs the
+    reader's fonts: figure text is drawn as outlines."""
+    r = measured(page_path, 390)
+    assert not r["pua"], f"private-use glyphs: {r['pua']}"
+    assert r["figure_svg_text"] == 0, f"{r['figure_svg_text']} SVG <text> elements depend on the reader's fonts"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_code_and_figures_keep_their_contrast(measured: Any, page_path: str, scheme: str) -> None:
+    r = measured(page_path, 390, scheme)
+    problems = _problems(r, "code_low_contrast", "figure_low_contrast")
+    assert not problems, f"below 4.5:1 in the {scheme} palette ({r['code_tokens']} code tokens checked): {problems}"
+
+
+def test_captions_and_tables_typeset_math_and_numbers(measured: Any, page_path: str) -> None:
+    r = measured(page_path, 1280)
+    problems = _problems(r, "raw_caption", "raw_table", "num_left", "hyphen_minus", "e_notation", "array_cells")
+    assert not problems, problems
+
+
+def test_page_text_has_no_float_noise(measured: Any, page_path: str) -> None:
+    r = measured(page_path, 1280)
+    assert not r["float_noise"], f"float noise in the page text: {r['float_noise'][:8]}"
+
+
+def test_result_tabs_are_compact(measured: Any, page_path: str) -> None:
+    """A Result tab shows figures, tables and a table of values; printed output is collapsed."""
+    r = measured(page_path, 1280)
+    assert r["result_pre_lines"] <= 4, f"{r['result_pre_lines']} lines of printed output shown in Result tabs"
+
+
+def test_nothing_is_wider_than_a_phone(measured: Any, page_path: str) -> None:
+    r = measured(page_path, 390)
+    problems = _problems(r, "page_overflow", "table_overflow", "glossary_scrolls")
+    assert not problems, problems
+
+
+def test_code_keeps_its_indentation_and_the_copy_button_covers_nothing(measured: Any, page_path: str) -> None:
+    phone, desktop = measured(page_path, 390), measured(page_path, 1280)
+    problems = {**_problems(phone, "code_wrapped", "copy_covers_code"),
+                **{f"{k} (1280)": v for k, v in _problems(desktop, "copy_covers_code").items()}}
+    assert not problems, problems
+    assert desktop["linenos_underlined"] == 0, "line numbers are underlined like links in prose"
+
+
+def test_table_of_contents_reads_math_as_text(measured: Any, page_path: str) -> None:
+    r = measured(page_path, 1280)
+    problems = _problems(r, "toc_tex", "eqref_in_file")
+    assert not problems, problems
+
+
+def test_korean_words_do_not_break(measured: Any) -> None:
+    r = measured("glossary/", 390)
+    assert r["korean"] >= 10, "the glossary has Korean terms"
+    assert not r["korean_breaks_words"], r["korean_breaks_words"][:5]
+    assert not r["glossary_scrolls"], f"the glossary does not fit a phone: {r['glossary_scrolls']}"
+
+
+def test_search_index_reads_math_once_as_text(server: str) -> None:
+    index = (SERVED["site"] / "search" / "search_index.json").read_text(encoding="utf-8")
+    entries, problems = page_metrics.search_index_problems(index)
+    assert entries > 50 and not problems, problems[:5]
+    titles = {entry["location"]: entry["title"] for entry in json.loads(index)["docs"]}
+    assert titles["diffusion/#q-marginal"].startswith("q(xₜ ∣ x₀)"), titles["diffusion/#q-marginal"]
+
+
+def _chapters() -> list[str]:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    nav = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)["nav"]
+    pages = [next(iter(item.values())) for item in nav]
+    return [p.removesuffix(".md") for p in pages if (ROOT / "notebooks" / p.replace(".md", ".ipynb")).is_file()]
+
+
+def test_notebooks_are_listed_under_their_chapter_and_next_goes_chapter_to_chapter(measured: Any) -> None:
+    chapters = _chapters()
+    assert len(chapters) >= 8
+    for name, following in zip(chapters, chapters[1:] + [None]):
+        context_free = measured(f"{name}/", 1280)
+        if following:
+            assert context_free["footer_next"].rstrip("/").endswith(following), (name, context_free["footer_next"])
+        assert context_free["sidebar_links"] < 2 * len(chapters), "the sidebar lists each notebook again"
+    home = measured("", 1280)
+    assert home["sidebar_links"] == context_free["sidebar_links"]
+
+
+def test_each_chapter_links_its_notebook_in_its_table_of_contents(browser: Any, server: str) -> None:
+    context, page, _ = _open(browser, server + "kl/")
+    try:
+        toc = page.locator("nav.md-nav--secondary a.md-nav__link", has_text="Companion notebook")
+        assert toc.count() >= 1
+        links = page.locator("#companion-notebook ~ p a[href*='notebooks/kl/']")
+        assert links.count() >= 2, "the section links the notebook page and its download"
+        sidebar = page.locator("nav.md-nav--primary a[href*='notebooks/']")
+        assert sidebar.count() == 0, "notebooks are not doubled in the sidebar"
+    finally:
+        context.close()
+
+
+def test_wide_formulas_show_which_way_they_scroll(browser: Any, server: str) -> None:
+    """The edge of a scrolling formula box is shaded where more formula is hidden, and only there:
+    each edge is compared with the same box drawn without its shading."""
+    from PIL import Image, ImageChops
+
+    context, page, _ = _open(browser, server + "kl/", width=390)
+    try:
+        index = page.locator(".genmath-math > .genmath-scroll").evaluate_all(
+            "els => els.findIndex(e => e.scrollWidth > e.clientWidth + 20)")
+        assert index >= 0, "a formula on the KL page scrolls at 390 px"
+        box = page.locator(".genmath-math > .genmath-scroll").nth(index)
+        box.scroll_into_view_if_needed()
+
+        def shading() -> tuple[float, float]:
+            """How much darker the left and right edges are with the shading than without."""
+            shaded = Image.open(io.BytesIO(box.screenshot())).convert("L")
+            box.evaluate("e => { e.dataset.bg = e.style.background; e.style.background = 'none'; }")
+            plain = Image.open(io.BytesIO(box.screenshot())).convert("L")
+            box.evaluate("e => { e.style.background = e.dataset.bg; }")
+            diff = ImageChops.subtract(plain, shaded)
+            w, h = diff.size
+            edge = lambda x0: sum(diff.getpixel((x, y)) for x in range(x0, x0 + 4) for y in range(h)) / (4 * h)  # noqa: E731
+            return edge(0), edge(w - 4)
+        left, right = shading()
+        assert right > 12 and left < 3, f"at the start only the right edge is shaded: left {left:.1f}, right {right:.1f}"
+        box.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+        left, right = shading()
+        assert left > 12 and right < 3, f"at the end only the left edge is shaded: left {left:.1f}, right {right:.1f}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width, shown, says, not_says", [(390, "phone", "top", "left"), (1280, "wide", "left", "top")])
+def test_panels_side_by_side_are_stacked_on_a_phone(browser: Any, server: str, width: int, shown: str,
+                                                    says: str, not_says: str) -> None:
+    context, page, _ = _open(browser, server, width=width)
+    try:
+        figure = page.locator("figure.genmath-two-layouts").first
+        assert figure.locator(f"svg.genmath-{shown}").is_visible()
+        assert figure.locator("svg.genmath-svg").evaluate_all("els => els.filter(e => e.checkVisibility()).length") == 1
+        caption = figure.locator("figcaption").inner_text()
+        assert f"({says})" in caption and f"({not_says})" not in caption, caption
+    finally:
+        context.close()
+
+
+def test_404_page_works_at_any_base_path(browser: Any, server: str) -> None:
+    site = SERVED["site"]
+    for prefix in ("/", "/preview/pr-15/"):
+        handler = functools.partial(type("Prefixed", (QuietHandler,), {"PREFIX": prefix}), directory=str(site))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{httpd.server_address[1]}{prefix}"
+        page = browser.new_page()
+        try:
+            response = page.goto(base + "no/such/page/", wait_until="load")
+            assert response is not None and response.status == 404
+            page.wait_for_load_state("networkidle")
+            header = page.evaluate("getComputedStyle(document.querySelector('.md-header')).position")
+            assert header == "sticky", f"{prefix}: the 404 page is unstyled (header position {header})"
+            home = page.locator("a.md-header__button.md-logo").get_attribute("href")
+            assert page.evaluate("(h) => new URL(h, document.baseURI).href", home) == base
+            assert page.locator("article a", has_text="home page").evaluate("a => a.href") == base
+        finally:
+            page.close()
+            httpd.shutdown()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import MiniProject
 
@@ -52,9 +54,12 @@ def test_syntax_error(project: MiniProject) -> None:
 
 @pytest.mark.build
 def test_timeout_uses_the_directive_override(project: MiniProject) -> None:
-    project.write("snippets/t/slow.py", "import time\ntime.sleep(30)\n")
-    project.write("docs/index.md", _page('{{ snippet("t/slow.py", timeout=1) }}'))
-    _expect_failure(project, True, "index.md:5", "snippets/t/slow.py", "timed out after 1 s")
+    # 4 s: long enough for the child to reach the snippet's own code even on a loaded machine
+    project.write("snippets/t/slow.py", "import time\n\ntime.sleep(60)\n")
+    project.write("docs/index.md", _page('{{ snippet("t/slow.py", timeout=4) }}'))
+    out = _expect_failure(project, True, "index.md:5, snippet snippets/t/slow.py:3: snippet timed out after 4.",
+                          "(limit 4 s;")
+    assert re.search(r"1 snippets: 0 executed \(\d+\.\d s of snippet time\), 0 cached, 1 failed", out), out
 
 
 @pytest.mark.build
@@ -143,3 +148,16 @@ def test_unchecked_formula_is_located_and_an_exemption_needs_a_reason(project: M
     project.write("docs/index.md", _page("<!-- exempt: a definition of a -->\n$$\na = b\n$$"))
     result = project.build("--strict")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.build
+def test_links_to_equations_of_other_pages_pass_mkdocs_anchor_check(project: MiniProject) -> None:
+    """Equation anchors are written after MkDocs collects a page's anchors: the glue tells it."""
+    project.write("formulas/index.py", FORMULA_CHECKS.format(label="one"))
+    project.write("docs/index.md", _page("$$\nv = 1 \\label{one}\n$$"))
+    project.write("docs/other.md", "# Other\n\nSee \\eqref{one} and [a missing anchor](index.md#eq-two).\n")
+    result = project.build("--strict")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "'#eq-one'" not in output, output
+    assert "does not contain an anchor '#eq-two'" in output, "the check still runs"

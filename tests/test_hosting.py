@@ -1,5 +1,5 @@
 """Hosting and the contributor loop: the deploy workflow (linted; it cannot run here), page metadata,
-edit/view/source links, last-updated dates, 404 page and sitemap."""
+edit/view/source links from the one hosting setting, last-updated dates, 404 page and sitemap."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import HOSTING, ROOT, MiniProject
+
+from genmath.sitebuild.hosting import Hosting
 
 WORKFLOW = ROOT / ".github" / "workflows" / "deploy.yml"
-CONFIG_TEXT = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-EDIT_URI = re.search(r"^edit_uri:\s*(\S+)", CONFIG_TEXT, re.MULTILINE).group(1)  # type: ignore[union-attr]
-REPOSITORY = re.search(r"^\s+repository:\s*(\S+)", CONFIG_TEXT, re.MULTILINE).group(1)  # type: ignore[union-attr]
+EDIT_URI = HOSTING.edit_uri
 
 
 def _workflow() -> dict:
@@ -61,6 +61,52 @@ def test_workflow_restores_and_saves_the_snippet_cache() -> None:
     assert cache_index < [s.get("run") for s in _steps(build)].index("make test")
 
 
+def test_workflow_links_come_from_the_repository_it_runs_in() -> None:
+    build = _workflow()["jobs"]["build"]
+    assert build["env"]["GENMATH_REPOSITORY"] == "${{ github.repository }}"
+    pages = _uses(build, "actions/configure-pages")
+    site_step = next(s for s in _steps(build) if s.get("run") == "make site")
+    assert site_step["env"]["GENMATH_SITE_URL"] == "${{ steps." + pages["id"] + ".outputs.base_url }}/"
+    assert _steps(build).index(pages) < _steps(build).index(site_step)
+
+
+def test_workflow_installs_cpu_torch_and_caches_pip() -> None:
+    build = _workflow()["jobs"]["build"]
+    assert build["env"]["TORCH_INDEX"] == "https://download.pytorch.org/whl/cpu"
+    python = _uses(build, "actions/setup-python")["with"]
+    assert python["cache"] == "pip" and python["cache-dependency-path"] == "pyproject.toml"
+
+
+def test_every_url_derives_from_the_repository() -> None:
+    fork = Hosting.parse("https://github.com/Some-One/gen.math.git")
+    assert fork.repository == "Some-One/gen.math"
+    assert fork.edit_uri == "https://github.com/Some-One/gen.math/edit/main/docs/"
+    assert fork.files_url == "https://github.com/Some-One/gen.math/blob/main"
+    assert fork.colab("notebooks/kl.ipynb") == \
+        "https://colab.research.google.com/github/Some-One/gen.math/blob/main/notebooks/kl.ipynb"
+    assert fork.site_url == "https://some-one.github.io/gen.math/"
+    assert Hosting.parse("some-one/Some-One.github.io").site_url == "https://some-one.github.io/"
+    for bad in ("", "genmath", "https://gitlab.com/a/b", "a/b/c", "a b/c"):
+        with pytest.raises(ValueError, match="owner/name"):
+            Hosting.parse(bad)
+
+
+@pytest.mark.build
+def test_a_fork_builds_with_its_own_links(project: MiniProject) -> None:
+    config = project.path / "mkdocs.yml"
+    text = config.read_text().replace("  font: false\n", "  font: false\n  features: [content.action.edit]\n")
+    config.write_text(text + 'extra:\n  repository: !ENV [GENMATH_REPOSITORY, "up/stream"]\n')
+    project.write("snippets/f/v.py", "from genmath.snippet import publish\npublish('f.v.x', 0.5)\n")
+    project.write("docs/index.md", '# Fork\n\n{{ snippet("f/v.py") }}\n\nValue {{ f.v.x:.1f }}.\n')
+    result = project.build("--strict", GENMATH_REPOSITORY="some-one/fork")
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (project.path / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://github.com/some-one/fork/edit/main/docs/index.md"' in html
+    assert 'href="https://github.com/some-one/fork/blob/main/snippets/f/v.py"' in html
+    assert '<link rel="canonical" href="https://some-one.github.io/fork/"' in html
+    assert "up/stream" not in html
+
+
 def _pages(site: Path) -> list[Path]:
     return sorted(p for p in site.rglob("index.html"))
 
@@ -89,7 +135,7 @@ def test_every_snippet_block_links_to_its_file(built_site: Path) -> None:
     for page in _pages(built_site):
         html = page.read_text(encoding="utf-8")
         for rel in re.findall(r'<span class="filename">snippets/([^<]+)</span>', html):
-            assert f'href="{REPOSITORY}/blob/main/snippets/{rel}"' in html, (page, rel)
+            assert f'href="{HOSTING.files_url}/snippets/{rel}"' in html, (page, rel)
             assert (ROOT / "snippets" / rel).is_file()
             checked += 1
     assert checked >= 1
@@ -127,5 +173,5 @@ def test_chapters_link_their_notebook_download_and_colab(built_site: Path) -> No
         html = (built_site / nb.stem / "index.html").read_text(encoding="utf-8")
         assert f'href="../notebooks/{nb.stem}/{nb.stem}.ipynb" download' in html
         assert (built_site / "notebooks" / nb.stem / f"{nb.stem}.ipynb").is_file()
-        assert f"colab.research.google.com/github/genmath/genmath/blob/main/notebooks/{nb.stem}.ipynb" in html
+        assert f'href="{HOSTING.colab(f"notebooks/{nb.stem}.ipynb")}"' in html
         assert (built_site / "notebooks" / nb.stem / "index.html").is_file()

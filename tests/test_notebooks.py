@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
+import re
 
 import nbformat
 import pytest
+from conftest import HOSTING, ROOT
 
-from conftest import ROOT
 from genmath.sitebuild import notebooks, site
 
-REPOSITORY = "https://github.com/genmath/genmath"
-SITE_URL = "https://genmath.github.io/genmath/"
+REPOSITORY = HOSTING.url  # the hosting setting (extra.repository in mkdocs.yml, or GENMATH_REPOSITORY)
+SITE_URL = HOSTING.site_url
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,8 @@ def test_every_chapter_with_snippets_has_a_current_committed_notebook(prepared: 
         assert text == _generate(prepared, chapter), "regeneration is deterministic"
         committed = ROOT / "notebooks" / f"{name}.ipynb"
         assert committed.is_file() and committed.read_text(encoding="utf-8") == text, (
-            f"notebooks/{name}.ipynb is stale: run `make site` and commit it")
+            f"notebooks/{name}.ipynb is stale for the repository {HOSTING.repository}: run `make site` "
+            f"and commit it")
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
         snippet_cells = [c for c in nb.cells if c.cell_type == "code"][1:]
@@ -64,6 +65,29 @@ def test_executed_notebook_for_the_site_carries_the_snippet_outputs(prepared: si
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert any(o.output_type == "stream" and "kl." in "".join(o.text) for o in outputs)
     assert any(o.output_type == "display_data" and "image/svg+xml" in o.data for o in outputs)
+
+
+@pytest.mark.build
+def test_site_notebook_shows_tables_as_the_chapter_does(prepared: site.Site) -> None:
+    """On the site's notebook page a snippet's table is the chapter's typeset table, not its plain
+    print with TeX source in it (the print stays as the output's text/plain)."""
+    chapter = prepared.chapters["kl.md"]
+    sources = {d.target: prepared.source(d.target) for d in chapter.directives if d.kind == "snippet"}
+    nb = nbformat.reads(notebooks.notebook(chapter, sources, prepared.results, chapter_url=SITE_URL + "kl/",
+                                           repository=REPOSITORY, katex=prepared.katex), as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    tables = [o for o in outputs
+              if o.output_type == "display_data" and "genmath-table" in o.data.get("text/html", "")]
+    expected = sum(len(prepared.results[t].get("tables", [])) for t in sources)
+    assert expected >= 3 and len(tables) == expected
+    for o in tables:
+        html = o.data["text/html"]
+        shown = re.sub(r"<annotation\b.*?</annotation>", "", html, flags=re.S)
+        assert "<table>" in html and "$" not in shown and "\\" not in shown, "TeX outside KaTeX's annotation"
+        assert o.data["text/plain"].strip()
+    streams = "".join("".join(o.text) for o in outputs if o.output_type == "stream")
+    assert "kl.mvn.kl = " in streams, "full-precision values are still printed"
+    assert "\\operatorname" not in streams and "$\\mu" not in streams, "no table's TeX is printed as text"
 
 
 def _quoted(chapter) -> set[str]:

@@ -18,6 +18,7 @@ import ast
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -102,7 +103,7 @@ class Runner:
         if self._cache is None:
             return
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache_file.with_suffix(".tmp")
+        tmp = self.cache_file.with_suffix(f".{os.getpid()}.tmp")  # one per process: builds run in parallel
         tmp.write_text(json.dumps(self._cache, sort_keys=True), encoding="utf-8")
         tmp.replace(self.cache_file)
 

@@ -7,13 +7,17 @@
 - ``cache``     -- on-disk cache keyed on snippet source, imported genmath sources and versions
 - ``katex``     -- LaTeX to HTML with KaTeX (node), cached
 - ``render``    -- HTML/Markdown for snippet blocks, figures and tables
-- ``site``      -- ``prepare()``: the pre-build step over all chapters; raises located BuildErrors
+- ``site``      -- ``prepare()``: the pre-build step over all chapters (its CHECKS); located BuildErrors
+- ``project``   -- the extension's own state: a prepared Site per project, again when a file changed
 - ``markdown``  -- the Python-Markdown extension (``genmath.sitebuild.markdown``)
+- ``hosting``   -- the one hosting setting (the GitHub repository) and every URL derived from it
 - ``lint``      -- finds hand-typed results in chapters
 - ``notebooks`` -- companion notebooks generated from each chapter's snippets
 - ``formulas``  -- checks labelled display formulas against genmath (used by the tests)
 - ``mkdocs_hooks`` -- the thin MkDocs glue (``hooks:`` in mkdocs.yml)
+- ``mkdocs_serve`` -- ``mkdocs serve``: never hangs, keeps the last good pages, converts only what changed
+- ``__main__``  -- ``python -m genmath.sitebuild [--chapter NAME]``: the pre-build step alone (``make check``)
 
 This package deliberately imports nothing at import time: ``genmath.sitebuild.child`` is imported by
-every snippet run, and the snippet cache keys on every genmath module a run imports.
+every snippet run (the snippet cache keys on the genmath modules a run imports, this package excepted).
 """

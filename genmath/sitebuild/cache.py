@@ -3,7 +3,8 @@
 The key of a snippet is the SHA-256 of:
 - the snippet's source;
 - the source of every genmath module its last run imported, transitively (recorded by
-  ``genmath.sitebuild.child`` from ``sys.modules``: exact, including imports inside functions);
+  ``genmath.sitebuild.child`` from ``sys.modules``: exact, including imports inside functions),
+  except the build machinery itself (``genmath.sitebuild``);
 - the versions of Python, numpy, scipy, matplotlib, torch and scikit-learn.
 
 So editing one genmath module re-executes exactly the snippets that imported it, editing prose

@@ -8,10 +8,12 @@ snippet line it was raised from.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import random
 import runpy
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -19,9 +21,15 @@ from typing import Any
 
 
 def _genmath_deps(root: Path) -> list[str]:
-    """Source files (relative to the genmath package's parent) of every genmath module loaded."""
+    """Source files (relative to the genmath package's parent) of every genmath module loaded.
+
+    Not the build machinery (genmath.sitebuild, which runs this child): what a snippet publishes
+    does not depend on it, and editing it must not re-execute every snippet.
+    """
     deps = set()
     for name, module in list(sys.modules.items()):
+        if name == "genmath.sitebuild" or name.startswith("genmath.sitebuild."):
+            continue
         if name == "genmath" or name.startswith("genmath."):
             file = getattr(module, "__file__", None)
             if file:
@@ -46,6 +54,8 @@ def _error(exc: BaseException, snippet: Path) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     snippet, out = Path(argv[0]).resolve(), Path(argv[1])
+    if hasattr(signal, "SIGUSR1"):  # the runner asks for the stack when a snippet runs out of time
+        faulthandler.register(signal.SIGUSR1, all_threads=False)
     random.seed(0)
     import numpy as np
 
@@ -69,6 +79,7 @@ def main(argv: list[str]) -> int:
         "values": api.RECORD["values"],
         "tables": api.RECORD["tables"],
         "figures": api.RECORD["figures"],
+        "printed": api.RECORD["printed"],  # what publish() and table() printed, in order
         "deps": _genmath_deps(root),
         "error": error,
     }

@@ -1,20 +1,25 @@
 """``prepare()``: the pre-build step over the whole site.
 
-It scans every chapter, runs every embedded snippet (in parallel, through the cache), and checks
-everything a page will need before any page is rendered: value names, figure names, format specs,
-equation labels and references, and every formula's TeX (typeset with KaTeX). Every problem becomes
-a BuildError naming the chapter file and line (and the snippet file and line where one applies).
+It scans every chapter, runs every embedded snippet (in parallel, through the cache), and then runs
+the CHECKS over the chapters: value names, figure names, format specs, units, equation labels and
+references, every formula's TeX (typeset with KaTeX) and every display formula by value
+(genmath.formulas). Every problem becomes a BuildError naming
+the chapter file and line (and the snippet file and line where one applies).
 
-Called by the MkDocs glue on every build (``mkdocs_hooks.on_pre_build``), by
-``python -m genmath.sitebuild`` on its own, and lazily by the Markdown extension when neither ran.
+Called through the Markdown extension's Project (``genmath.sitebuild.project``): by the MkDocs glue
+before every build, and by the extension itself when the files changed or no driver prepared them;
+and by ``python -m genmath.sitebuild`` on its own (``--chapter`` checks one chapter: ``make check``).
 """
 
 from __future__ import annotations
 
 import bisect
 import difflib
+import hashlib
+import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +31,7 @@ from genmath.sitebuild.katex import Katex
 from genmath.sitebuild.lint import hand_typed_in_text, raw_quadrature
 from genmath.sitebuild.render import tex_for_katex
 from genmath.sitebuild.runner import Job, run_all
-from genmath.sitebuild.scan import QUOTE_RE, Chapter, mask_code, scan_file
+from genmath.sitebuild.scan import QUOTE_RE, Chapter, mask_code, scan_text
 from genmath.sitebuild.values import format_value
 
 
@@ -66,6 +71,11 @@ class Site:
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> figure (+ snippet)
     labels: dict[str, tuple[str, int]] = field(default_factory=dict)  # label -> (chapter, number)
     katex: Katex | None = None
+    #: the formula checker (genmath.formulas.run.Runner) with the fingerprints it computed, and the
+    #: sizes and times of the sources they cover: a later prepare() reuses it while those are unchanged
+    formulas: Any = field(default=None, repr=False)
+    sources: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)
+    _bodies: dict[str, Chapter] | None = field(default=None, repr=False)
 
     def source(self, rel: str) -> str:
         return (self.config.snippets_dir / rel).read_text(encoding="utf-8")
@@ -80,6 +90,13 @@ class Site:
             return format_value(self.values[name]["value"], spec, in_math=in_math)
         except (ValueError, TypeError) as exc:
             raise BuildError(f"format spec {spec!r} does not apply to {name!r}: {exc}", where) from None
+
+    def chapter_for(self, markdown: str) -> Chapter | None:
+        """The chapter whose Markdown body (front matter removed, as a renderer passes it) this is."""
+        if self._bodies is None:
+            self._bodies = {_normalise("\n".join(c.text.split("\n")[c.offset:])): c
+                            for c in self.chapters.values()}
+        return self._bodies.get(_normalise(markdown))
 
     def resolve_text(self, text: str, where: Location) -> str:
         """Alt text or a caption with its value quotes formatted as in prose."""
@@ -106,8 +123,37 @@ class Site:
                 problems.append(f"value {name!r} is a simulated statistic and {why}")
         return problems
 
+    def page_inputs(self, path: str) -> str | None:
+        """A digest of everything the rendered chapter depends on (None: not a prepared chapter).
 
-CURRENT: Site | None = None
+        Its text, the cache keys of the snippets and figures it shows (each covers the snippet's
+        source, the genmath sources it imported and the library versions), their figures' alt texts
+        and captions as formatted, the values it quotes and the numbers of the equations it refers to. Equal digests render to equal HTML.
+        """
+        chapter = self.chapters.get(path)
+        if chapter is None:
+            return None
+        shown = {d.target for d in chapter.directives if d.kind == "snippet"}
+        shown |= {self.figures[d.target]["snippet"] for d in chapter.directives
+                  if d.kind == "figure" and d.target in self.figures}
+        blob = json.dumps({
+            "text": chapter.text,
+            "snippets": {rel: self.results[rel].get("key") for rel in sorted(shown) if rel in self.results},
+            # every quote: prose, math, and captions on figure directives
+            "values": {m.group("name"): self.values.get(m.group("name")) for m in QUOTE_RE.finditer(chapter.text)},
+            # alt text and captions, their quotes formatted (they may quote other snippets' values)
+            "figure texts": {rel: [(f.get("alt"), f.get("caption")) for f in self.results[rel].get("figures", [])]
+                             for rel in sorted(shown) if rel in self.results},
+            "labels": {label: self.labels.get(label) for _, label in chapter.eqrefs},
+            "katex": self.katex.version if self.katex else None,
+        }, sort_keys=True, default=repr)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _normalise(markdown: str) -> str:
+    """Markdown text as Python-Markdown's preprocessors see it (line breaks, tabs, blank lines)."""
+    text = markdown.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
+    return "\n".join("" if not line.strip(" ") else line for line in text.split("\n")).strip("\n")
 
 
 def _jobs(chapters: dict[str, Chapter], config: Config) -> list[Job]:
@@ -208,11 +254,16 @@ def _check_chapter(site: Site, chapter: Chapter, errors: list[BuildError]) -> No
             errors.append(BuildError(f"unknown figure {d.target!r}{hint}", Location(chapter.path, d.line)))
 
 
-def _check_figure_texts(site: Site, errors: list[BuildError]) -> None:
+def _check_chapters(site: Site, chapters: list[Chapter], errors: list[BuildError]) -> None:
+    for chapter in chapters:
+        _check_chapter(site, chapter, errors)
+
+
+def _check_figure_texts(site: Site, chapters: list[Chapter], errors: list[BuildError]) -> None:
     """Alt text and captions: quotes checked like prose and then formatted in place (so every page
     and notebook shows the values); hand-typed numbers refused (the strict lint)."""
     done: set[str] = set()
-    for chapter in site.chapters.values():
+    for chapter in chapters:
         allowed = {str(k) for k in (chapter.meta.get("numbers_allowed") or {})}
         for d in chapter.directives:
             # (what it is, the figure to update or None, its key there, the text)
@@ -245,11 +296,11 @@ def _check_figure_texts(site: Site, errors: list[BuildError]) -> None:
                     site.figures[fig["name"]][key] = fig[key]
 
 
-def _check_math(site: Site, errors: list[BuildError]) -> None:
+def _check_math(site: Site, chapters: list[Chapter], errors: list[BuildError]) -> None:
     assert site.katex is not None
     items: list[tuple[str, bool]] = []
     origins: list[tuple[Chapter, int]] = []
-    for chapter in site.chapters.values():
+    for chapter in chapters:
         labels = chapter.labels
         for m in chapter.maths:
             where = Location(chapter.path, m.line)
@@ -268,13 +319,15 @@ def _check_math(site: Site, errors: list[BuildError]) -> None:
     site.katex.save()
 
 
-def _check_formulas(site: Site, errors: list[BuildError]) -> None:
+def _check_formulas(site: Site, chapters: list[Chapter], errors: list[BuildError]) -> None:
     """Every display formula is checked by value or exempt with a reason (genmath.formulas)."""
     from genmath.formulas.run import FAILING, Runner
 
-    runner = Runner(site.config.root, docs_dir=site.config.docs_dir, formulas_dir=site.config.formulas_dir,
-                    cache_dir=site.config.cache_dir)
-    for chapter in site.chapters.values():
+    if site.formulas is None:
+        site.formulas = Runner(site.config.root, docs_dir=site.config.docs_dir,
+                               formulas_dir=site.config.formulas_dir, cache_dir=site.config.cache_dir)
+    runner = site.formulas
+    for chapter in chapters:
         for result in runner.check_chapter(chapter):
             if result.status in FAILING:
                 name = f"formula {result.id!r}" if result.id else "display formula"
@@ -283,16 +336,45 @@ def _check_formulas(site: Site, errors: list[BuildError]) -> None:
     runner.save()
 
 
+#: The checks of the pre-build step, by name, in order. Each gets the prepared Site and the chapters
+#: to check (all of them, or the ones ``python -m genmath.sitebuild --chapter`` names) and appends
+#: located BuildErrors. A new check is one function with this signature, added here.
+Check = Callable[[Site, list[Chapter], list[BuildError]], None]
+CHECKS: dict[str, Check] = {
+    "chapters": _check_chapters,  # value names, format specs, units, equation references, figures
+    "figure texts": _check_figure_texts,  # quotes and hand-typed numbers in alt text and captions
+    "math": _check_math,  # every formula's TeX, typeset by KaTeX
+    "formulas": _check_formulas,  # every display formula by value (genmath.formulas)
+}
+
+
+def _sources(config: Config) -> tuple[tuple[str, int, int], ...]:
+    """Size and modification time of every formula check file and genmath module."""
+    found = []
+    for folder in (config.formulas_dir, config.root / "genmath"):
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(found)
+
+
 def install_assets(config: Config) -> None:
     """Copy KaTeX's CSS and fonts into docs/assets/katex (gitignored) so the site serves them."""
     Katex(config.root, config.cache_dir).install_assets(config.docs_dir / "assets" / "katex")
 
 
-def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
+def write_notebooks(site: Site, *, site_url: str, repository: str,
+                    memo: dict[str, str] | None = None) -> list[str]:
     """Write each chapter's companion notebook (see genmath.sitebuild.notebooks). Returns chapter names.
 
-    ``site_url`` is the hosted site (the committed notebooks link there, whatever URL this build
-    is for); the rendered copies link to their chapter relatively.
+    ``notebooks/<chapter>.ipynb`` (committed; links ``site_url``, the hosted site, whatever URL this
+    build is for) and, with the snippets' outputs, ``<cache>/notebooks/<chapter>.ipynb`` (rendered
+    by the site; outside docs/, so writing it never triggers a rebuild of ``mkdocs serve``).
+    ``memo`` (chapter -> digest of its notebook's inputs, kept by the caller across builds) skips
+    the chapters whose notebooks are written and whose inputs did not change.
     """
     from genmath.sitebuild import notebooks
 
@@ -301,40 +383,72 @@ def write_notebooks(site: Site, *, site_url: str, repository: str) -> list[str]:
         if not notebooks.has_notebook(chapter):
             continue
         name = chapter.path.removesuffix(".md")
+        written.append(name)
         sources = {d.target: site.source(d.target) for d in chapter.directives if d.kind == "snippet"}
         hosted = f"{site_url.rstrip('/')}/{name}/"
-        for results, target, url in (
-                (None, site.config.root / "notebooks" / f"{name}.ipynb", hosted),
-                (site.results, site.config.docs_dir / "notebooks" / f"{name}.ipynb", f"../../{name}/")):
-            text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository)
+        targets = ((None, site.config.root / "notebooks" / f"{name}.ipynb", hosted),
+                   (site.results, rendered_notebook(site.config, name), f"../../{name}/"))
+        keys = {t: site.results[t].get("key") for t in sources}
+        blob = json.dumps([chapter.text, sources, keys, site_url, repository])
+        inputs = hashlib.sha256(blob.encode()).hexdigest()
+        if memo is not None and memo.get(name) == inputs and all(t.is_file() for _, t, _ in targets):
+            continue
+        for results, target, url in targets:
+            text = notebooks.notebook(chapter, sources, results, chapter_url=url, repository=repository,
+                                      katex=site.katex if results is not None else None)
             notebooks.write_if_changed(target, text)
-        written.append(name)
+        if memo is not None:
+            memo[name] = inputs
     return written
 
 
-def prepare(config: Config) -> Site:
-    """Scan, run, check. Returns the Site (also kept in ``CURRENT``); raises located BuildErrors."""
-    global CURRENT
+def rendered_notebook(config: Config, name: str) -> Path:
+    """Where the notebook with outputs for chapter ``name`` is written (served as notebooks/<name>.ipynb)."""
+    return config.cache_dir / "notebooks" / f"{name}.ipynb"
+
+
+def prepare(config: Config, focus: list[str] | None = None, *, previous: Site | None = None,
+            skip: tuple[str, ...] = ()) -> Site:
+    """Scan, run, check. Returns the Site; raises located BuildErrors.
+
+    ``focus`` (chapter paths relative to docs/) limits the CHECKS to those chapters; every chapter is
+    still scanned and every snippet run (through the cache), since a chapter may quote any value and
+    refer to any equation. ``skip`` names CHECKS not to run. ``previous`` (an earlier Site of the same
+    project) lends its scans of chapters whose text is unchanged, its loaded KaTeX cache and, while
+    no check file or genmath module changed, its formula checker: ``mkdocs serve`` rebuilds.
+    """
     errors: list[BuildError] = []
     chapters: dict[str, Chapter] = {}
     paths = sorted(config.docs_dir.rglob("*.md")) if config.pages is None else \
         sorted(config.docs_dir / p for p in config.pages)
+    scanned = previous.chapters if previous is not None else {}
     for path in paths:
         try:
-            chapter = scan_file(config.docs_dir, path)
+            rel = path.relative_to(config.docs_dir).as_posix()
+            text = path.read_text(encoding="utf-8")
+            before = scanned.get(rel)
+            chapter = before if before is not None and before.text == text else scan_text(text, rel)
         except BuildError as err:
             errors.append(err)
             continue
         chapters[chapter.path] = chapter
     if errors:
         raise errors[0] if len(errors) == 1 else BuildErrors(errors)
+    unknown = sorted(set(focus or []) - set(chapters))
+    if unknown:
+        raise BuildError(f"no chapter {', '.join('docs/' + u for u in unknown)} "
+                         f"(chapters: {', '.join(sorted(chapters))})")
 
     jobs = _jobs(chapters, config)
     _check_snippet_sources(jobs, errors)
     cache = Cache(config.cache_dir, config.root)
     results = run_all(jobs, cache, config.root, refresh=config.refresh,
                       workers=config.workers)
-    site = Site(config, chapters, results, katex=Katex(config.root, config.cache_dir))
+    katex = previous.katex if previous is not None and previous.katex is not None else \
+        Katex(config.root, config.cache_dir)
+    site = Site(config, chapters, results, katex=katex, sources=_sources(config))
+    if previous is not None and previous.sources == site.sources:
+        site.formulas = previous.formulas  # its check-file fingerprints still hold
     _collect(site, errors)
     for chapter in chapters.values():
         for label, number in chapter.labels.items():
@@ -343,13 +457,14 @@ def prepare(config: Config) -> Site:
                                          Location(chapter.path, next(m.line for m in chapter.maths
                                                                      if m.label == label))))
             site.labels[label] = (chapter.path, number)
-    for chapter in chapters.values():
-        _check_chapter(site, chapter, errors)
-    _check_figure_texts(site, errors)
-    _check_math(site, errors)
-    _check_formulas(site, errors)
+    checked = [chapters[p] for p in focus] if focus else list(chapters.values())
+    unknown_checks = sorted(set(skip) - set(CHECKS))
+    if unknown_checks:
+        raise ValueError(f"no check named {unknown_checks}; checks: {sorted(CHECKS)}")
+    for name, check in CHECKS.items():
+        if name not in skip:
+            check(site, checked, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else BuildErrors(errors)
     site.katex.install_assets(config.docs_dir / "assets" / "katex")  # type: ignore[union-attr]
-    CURRENT = site
     return site

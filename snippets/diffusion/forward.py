@@ -36,7 +36,8 @@ for t in range(1, betas.size + 1):
             publish("diffusion.forward.exact_mean_250", mean)
             publish("diffusion.forward.mc_var_250", x.var(), se=var_se)
             publish("diffusion.forward.exact_var_250", var)
-table(["t", "ᾱ_t", "mean √ᾱ_t·x₀", "simulated mean", "variance 1−ᾱ_t", "simulated variance"],
+table(["$t$", r"$\bar\alpha_t$", r"mean $\sqrt{\bar\alpha_t}\,x_0$", "simulated mean", r"variance $1-\bar\alpha_t$",
+       "simulated variance"],
       rows, fmt=".5f")
 
 # Variance preservation: if Var[x_{t-1}] = 1 then Var[x_t] = (1 - beta_t) + beta_t = 1.

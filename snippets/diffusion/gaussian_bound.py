@@ -14,7 +14,7 @@ publish("diffusion.gauss.m", m)
 publish("diffusion.gauss.s", s)
 betas = linear_betas()  # T = 1000, 1e-4 .. 0.02
 T = betas.size
-LABELS = {"exact": "exact q(x_{t-1}|x_t)", "beta": "σ_t² = β_t", "beta_tilde": "σ_t² = β̃_t"}
+LABELS = {"exact": r"exact $q(x_{t-1} \mid x_t)$", "beta": r"$\sigma_t^2 = \beta_t$", "beta_tilde": r"$\sigma_t^2 = \tilde\beta_t$"}
 TEX = {"exact": r"exact $q(x_{t-1}|x_t)$", "beta": r"$\sigma_t^2=\beta_t$", "beta_tilde": r"$\sigma_t^2=\tilde\beta_t$"}
 bounds = {k: gaussian_bound(betas, m, s, k) for k in LABELS}
 
@@ -32,8 +32,8 @@ for k, g in bounds.items():
     publish(f"diffusion.gauss.{k}.gap", g.gap, unit="nats")
     publish(f"diffusion.gauss.{k}.gap_bits", float(bits_per_dim(g.gap, 1)), unit="bits")
     publish(f"diffusion.gauss.{k}.l1", g.terms[1], unit="nats")
-table(["reverse kernel", "L_T", "Σ L_{t−1} (t=2..T)", "L_0", "bound L", "exact E[−log p(x₀)]", "gap",
-       "L (bits/dim)", "gap (bits/dim)"], rows, fmt=".6g")
+table(["reverse kernel", "$L_T$ (nats)", r"$\sum_{t=2}^{T} L_{t-1}$ (nats)", "$L_0$ (nats)", "bound $L$ (nats)",
+       r"exact $\mathbb{E}[-\log p(x_0)]$ (nats)", "gap (nats)", "$L$ (bits/dim)", "gap (bits/dim)"], rows, fmt=".6g")
 g = bounds["exact"]
 publish("diffusion.gauss.entropy", g.data_entropy, unit="nats")
 publish("diffusion.gauss.entropy_bits", float(bits_per_dim(g.data_entropy, 1)), unit="bits")
@@ -102,9 +102,10 @@ figure(fig, "diffusion.gauss.terms",
            "{{ diffusion.gauss.running_final:.3f }} nats, and reaches 50, 90 and 99 percent of that at "
            "t = {{ diffusion.gauss.running_t50 }}, {{ diffusion.gauss.running_t90 }} and "
            "{{ diffusion.gauss.running_t99 }}, for the exact and beta kernels alike.",
-       caption="The exact DDPM bound for x₀ ~ N(m, s²) with m = {{ diffusion.gauss.m }} and s = {{ diffusion.gauss.s }}, "
-               "linear schedule, T = {{ diffusion.gauss.steps_t }}. Left: each term L_{t−1}. Right: the running "
-               "sum L₀ + … + L_{t−1}; L_T (not shown) adds {{ diffusion.gauss.exact.prior:.1e }} nats.")
+       caption=r"The exact DDPM bound for $x_0 \sim \mathcal{N}(m, s^2)$ with $m$ = {{ diffusion.gauss.m }} and "
+               r"$s$ = {{ diffusion.gauss.s }}, linear schedule, $T$ = {{ diffusion.gauss.steps_t }}. Left: each "
+               r"term $L_{t-1}$. Right: the running sum $L_0 + \dots + L_{t-1}$; $L_T$ (not shown) adds "
+               "{{ diffusion.gauss.exact.prior:.1e }} nats.")
 
 # which fixed variance is better depends on the data: gap against the data's standard deviation
 s_grid = np.geomspace(0.01, 2.0, 40)
@@ -123,8 +124,9 @@ figure(fig, "diffusion.gauss.variance_choice",
        alt="Log-log plot of the gap between the bound and the exact NLL against the data standard "
            "deviation s for both fixed variances: sigma^2 = beta_t has zero gap at s = 1 and large gaps for "
            "small s, sigma^2 = beta_tilde_t has small gaps for small s.",
-       caption="Bound minus exact NLL with the optimal means and a fixed variance, for x₀ ~ N(0, s²). "
-               "σ_t² = β_t is exact at s = 1 (the dip: the gap is 0 there); σ_t² = β̃_t wins for narrow data.")
+       caption=r"Bound minus exact NLL with the optimal means and a fixed variance, for $x_0 \sim \mathcal{N}(0, s^2)$. "
+               r"$\sigma_t^2 = \beta_t$ is exact at $s = 1$ (the dip: the gap is 0 there); $\sigma_t^2 = \tilde\beta_t$ wins "
+               "for narrow data.")
 i_small = 0
 publish("diffusion.gauss.s_small", s_grid[i_small])
 publish("diffusion.gauss.s_small.beta_gap", gaps["beta"][i_small], unit="nats")

@@ -21,7 +21,7 @@ coef_x0, coef_xt = posterior_mean_coefs(betas)
 beta_tilde = posterior_variance(betas)
 rows = [[t, betas[t - 1], beta_tilde[t - 1], beta_tilde[t - 1] / betas[t - 1], coef_x0[t - 1], coef_xt[t - 1]]
         for t in (1, 2, 10, 100, 500, 1000)]
-table(["t", "β_t", "β̃_t", "β̃_t/β_t", "coef. of x₀", "coef. of x_t"], rows, fmt=".5g")
+table(["$t$", r"$\beta_t$", r"$\tilde\beta_t$", r"$\tilde\beta_t/\beta_t$", "coef. of $x_0$", "coef. of $x_t$"], rows, fmt=".5g")
 for t in (2, 10, 1000):
     publish(f"diffusion.posterior.ratio_{t}", beta_tilde[t - 1] / betas[t - 1])
 publish("diffusion.posterior.coef_x0_2", coef_x0[1])
@@ -63,9 +63,9 @@ x_prev = q_sample(np.full(n, x0), t - 1, rng.standard_normal(n), betas)
 x_t = forward_step(x_prev, t, rng.standard_normal(n), betas)
 slope, intercept = np.polyfit(x_t, x_prev, 1)
 table(["quantity", "closed form", "simulated (200 000 chains)"],
-      [["coef. of x_t", coef_xt[t - 1], slope],
-       ["coef. of x₀ · x₀", coef_x0[t - 1] * x0, intercept],
-       ["β̃_t", beta_tilde[t - 1], np.var(x_prev - slope * x_t - intercept)]], fmt=".6f")
+      [["coef. of $x_t$", coef_xt[t - 1], slope],
+       [r"(coef. of $x_0$) $\cdot\, x_0$", coef_x0[t - 1] * x0, intercept],
+       [r"$\tilde\beta_t$", beta_tilde[t - 1], np.var(x_prev - slope * x_t - intercept)]], fmt=".6f")
 resvar = np.var(x_prev - slope * x_t - intercept)
 slope_se = np.sqrt(resvar / (n * np.var(x_t)))  # least-squares standard error of the slope
 publish("diffusion.posterior.sim_slope", slope, se=slope_se)

@@ -47,7 +47,8 @@ for label, b in variants.items():
     publish(f"diffusion.sched.{key}.prior_bits", float(bits_per_dim(g.terms[-1], 1)), unit="bits")
     publish(f"diffusion.sched.{key}.total", g.total, unit="nats")
     publish(f"diffusion.sched.{key}.gap", g.gap, unit="nats")
-table(["schedule", "T", "ᾱ_T", "L_T (nats/dim)", "L_T (bits/dim)", "bound L (nats/dim)", "L − NLL (nats/dim)"],
+table(["schedule", "$T$", r"$\bar\alpha_T$", "$L_T$ (nats/dim)", "$L_T$ (bits/dim)", "bound $L$ (nats/dim)",
+       r"$L - \mathrm{NLL}$ (nats/dim)"],
       rows, fmt=".4g")
 
 fig, (ax1, ax2) = subplots(1, 2, figsize=(7.6, 3.2))
@@ -67,5 +68,5 @@ figure(fig, "diffusion.sched.curves",
            "t/T = 1, and the linear schedule copied to T = 100 only reaches "
            "{{ diffusion.sched.copied100.alpha_bar_last:.2f }}. Right: log-SNR against t/T; cosine is nearly "
            "linear in t, linear drops fast early and reaches {{ diffusion.sched.linear.log_snr_last:.1f }} at t = T.",
-       caption="Left: ᾱ_t for the linear (T = 1000), cosine (T = 1000) and copied linear (T = 100) "
-               "schedules. Right: log SNR(t) = log(ᾱ_t/(1−ᾱ_t)) in nats.")
+       caption=r"Left: $\bar\alpha_t$ for the linear ($T = 1000$), cosine ($T = 1000$) and copied linear ($T = 100$) "
+               r"schedules. Right: $\log \mathrm{SNR}(t) = \log(\bar\alpha_t/(1-\bar\alpha_t))$ in nats.")

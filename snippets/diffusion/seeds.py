@@ -36,7 +36,7 @@ def se(f):
     return float(np.sqrt(f * (1 - f) / n_near))
 
 
-table(["training seed", "near a mode, σ_t² = β_t", "near a mode, σ_t² = β̃_t"],
+table(["training seed", r"near a mode, $\sigma_t^2 = \beta_t$", r"near a mode, $\sigma_t^2 = \tilde\beta_t$"],
       [[seed, pm(a, se(a)), pm(b, se(b))] for seed, a, b in zip(seeds, near["beta"], near["beta_tilde"])],
       caption=f"Fraction of {n_near} ancestral samples within 0.25 of a mixture mean (± one standard error)")
 data_near = ring_near_probability()

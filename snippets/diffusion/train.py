@@ -51,7 +51,7 @@ for kind in ("beta", "beta_tilde"):
     publish(f"diffusion.train.{kind}.bound", est.total, unit="nats", se=est.stderr)
     publish(f"diffusion.train.{kind}.bound_bits", est.bits_per_dim, unit="bits", se=est.stderr / 2 / np.log(2))
     publish(f"diffusion.train.{kind}.l0", est.per_step[0], unit="nats")
-    rows.append([kind.replace("beta_tilde", "σ_t² = β̃_t").replace("beta", "σ_t² = β_t"),
+    rows.append([{"beta_tilde": r"$\sigma_t^2 = \tilde\beta_t$", "beta": r"$\sigma_t^2 = \beta_t$"}.get(kind, kind),
                  est.prior, est.per_step[0], est.per_step[1:].sum(), est.total, est.stderr, est.bits_per_dim])
 publish("diffusion.train.prior", est.prior, unit="nats")
 claim(rows[0][4] < rows[1][4], "with the same network the beta_t bound is the lower one")
@@ -65,7 +65,8 @@ publish("diffusion.train.entropy_bits", h / 2 / np.log(2), unit="bits", se=h_se 
 gap_se = np.hypot(rows[0][5], h_se)
 publish("diffusion.train.gap", rows[0][4] - h, unit="nats", se=gap_se)
 claim(rows[0][4] - h > 3 * gap_se, "the beta_t bound lies above the data's entropy")
-table(["reverse variance", "L_T", "L_0", "Σ_{t≥2} L_{t−1}", "bound L (nats)", "std. error", "bits/dim"],
+table(["reverse variance", "$L_T$ (nats)", "$L_0$ (nats)", r"$\sum_{t\ge 2} L_{t-1}$ (nats)", "bound $L$ (nats)",
+       "std. error (nats)", "bits/dim"],
       rows, fmt=".4g")
 publish("diffusion.train.mse_t1", mse[:, 0].mean(), se=mse[:, 0].std(ddof=1) / np.sqrt(n_test))
 publish("diffusion.train.mse_last", mse[:, -1].mean(), se=mse[:, -1].std(ddof=1) / np.sqrt(n_test))
@@ -115,8 +116,8 @@ for ax in axes:
 figure(fig, "diffusion.train.samples",
        alt="Six scatter plots: ancestral samples at t = 100 (a round Gaussian cloud), 50, 20, 5 and 0, "
            "where eight clusters on a ring emerge, next to the held-out data.",
-       caption="Ancestral sampling with σ_t² = β_t: {{ diffusion.train.n_shown }} chains at t = 100, 50, 20, 5 "
-               "and 0, and held-out data.")
+       caption=r"Ancestral sampling with $\sigma_t^2 = \beta_t$: {{ diffusion.train.n_shown }} chains at "
+               r"$t = 100, 50, 20, 5$ and $0$, and held-out data.")
 
 fig, ax = subplots()
 w = 50
@@ -131,5 +132,6 @@ figure(fig, "diffusion.train.loss",
        alt="Training loss L_simple against step: from about 2 (the value for predicting zero noise) it "
            "falls to a mean of {{ diffusion.train.loss_first100:.1f }} over the first hundred steps and then "
            "declines slowly, to a mean of {{ diffusion.train.loss_last500:.2f }} over the last 500 steps.",
-       caption="L_simple per minibatch of {{ diffusion.train.batch }} (t uniform on 1..{{ diffusion.train.steps_t }}). "
-               "It is not the bound: the bound weights each t by λ_t and adds constants.")
+       caption=r"$L_\text{simple}$ per minibatch of {{ diffusion.train.batch }} ($t$ uniform on 1, …, "
+               r"{{ diffusion.train.steps_t }}). It is not the bound: the bound weights each $t$ by $\lambda_t$ "
+               "and adds constants.")

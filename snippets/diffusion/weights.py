@@ -11,7 +11,7 @@ betas = linear_betas()  # T = 1000, 1e-4 .. 0.02
 t = np.arange(1, betas.size + 1)
 lam = {kind: loss_weights(betas, reverse_variances(betas, kind)) for kind in ("beta", "beta_tilde")}
 rows = [[s, lam["beta"][s - 1], lam["beta_tilde"][s - 1]] for s in (1, 2, 10, 100, 500, 1000)]
-table(["t", "λ_t (σ²=β_t)", "λ_t (σ²=β̃_t)"], rows, fmt=".4g")
+table(["$t$", r"$\lambda_t$ ($\sigma_t^2 = \beta_t$)", r"$\lambda_t$ ($\sigma_t^2 = \tilde\beta_t$)"], rows, fmt=".4g")
 for kind, weight in lam.items():  # weight[t - 1] is lambda_t
     publish(f"diffusion.weights.{kind}.t1", weight[0])
     publish(f"diffusion.weights.{kind}.t2", weight[1])
@@ -47,6 +47,6 @@ figure(fig, "diffusion.weights.lambda",
            "{{ diffusion.weights.beta.min:.3f }} near t = {{ diffusion.weights.beta.argmin }} and rise again to "
            "{{ diffusion.weights.beta.t1000:.4f }} at t = {{ diffusion.weights.steps_t }}; L_simple uses weight 1 "
            "everywhere.",
-       caption="The weight λ_t of the ε-error in the true bound (Ho et al. 2020, eq. 12), linear "
-               "schedule, T = {{ diffusion.weights.steps_t }}. L_simple replaces it by 1, which up-weights large "
-               "t relative to the bound.")
+       caption=r"The weight $\lambda_t$ of the $\epsilon$-error in the true bound (Ho et al. 2020, eq. 12), linear "
+               r"schedule, $T$ = {{ diffusion.weights.steps_t }}. $L_\text{simple}$ replaces it by 1, which "
+               r"up-weights large $t$ relative to the bound.")

@@ -22,11 +22,10 @@ nll = -np.log(p_true)                                   # surprisal of each labe
 one_hot = np.eye(logits.shape[1])[labels]               # data distribution per example
 ce_each = genmath.cross_entropy(one_hot, probs)         # H(e_{y_n}, softmax(z_n)), nats
 
-table(["n", "logits z_n", "y_n", "softmax(z_n)", "q(y_n | x_n)", "-log q(y_n | x_n) (nats)",
-       "H(e_y, q) (nats)"],
-      [[n, np.array2string(logits[n], precision=2), int(labels[n]),
-        np.array2string(probs[n], precision=3), p_true[n], nll[n], ce_each[n]]
-       for n in range(len(labels))], fmt=".4f")
+table(["$n$", "logits $z_n$", "$y_n$", r"$\mathrm{softmax}(z_n)$", r"$q(y_n \mid x_n)$", r"$-\log q(y_n \mid x_n)$ (nats)",
+       "$H(e_y, q)$ (nats)"],
+      [[n, logits[n], int(labels[n]), probs[n], p_true[n], nll[n], ce_each[n]] for n in range(len(labels))],
+      fmt=[".0f", ".2f", ".0f", ".3f", ".4f", ".4f", ".4f"])
 
 mean_nll = publish("entropy.cls.mean_nll", nll.mean(), unit="nats")
 publish("entropy.cls.mean_ce", genmath.softmax_cross_entropy(logits, labels), unit="nats")

@@ -18,7 +18,7 @@ for base, unit in ((None, "nats"), (2, "bits")):
     publish(f"entropy.ce.h_{unit}", h, unit=unit)
     publish(f"entropy.ce.ce_{unit}", ce, unit=unit)
     publish(f"entropy.ce.kl_{unit}", kl, unit=unit)
-table(["unit", "H(p)", "H(p, q)", "KL(p || q)", "H(p) + KL(p || q)"], rows, fmt=".6f")
+table(["unit", "$H(p)$", "$H(p, q)$", r"$\mathrm{KL}(p\,\|\,q)$", r"$H(p) + \mathrm{KL}(p\,\|\,q)$"], rows, fmt=".6f")
 
 # A model that rules out an outcome p can produce pays an infinite cross-entropy
 q_zero = np.array([0.5, 0.5, 0.0, 0.0])
@@ -53,4 +53,4 @@ figure(fig, "entropy.ce.bernoulli",
            "model, against theta: a U-shaped curve whose minimum touches the horizontal line H(p) at "
            "theta = {{ entropy.ce.bern_p:g }}; the vertical gap between curve and line is the KL divergence.",
        caption="Cross-entropy of data from Bernoulli({{ entropy.ce.bern_p:g }}) under the model Bernoulli(θ). "
-               "It never drops below the entropy H(p); the gap is KL(p ‖ q_θ), zero only at θ = p.")
+               r"It never drops below the entropy $H(p)$; the gap is $\mathrm{KL}(p\,\|\,q_\theta)$, zero only at $\theta = p$.")

@@ -24,7 +24,7 @@ for sigma in (0.1, 0.5, 1.0, 3.0):
     neg_log_p = -density.logpdf(x)
     rows.append([f"{sigma:g}", closed, by_quad, neg_log_p.mean(), neg_log_p.std(ddof=1) / math.sqrt(x.size),
                  genmath.gaussian_entropy(sigma, base=2)])
-table(["sigma", "closed form (nats)", "quadrature (nats)", "Monte Carlo (nats)", "MC std. error (nats)",
+table([r"$\sigma$", "closed form (nats)", "quadrature (nats)", "Monte Carlo (nats)", "MC std. error (nats)",
        "closed form (bits)"], rows, fmt=".6f")
 for sigma, closed, by_quad, mc, mc_se, _ in rows:
     claim(abs(by_quad - closed) < 1e-8, f"quadrature agrees with the closed form at sigma = {sigma}")
@@ -50,7 +50,7 @@ for delta in (0.1, 0.03, 0.01, 0.001):
     mass = mass / mass.sum()
     h_discrete = genmath.entropy(mass)
     disc_rows.append([f"{delta:g}", h_discrete, h_discrete + math.log(delta)])
-table(["bin width Delta", "H(X_Delta) (nats)", "H(X_Delta) + log Delta (nats)"], disc_rows, fmt=".6f")
+table([r"bin width $\Delta$", r"$H(X_\Delta)$ (nats)", r"$H(X_\Delta) + \log\Delta$ (nats)"], disc_rows, fmt=".6f")
 publish("entropy.gauss.disc_h_fine", disc_rows[-1][1], unit="nats")
 publish("entropy.gauss.disc_delta_fine", delta)
 
@@ -70,5 +70,5 @@ figure(fig, "entropy.gauss.curve",
        alt="Differential entropy of a Gaussian against its standard deviation on a log axis: two "
            "straight lines (nats and bits) crossing zero at sigma = {{ entropy.gauss.sigma_zero:.3f }}, negative "
            "for smaller sigma.",
-       caption="Differential entropy of a Gaussian is linear in log σ and crosses zero at "
-               "σ = 1/√(2πe): narrower Gaussians have negative differential entropy.")
+       caption=r"Differential entropy of a Gaussian is linear in $\log\sigma$ and crosses zero at "
+               r"$\sigma = 1/\sqrt{2\pi e}$: narrower Gaussians have negative differential entropy.")

@@ -11,8 +11,8 @@ from genmath.snippet import publish, table
 p = np.array([1 / 2, 1 / 4, 1 / 8, 1 / 8])
 surprisal_bits = -np.log2(p)
 surprisal_nats = -np.log(p)
-table(["outcome", "p(x)", "surprisal (bits)", "surprisal (nats)"],
-      [[f"x{i + 1}", p[i], surprisal_bits[i], surprisal_nats[i]] for i in range(4)],
+table(["outcome", "$p(x)$", "surprisal (bits)", "surprisal (nats)"],
+      [[f"$x_{i + 1}$", p[i], surprisal_bits[i], surprisal_nats[i]] for i in range(4)],
       fmt=".4g")
 
 publish("entropy.discrete.h_bits", genmath.entropy(p, base=2), unit="bits")

@@ -21,9 +21,9 @@ s, t = (a.detach() for a in layer.s_and_t(u))
 jacobian = torch.autograd.functional.jacobian(lambda w: layer(w)[0], u)
 sign, log_abs_det_autograd = torch.linalg.slogdet(jacobian)
 
-table(["", "∂v/∂u₁", "∂v/∂u₂"],
-      [["v₁", float(jacobian[0, 0]), float(jacobian[0, 1])], ["v₂", float(jacobian[1, 0]), float(jacobian[1, 1])]],
-      fmt=".6f", caption="Jacobian of the coupling layer at u = (0.7, −1.3), by torch autograd")
+table(["", r"$\partial v/\partial u_1$", r"$\partial v/\partial u_2$"],
+      [["$v_1$", float(jacobian[0, 0]), float(jacobian[0, 1])], ["$v_2$", float(jacobian[1, 0]), float(jacobian[1, 1])]],
+      fmt=".6f", caption="Jacobian of the coupling layer at $u = (0.7, -1.3)$, by torch autograd")
 publish("flows.coupling.s2", float(s[1]))
 publish("flows.coupling.exp_s2", float(torch.exp(s[1])))
 publish("flows.coupling.j12", float(jacobian[0, 1]))

@@ -31,14 +31,16 @@ claim(abs(d_formula - float(res.x)) < 1e-6, "the numerical maximiser agrees with
 # C(G) and JSD by quadrature for several pairs of densities on the real line.
 mix_kw = {"points": [-1.5, 1.0], "lower": -40.0, "upper": 40.0}
 pairs = [
-    ("N(0, 1)", "N(1, 2²)", scipy.stats.norm(0, 1).pdf, scipy.stats.norm(1, 2).pdf, {}, "normals"),
-    ("N(0, 1)", "U(−1, 1)", scipy.stats.norm(0, 1).pdf, scipy.stats.uniform(-1, 2).pdf,
+    (r"$\mathcal{N}(0, 1)$", r"$\mathcal{N}(1, 2^2)$",
+     scipy.stats.norm(0, 1).pdf, scipy.stats.norm(1, 2).pdf, {}, "normals"),
+    (r"$\mathcal{N}(0, 1)$", r"$\mathcal{U}(-1, 1)$", scipy.stats.norm(0, 1).pdf, scipy.stats.uniform(-1, 2).pdf,
      {"points": [-1.0, 1.0], "lower": -40.0, "upper": 40.0}, "uniform"),
-    ("mixture", "N(0, 1.5²)", p_data.pdf, p_g.pdf, mix_kw, "mixture"),
-    ("Laplace(0.5, 1)", "Logistic(0, 0.7)", scipy.stats.laplace(0.5, 1).pdf,
+    ("mixture", r"$\mathcal{N}(0, 1.5^2)$", p_data.pdf, p_g.pdf, mix_kw, "mixture"),
+    (r"$\mathrm{Laplace}(0.5, 1)$", r"$\mathrm{Logistic}(0, 0.7)$", scipy.stats.laplace(0.5, 1).pdf,
      scipy.stats.logistic(0, 0.7).pdf, {"points": [0.5], "lower": -80.0, "upper": 80.0}, "laplace"),
-    ("N(0, 1)", "N(0, 1)", scipy.stats.norm(0, 1).pdf, scipy.stats.norm(0, 1).pdf, {}, "equal"),
-    ("U(0, 1)", "U(2, 3)", scipy.stats.uniform(0, 1).pdf, scipy.stats.uniform(2, 1).pdf,
+    (r"$\mathcal{N}(0, 1)$", r"$\mathcal{N}(0, 1)$",
+     scipy.stats.norm(0, 1).pdf, scipy.stats.norm(0, 1).pdf, {}, "equal"),
+    (r"$\mathcal{U}(0, 1)$", r"$\mathcal{U}(2, 3)$", scipy.stats.uniform(0, 1).pdf, scipy.stats.uniform(2, 1).pdf,
      {"points": [0.0, 1.0, 2.0, 3.0], "lower": -5.0, "upper": 8.0}, "disjoint"),
 ]
 rows = []
@@ -52,9 +54,10 @@ for name_p, name_q, p, q, kw, key in pairs:
     publish(f"gan.cg.{key}.c", c, unit="nats")
     publish(f"gan.cg.{key}.jsd", jsd, unit="nats")
     publish(f"gan.cg.{key}.jsd_bits", jsd_bits, unit="bits")
-    rows.append([name_p, name_q, c, identity, f"{c - identity:.1e}", jsd, jsd_bits])
-table(["p_data", "p_g", "V(D*, G) (nats)", "−log 4 + 2 JSD (nats)", "difference (nats)",
-       "JSD (nats)", "JSD (bits)"], rows, fmt=".10f")
+    rows.append([name_p, name_q, c, identity, c - identity, jsd, jsd_bits])
+table([r"$p_\text{data}$", "$p_g$", "$V(D^*, G)$ (nats)", r"$-\log 4 + 2\,\mathrm{JSD}$ (nats)", "difference (nats)",
+       "JSD (nats)", "JSD (bits)"], rows,
+      fmt=[".10f", ".10f", ".10f", ".10f", ".1e", ".10f", ".10f"])
 publish("gan.cg.max_gap", max_gap, unit="nats")
 claim(max_gap < 1e-8, "both sides of C(G) = -log 4 + 2 JSD agree to rounding on all six pairs")
 publish("gan.log4", LOG4, unit="nats")

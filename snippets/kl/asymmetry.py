@@ -25,9 +25,9 @@ sym_12 = publish("kl.sym.pq", genmath.kl_normal(mu_1, sigma, mu_2, sigma), unit=
 sym_21 = publish("kl.sym.qp", genmath.kl_normal(mu_2, sigma, mu_1, sigma), unit="nats")
 publish("kl.sym.formula", (mu_1 - mu_2) ** 2 / (2 * sigma**2), unit="nats")
 
-table(["pair", "KL(p || q) (nats)", "KL(q || p) (nats)"],
-      [["p = N(0, 1), q = N(0, 3^2)", forward, reverse],
-       ["p = N(0, 1.5^2), q = N(2, 1.5^2)", sym_12, sym_21]], fmt=".6f")
+table(["pair", r"$\mathrm{KL}(p\,\|\,q)$ (nats)", r"$\mathrm{KL}(q\,\|\,p)$ (nats)"],
+      [[r"$p = \mathcal{N}(0, 1)$, $q = \mathcal{N}(0, 3^2)$", forward, reverse],
+       [r"$p = \mathcal{N}(0, 1.5^2)$, $q = \mathcal{N}(2, 1.5^2)$", sym_12, sym_21]], fmt=".6f")
 
 # Figure: the densities and the pointwise integrands of both directions
 x = np.linspace(-9, 9, 721)
@@ -48,6 +48,6 @@ figure(fig, "kl.asym.integrands",
            "{{ kl.asym.sigma_q:g }}. Right: "
            "the integrand p log(p/q) is a small bump near zero, while q log(q/p) is negative near "
            "zero and has large positive lobes in the tails where q has mass and p has almost none.",
-       caption="Unequal variances. Integrating the right panel gives KL(p || q) = {{ kl.asym.pq:.3f }} nats "
-               "(blue) and KL(q || p) = {{ kl.asym.qp:.3f }} nats (orange): q is penalised for putting mass "
-               "where p has little.")
+       caption="Unequal variances. Integrating the right panel gives KL(p ‖ q) = {{ kl.asym.pq:.3f }} nats "
+               "(blue) and KL(q ‖ p) = {{ kl.asym.qp:.3f }} nats (orange): $q$ is penalised for putting mass "
+                "where $p$ has little.")

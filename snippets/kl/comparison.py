@@ -26,8 +26,8 @@ pairs = [
     ("close", "Bin(9, 0.4) vs Bin(9, 0.5)", binomial(0.4), binomial(0.5)),
     ("far", "Bin(9, 0.2) vs Bin(9, 0.7)", binomial(0.2), binomial(0.7)),
     ("nested", "U{0..4} vs U{0..9}", uniform_on(0, 4), uniform_on(0, 9)),
-    ("adjacent", "delta_0 vs delta_1", point_mass(0), point_mass(1)),
-    ("distant", "delta_0 vs delta_9", point_mass(0), point_mass(9)),
+    ("adjacent", r"$\delta_0$ vs $\delta_1$", point_mass(0), point_mass(1)),
+    ("distant", r"$\delta_0$ vs $\delta_9$", point_mass(0), point_mass(9)),
 ]
 rows = []
 for key, label, p, q in pairs:
@@ -44,6 +44,6 @@ for key, label, p, q in pairs:
     for name, value in values.items():
         publish(f"kl.cmp.{key}.{name}", value, unit=units[name])
     rows.append([label, *values.values()])
-table(["p vs q", "KL(p || q) (nats)", "KL(q || p) (nats)", "JSD (nats)", "JSD (bits)",
-       "TV (probability)", "W1 (units of x)"], rows, fmt=".4f")
+table(["$p$ vs $q$", r"$\mathrm{KL}(p\,\|\,q)$ (nats)", r"$\mathrm{KL}(q\,\|\,p)$ (nats)", "JSD (nats)", "JSD (bits)",
+       "TV (probability)", "$W_1$ (units of $x$)"], rows, fmt=".4f")
 publish("kl.cmp.log2", float(np.log(2.0)), unit="nats")

@@ -71,15 +71,16 @@ for name, start in (("rev_a", [0.0, 0.5]), ("rev_b", [9.0, 0.5])):
     publish(f"kl.fr.sigma_{name}", sigma_r)
 
 rows = []
-for name, label in (("fwd", "argmin KL(p || q)"), ("rev_a", "argmin KL(q || p), left mode"),
-                    ("rev_b", "argmin KL(q || p), right mode")):
+for name, label in (("fwd", r"$\arg\min \mathrm{KL}(p\,\|\,q)$"), ("rev_a", r"$\arg\min \mathrm{KL}(q\,\|\,p)$, left mode"),
+                    ("rev_b", r"$\arg\min \mathrm{KL}(q\,\|\,p)$, right mode")):
     mu, sigma = fits[name]
     theta = [mu, np.log(sigma)]
     f, r = forward_kl(theta), reverse_kl(theta)
     publish(f"kl.fr.{name}_forward", f, unit="nats")
     publish(f"kl.fr.{name}_reverse", r, unit="nats")
     rows.append([label, mu, sigma, f, r])
-table(["fit q = N(mu, sigma^2)", "mu", "sigma", "KL(p || q) (nats)", "KL(q || p) (nats)"], rows, fmt=".4f")
+table([r"fit $q = \mathcal{N}(\mu, \sigma^2)$", r"$\mu$", r"$\sigma$", r"$\mathrm{KL}(p\,\|\,q)$ (nats)",
+       r"$\mathrm{KL}(q\,\|\,p)$ (nats)"], rows, fmt=".4f")
 claim(max(abs(mu_f - mean_closed), abs(sigma_f - np.sqrt(var_closed))) < 1e-4,
       "the forward-KL fit matches the mixture's mean and standard deviation")
 for name, k in (("rev_a", 0), ("rev_b", 1)):

@@ -39,12 +39,12 @@ publish("kl.mvn.mc_n", mc.n)
 claim(abs(kl_torch - kl) < 1e-10, "torch.distributions agrees with the closed form")
 claim(abs(mc.estimate - kl) < 3 * mc.std_error, "the Monte Carlo average agrees within three standard errors")
 table(["quantity", "value"],
-      [["tr(Sigma_q^-1 Sigma_p)", terms.trace],
-       ["(mu_q - mu_p)^T Sigma_q^-1 (mu_q - mu_p)", terms.quadratic],
-       ["log det Sigma_q - log det Sigma_p", terms.log_det_ratio],
+      [[r"$\operatorname{tr}(\Sigma_q^{-1}\Sigma_p)$", terms.trace],
+       [r"$(\mu_q - \mu_p)^\top \Sigma_q^{-1} (\mu_q - \mu_p)$", terms.quadratic],
+       [r"$\log\det\Sigma_q - \log\det\Sigma_p$", terms.log_det_ratio],
        ["KL closed form (nats)", kl],
        ["KL torch.distributions (nats)", kl_torch],
-       [f"KL Monte Carlo, n = {mc.n} (nats)", mc.estimate],
+       [f"KL Monte Carlo, $n = {mc.n}$ (nats)", mc.estimate],
        ["Monte Carlo standard error (nats)", mc.std_error]], fmt=".6f")
 
 # The VAE prior term: q(z|x) = N(mu, diag sigma^2) against p(z) = N(0, I), J = 4 latent dimensions
@@ -55,5 +55,5 @@ publish("kl.vae.kl", vae, unit="nats")
 publish("kl.vae.via_mvn", genmath.kl_mvn(mu, np.diag(np.exp(log_var)), np.zeros(4), np.eye(4)),
         unit="nats")
 per_dim = genmath.kl_normal(mu, np.exp(0.5 * log_var), 0.0, 1.0)
-table(["j", "mu_j", "log sigma_j^2", "KL of dimension j (nats)"],
+table(["$j$", r"$\mu_j$", r"$\log\sigma_j^2$", "KL of dimension $j$ (nats)"],
       [[j + 1, mu[j], log_var[j], per_dim[j]] for j in range(4)], fmt=".4f")

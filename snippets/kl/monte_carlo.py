@@ -26,7 +26,7 @@ for n in sizes:
     all_estimates.append(estimates)
     variances.append(estimates.var(ddof=1))
     rows.append([int(n), estimates.mean(), estimates.mean() - kl_true, variances[-1], var_one / n])
-table(["n", "mean of estimates (nats)", "bias (nats)", "variance (nats^2)", "Var_1 / n (nats^2)"], rows,
+table(["$n$", "mean of estimates (nats)", "bias (nats)", "variance (nats²)", r"$\mathrm{Var}_1/n$ (nats²)"], rows,
       fmt=".3e")
 slope, intercept = np.polyfit(np.log(sizes), np.log(variances), 1)
 # the slope is itself a simulated statistic: its standard error by the bootstrap over the repeats
@@ -60,6 +60,6 @@ figure(fig, "kl.mc.variance",
        alt="Log-log plot of the variance of the Monte Carlo KL estimate against the sample size: the "
            "points fall on a straight line of slope {{ kl.mc.slope:.1f }}, on top of the theoretical line "
            "Var/n.",
-       caption="The Monte Carlo KL estimator is unbiased and its variance falls as 1/n: slope -1 on "
-               "log-log axes (fitted {{ kl.mc.slope:.2f }} ± {{ kl.mc.slope_se:.2f }}). Here p = N(0, 1), "
-               "q = N(1, 2²).")
+       caption="The Monte Carlo KL estimator is unbiased and its variance falls as $1/n$: slope $-1$ on "
+               "log-log axes (fitted {{ kl.mc.slope:.2f }} ± {{ kl.mc.slope_se:.2f }}). "
+               r"Here $p = \mathcal{N}(0, 1)$, $q = \mathcal{N}(1, 2^2)$.")

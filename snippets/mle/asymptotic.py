@@ -32,8 +32,9 @@ for n in (10, 100, 1000, 10_000):
     rows.append([n, mean_abs_err, frac_far, z.var(ddof=1), asymptotic_var, kolmogorov])
     publish(f"mle.asym.kolmogorov_{n}", kolmogorov)
     publish(f"mle.asym.mean_abs_err_{n}", mean_abs_err)
-table(["n", "E|p̂ − p| (exact)", "P(|p̂ − p| > 0.05) (exact)", "Var[√n(p̂ − p)] (sim.)", "p(1−p) = 1/I(p)",
-       "Kolmogorov distance to N(0, p(1−p)) (exact)"], rows,
+table(["$n$", r"$\mathbb{E}|\hat p - p|$ (exact)", r"$P(|\hat p - p| > 0.05)$ (exact)",
+       r"$\mathrm{Var}[\sqrt{n}(\hat p - p)]$ (sim.)", r"$p(1-p) = 1/I(p)$",
+       r"Kolmogorov distance to $\mathcal{N}(0, p(1-p))$ (exact)"], rows,
       fmt=".4f")
 for (n1, e1, *_, k1), (n2, e2, *_, k2) in itertools.pairwise(rows):
     claim(2.8 < e1 / e2 < 3.4, f"E|p_hat - p| falls by about sqrt(10) from n = {n1} to n = {n2}")

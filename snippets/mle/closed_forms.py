@@ -32,7 +32,7 @@ publish("mle.cf.bern.n", x_bern.size)
 publish("mle.cf.bern.k", int(x_bern.sum()))
 p_hat = publish("mle.cf.bern.p_hat", bernoulli_mle(x_bern))
 p_num = argmax_1d(lambda p: bernoulli_log_likelihood(p, x_bern), 1e-9, 1 - 1e-9)
-rows.append(["Bernoulli", "p", p_hat, p_num, abs(p_hat - p_num)])
+rows.append(["Bernoulli", "$p$", p_hat, p_num, abs(p_hat - p_num)])
 
 # Gaussian: mean and biased (1/n) variance
 x_gauss = rng.normal(1.0, 2.0, size=20)
@@ -46,8 +46,8 @@ publish("mle.cf.gauss.sigma2_unbiased", x_gauss.var(ddof=1))
 # optimise over (mu, log sigma) so that sigma stays positive without constraints
 fit = minimize(lambda th: -gaussian_log_likelihood(x_gauss, th[0], np.exp(th[1])), x0=[0.0, 0.0],
                method="BFGS", options={"gtol": 1e-10})
-rows.append(["Gaussian", "μ", mu_hat, fit.x[0], abs(mu_hat - fit.x[0])])
-rows.append(["Gaussian", "σ²", sigma2_hat, np.exp(2 * fit.x[1]), abs(sigma2_hat - np.exp(2 * fit.x[1]))])
+rows.append(["Gaussian", r"$\mu$", mu_hat, fit.x[0], abs(mu_hat - fit.x[0])])
+rows.append(["Gaussian", r"$\sigma^2$", sigma2_hat, np.exp(2 * fit.x[1]), abs(sigma2_hat - np.exp(2 * fit.x[1]))])
 
 # Poisson: counts
 x_pois = rng.poisson(3.0, size=30)
@@ -55,7 +55,7 @@ publish("mle.cf.pois.n", x_pois.size)
 publish("mle.cf.pois.total", int(x_pois.sum()))
 lam_hat = publish("mle.cf.pois.lam_hat", poisson_mle(x_pois))
 lam_num = argmax_1d(lambda lam: poisson_log_likelihood(lam, x_pois), 1e-9, 50)
-rows.append(["Poisson", "λ", lam_hat, lam_num, abs(lam_hat - lam_num)])
+rows.append(["Poisson", r"$\lambda$", lam_hat, lam_num, abs(lam_hat - lam_num)])
 
 # Categorical: counts of K = 4 categories; optimise over softmax logits
 labels = rng.choice(4, size=60, p=[0.1, 0.2, 0.3, 0.4])
@@ -76,7 +76,7 @@ def softmax(z):
 fit = minimize(lambda z: -categorical_log_likelihood(softmax(z), counts), x0=np.zeros(4), method="BFGS",
                options={"gtol": 1e-10})
 for k in range(4):
-    rows.append(["categorical", f"π_{k + 1}", pi_hat[k], softmax(fit.x)[k], abs(pi_hat[k] - softmax(fit.x)[k])])
+    rows.append(["categorical", f"$\\pi_{k + 1}$", pi_hat[k], softmax(fit.x)[k], abs(pi_hat[k] - softmax(fit.x)[k])])
 
 max_abs_diff = publish("mle.cf.max_abs_diff", max(r[4] for r in rows))
 claim(max_abs_diff < 1e-6, "every closed form agrees with the numerical maximiser to the optimiser's tolerance")

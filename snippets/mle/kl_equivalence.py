@@ -54,16 +54,16 @@ claim(all(abs(a - theta_hat) <= step / 2 for a in (theta[np.argmin(avg_nll)], th
 claim(kl_divergence(p_data, q_hat) > 0, "even the best binomial has a positive KL from the data")
 
 fig, ax = subplots(figsize=(6.4, 3.4))
-ax.plot(theta, avg_nll, label="−ℓ(θ)/n  (average NLL)", linewidth=3.2, alpha=0.5)
-ax.plot(theta, ce, "--", label="H(p̂_data, p_θ)  (cross-entropy)")
-ax.plot(theta, kl, label="KL(p̂_data ‖ p_θ)")
-ax.axvline(theta_hat, color="C3", linestyle=":", linewidth=1.2, label=f"MLE θ̂ = {theta_hat:.3f}")
+ax.plot(theta, avg_nll, label=r"$-\ell(\theta)/n$  (average NLL)", linewidth=3.2, alpha=0.5)
+ax.plot(theta, ce, "--", label=r"$H(\hat p_{\mathrm{data}}, p_\theta)$  (cross-entropy)")
+ax.plot(theta, kl, label=r"$\mathrm{KL}(\hat p_{\mathrm{data}}\,\|\,p_\theta)$")
+ax.axvline(theta_hat, color="C3", linestyle=":", linewidth=1.2, label=f"MLE $\\hat\\theta$ = {theta_hat:.3f}")
 i_arrow = np.argmin(np.abs(theta - 0.3))  # show the constant gap CE - KL = H(p_data) at theta = 0.3
 ax.annotate("", xy=(theta[i_arrow], ce[i_arrow]), xytext=(theta[i_arrow], kl[i_arrow]),
             arrowprops={"arrowstyle": "<->", "color": "C4", "linewidth": 1.2})
-ax.text(theta[i_arrow] + 0.015, (ce[i_arrow] + kl[i_arrow]) / 2, f"H(p̂_data) = {h_data:.3f} nats",
+ax.text(theta[i_arrow] + 0.015, (ce[i_arrow] + kl[i_arrow]) / 2, f"$H(\\hat p_{{\\mathrm{{data}}}})$ = {h_data:.3f} nats",
         color="C4", fontsize=8, va="center")
-ax.set(xlabel="θ", ylabel="nats", ylim=(0, 6))
+ax.set(xlabel=r"$\theta$", ylabel="nats", ylim=(0, 6))
 ax.legend(loc="upper center", fontsize=8)
 figure(fig, "mle.kl.curves",
        alt="Average negative log-likelihood, cross-entropy and KL divergence from the empirical distribution "

@@ -40,5 +40,5 @@ for n in (2, 5, 10, 50):
         claim(mse_mle < mse_unbiased and sq_mle.mean() < sq_unb.mean(),
               "the biased MLE has the lower mean squared error, exactly and in the simulation")
 
-table(["n", "mean of σ̂² (sim.)", "std. error", "(n−1)/n·σ²", "bias (sim.)", "bias −σ²/n",
-       "mean of n/(n−1)·σ̂²"], rows, fmt=".4f")
+table(["$n$", r"mean of $\hat\sigma^2$ (sim.)", "std. error", r"$\frac{n-1}{n}\sigma^2$", "bias (sim.)", r"bias $-\sigma^2/n$",
+       r"mean of $\frac{n}{n-1}\hat\sigma^2$"], rows, fmt=".4f")

@@ -19,7 +19,7 @@ joint = np.array([[[0.20, 0.05], [0.10, 0.05]],
 p_x1 = joint.sum(axis=(1, 2))                                   # p(x1), shape (2,)
 p_x2_given_x1 = joint.sum(axis=2) / p_x1[:, None]               # p(x2 | x1), shape (2, 2)
 p_x3_given_x12 = joint / joint.sum(axis=2, keepdims=True)       # p(x3 | x1, x2), shape (2, 2, 2)
-table(["x₁x₂x₃", "p(x₁,x₂,x₃)", "p(x₁)", "p(x₂|x₁)", "p(x₃|x₁,x₂)", "product"],
+table(["$x_1x_2x_3$", "$p(x_1, x_2, x_3)$", "$p(x_1)$", r"$p(x_2 \mid x_1)$", r"$p(x_3 \mid x_1, x_2)$", "product"],
       [[f"{a}{b}{c}", joint[a, b, c], p_x1[a], p_x2_given_x1[a, b], p_x3_given_x12[a, b, c],
         p_x1[a] * p_x2_given_x1[a, b] * p_x3_given_x12[a, b, c]]
        for a in range(2) for b in range(2) for c in range(2)], fmt=".4f")

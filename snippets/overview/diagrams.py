@@ -69,7 +69,8 @@ figure(fig, "overview.taxonomy",
                "(DDPM) belong with VAEs: explicit latent-variable models trained on a variational bound.")
 
 # ----------------------------------------------------------------------------- latent variables
-fig, axes = subplots(1, 4, figsize=(8.4, 2.8))
+fig, axes = subplots(2, 2, figsize=(6.4, 5.6))  # 2 x 2: each panel stays readable on a phone
+axes = axes.ravel()
 for ax in axes:
     blank(ax)
 panels = [

@@ -45,9 +45,10 @@ for t in (10, 100, 500, 900):
         publish("score.ddpm.t500.mc_rel_err", mc_rel)
         publish("score.ddpm.t500.closed_err", np.abs(closed_score - exact_score).max())
         publish("score.ddpm.t500.score_probe1", exact_score[1, 0])
-table(["t", "ᾱ_t", "max |∇log q(x_t|x₀) + ε/√(1−ᾱ_t)|", "MC −E[ε|x_t]/√(1−ᾱ_t) vs ∇log q(x_t), relative error",
-       "closed-form E[ε|x_t], max abs error"], rows, fmt=".3g",
-      caption="2-D Gaussian data; the MC column uses a least-squares fit of ε on x_t from the samples")
+table(["$t$", r"$\bar\alpha_t$", r"$\max\,|\nabla\log q(x_t \mid x_0) + \epsilon/\sqrt{1-\bar\alpha_t}|$",
+       r"MC $-\mathbb{E}[\epsilon \mid x_t]/\sqrt{1-\bar\alpha_t}$ vs $\nabla\log q(x_t)$, relative error",
+       r"closed-form $\mathbb{E}[\epsilon \mid x_t]$, max abs error"], rows, fmt=".3g",
+      caption=r"2-D Gaussian data; the MC column uses a least-squares fit of $\epsilon$ on $x_t$ from the samples")
 publish("score.ddpm.max_cond_err", max(r[2] for r in rows))
 publish("score.ddpm.max_closed_err", max(r[4] for r in rows))
 publish("score.ddpm.t10.mc_rel_err", rows[0][3])

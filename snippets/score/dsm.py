@@ -33,9 +33,9 @@ x2 = rng.multivariate_normal(mu, cov, size=n)
 x2_tilde = add_gaussian_noise(x2, sigma, rng)
 A2, b2 = fit_linear_dsm(x2_tilde, x2, sigma)
 A2_exact = -np.linalg.inv(noisy_covs(cov, sigma))
-table(["entry", "fitted A", "−(Σ + σ²I)⁻¹", "−Σ⁻¹ (clean data)"],
-      [[f"A[{i + 1},{j + 1}]", A2[i, j], A2_exact[i, j], -np.linalg.inv(cov)[i, j]] for i in range(2) for j in range(2)],
-      fmt=".4f", caption="2-D Gaussian data, σ = 0.5: the DSM-optimal linear score")
+table(["entry", "fitted $A$", r"$-(\Sigma + \sigma^2 I)^{-1}$", r"$-\Sigma^{-1}$ (clean data)"],
+      [[f"$A_{{{i + 1}{j + 1}}}$", A2[i, j], A2_exact[i, j], -np.linalg.inv(cov)[i, j]] for i in range(2) for j in range(2)],
+      fmt=".4f", caption=r"2-D Gaussian data, $\sigma = 0.5$: the DSM-optimal linear score")
 publish("score.dsm.max_abs_err_2d", float(np.abs(A2 - A2_exact).max()))
 
 # the DSM loss is smaller for the noisy marginal's score than for the clean data's score: per-sample

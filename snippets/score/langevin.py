@@ -70,8 +70,8 @@ for name, x in [("init", x_init), ("plain", x_plain), ("annealed", x_anneal), ("
     fracs[name], w1s[name] = frac, w1
     rows.append([name, frac, w1])
 publish("score.langevin.se", float(np.sqrt(weights[0] * weights[1] / n)))
-table(["samples", "fraction in the weight-0.8 mode", "W₁ to exact samples along the diagonal"], rows, fmt=".3f",
-      caption=f"{n} chains each; W₁ between exact samples and themselves is 0 by definition")
+table(["samples", "fraction in the weight-0.8 mode", "$W_1$ to exact samples along the diagonal"], rows, fmt=".3f",
+      caption=f"{n} chains each; $W_1$ between exact samples and themselves is 0 by definition")
 se = np.sqrt(weights[0] * weights[1] / n)
 claim(abs(fracs["plain"] - fracs["init"]) < 0.01, "plain Langevin keeps the fraction that started on each side")
 claim(abs(fracs["annealed"] - weights[1]) < abs(fracs["plain"] - weights[1]) / 3,

@@ -24,9 +24,9 @@ x_tilde = np.array([[-1.0], [0.0], [1.0], [2.5]])
 mu, s = np.array([1.0]), 0.8
 tweedie = tweedie_denoiser(x_tilde, sigma, gaussian_score(x_tilde, mu, [[s**2 + sigma**2]]))
 closed = gaussian_posterior_mean(x_tilde, mu, [[s**2]], sigma)
-table(["x̃", "Tweedie x̃ + σ²∇log p_σ(x̃)", "Gaussian conditioning"],
+table([r"$\tilde x$", r"Tweedie $\tilde x + \sigma^2\nabla\log p_\sigma(\tilde x)$", "Gaussian conditioning"],
       [[x_tilde[i, 0], tweedie[i, 0], closed[i, 0]] for i in range(len(x_tilde))], fmt=".6f",
-      caption="Gaussian data N(1, 0.8²), σ = 0.6")
+      caption=r"Gaussian data $\mathcal{N}(1, 0.8^2)$, $\sigma = 0.6$")
 publish("score.tweedie.gauss_max_diff", float(np.abs(tweedie - closed).max()))
 publish("score.tweedie.shrinkage", s**2 / (s**2 + sigma**2))
 
@@ -43,7 +43,7 @@ for xt in x_tilde[:, 0]:
     via_score = tweedie_denoiser([xt], sigma, mixture_score([xt], w, means, noisy_covs(covs, sigma)))[0]
     rows.append([xt, via_score, posterior_mean])
     diffs.append(abs(via_score - posterior_mean))
-table(["x̃", "Tweedie x̃ + σ²∇log p_σ(x̃)", "posterior mean by quadrature"], rows, fmt=".6f",
-      caption="Mixture data 0.3 N(−2, 0.3²) + 0.7 N(1.5, 0.5²), σ = 0.6")
+table([r"$\tilde x$", r"Tweedie $\tilde x + \sigma^2\nabla\log p_\sigma(\tilde x)$", "posterior mean by quadrature"], rows, fmt=".6f",
+      caption=r"Mixture data $0.3\,\mathcal{N}(-2, 0.3^2) + 0.7\,\mathcal{N}(1.5, 0.5^2)$, $\sigma = 0.6$")
 publish("score.tweedie.mix_max_diff", max(diffs))
 publish("score.tweedie.mix_at_0", rows[1][1])

@@ -37,7 +37,7 @@ for beta in betas:
     per_dim.append(np.sort(result.kl_per_dim)[::-1])
     rows.append([beta, rate, distortion, result.elbo[-1], result.test_elbo[-1], active,
                  " ".join(f"{v:.2f}" for v in np.sort(result.kl_per_dim)[::-1])])
-table(["β", "rate R (nats)", "distortion D (nats)", "ELBO = −(D + R) (nats)", "test ELBO (nats)",
+table([r"$\beta$", "rate $R$ (nats)", "distortion $D$ (nats)", "ELBO $= -(D + R)$ (nats)", "test ELBO (nats)",
        f"active units (of {latent_dim})", "KL per latent dim, sorted (nats)"], rows, fmt=".3f")
 best = int(np.argmax([-(d + r) for d, r in zip(distortions, rates)]))
 publish("vae.beta.best_beta", betas[best])

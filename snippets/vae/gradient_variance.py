@@ -76,7 +76,7 @@ for name, draw in estimators.items():
     publish(f"vae.grad.{keys[name]}.mse1000", measured[-1])
     slope = np.polyfit(np.log(Ns), np.log(measured), 1)[0]
     claim(abs(slope + 1) < 0.1, f"the mean squared error of the {name} estimator falls as 1/N")
-ax.set(xlabel="samples N per estimate", ylabel="E‖ĝ_N − ∇_m E_q f‖² (nats²)",
+ax.set(xlabel="samples N per estimate", ylabel=r"$\mathbb{E}\,\|\hat g_N - \nabla_m \mathbb{E}_q f\|^2$ (nats²)",
        title="Gradient estimator variance ∝ 1/N")
 ax.legend()
 figure(fig, "vae.grad.variance",

@@ -88,6 +88,7 @@ claim(g_mf > approx_half + 3 * se_mf, "at K = 1000 the mean-field q ends farther
 figure(fig, "vae.iwae.bound",
        alt="The importance-weighted bound against K on a log axis for two proposals; both curves start "
            "at their ELBO at K = 1 and rise towards the dashed line log p(x) = {{ vae.iwae.log_px:.3f }} nats.")
-table(["K", "L_K, q = halfway (nats)", "L_K, q = mean field (nats)"], list(rows.values()))
+table(["$K$", r"$\mathcal{L}_K$, $q$ = halfway (nats)", r"$\mathcal{L}_K$, $q$ = mean field (nats)"],
+      list(rows.values()))
 publish("vae.iwae.repeats", repeats)
 publish("vae.iwae.log_px", log_px, unit="nats")

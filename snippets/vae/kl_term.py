@@ -17,7 +17,7 @@ by_kl_normal = np.sum(kl_normal(mu, np.exp(0.5 * logvar), 0.0, 1.0))
 by_torch = torch.distributions.kl_divergence(
     torch.distributions.Normal(torch.tensor(mu), torch.tensor(np.exp(0.5 * logvar))),
     torch.distributions.Normal(0.0, 1.0)).sum().item()
-table(["j", "μ_j", "σ_j²", "KL_j (nats)"],
+table(["$j$", r"$\mu_j$", r"$\sigma_j^2$", r"$\mathrm{KL}_j$ (nats)"],
       [[j + 1, mu[j], np.exp(logvar[j]), per_dim[j]] for j in range(len(mu))], fmt=".4g")
 for j in range(len(mu)):
     publish(f"vae.klterm.dim{j + 1}", per_dim[j], unit="nats")

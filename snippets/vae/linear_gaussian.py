@@ -45,9 +45,9 @@ def towards_posterior(t):
 
 
 candidates = {
-    "prior N(0, I)": prior,
-    "poor guess N(-mu, I/2)": (-post_mean, 0.5 * np.eye(model.k)),
-    "halfway (t = 0.5)": towards_posterior(0.5),
+    r"prior $\mathcal{N}(0, I)$": prior,
+    r"poor guess $\mathcal{N}(-\mu_{z|x}, I/2)$": (-post_mean, 0.5 * np.eye(model.k)),
+    "halfway, $t = 0.5$": towards_posterior(0.5),
     "mean field (best diagonal)": (post_mean, mean_field_cov),
     "exact posterior": (post_mean, post_cov),
 }
@@ -69,8 +69,9 @@ for (name, (m, S)), key in zip(candidates.items(), ["prior", "poor", "half", "mf
     publish(f"vae.lg.{key}.mc", mc.estimate, unit="nats", se=mc.std_error)
     claim(abs(mc.estimate - elbo) <= 3 * mc.std_error,
           f"the Monte Carlo ELBO of q = {name} lies within three standard errors of the closed form")
-table(["q(z)", "ELBO (nats)", "E_q log p(x|z) (nats)", "KL(q‖p(z)) (nats)", "KL(q‖p(z|x)) (nats)",
-       "log p(x) (nats)", "MC ELBO ± s.e., n = 10⁴ (nats)"], rows, fmt=".4f")
+table(["$q(z)$", "ELBO (nats)", r"$\mathbb{E}_q \log p(x \mid z)$ (nats)", r"$\mathrm{KL}(q\,\|\,p(z))$ (nats)",
+       r"$\mathrm{KL}(q\,\|\,p(z \mid x))$ (nats)", r"$\log p(x)$ (nats)", "MC ELBO ± s.e., $n = 10^4$ (nats)"],
+      rows, fmt=".4f")
 publish("vae.lg.max_residual", max(residuals), unit="nats")
 publish("vae.lg.mc_n", 10_000)
 gaps = {key: kl_mvn(m, S, post_mean, post_cov) for (m, S), key in zip(candidates.values(),
