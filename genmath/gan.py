@@ -402,7 +402,9 @@ def wasserstein_critic_1d(cdf_p: Callable[[float], float], cdf_q: Callable[[floa
     between crossings the integrand is constant and the integral is exact. ``cdf_p``, ``cdf_q``:
     scalar CDFs (steps allowed: a jump is located like a crossing). Returns a :class:`Critic1D`.
     """
-    lo, hi = _limits(lower, upper, None)
+    lo, hi = float(lower), float(upper)
+    if not lo < hi:
+        validate.fail("upper", f"> lower = {lo!r}", hi)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         validate.fail("lower" if not math.isfinite(lo) else "upper", "finite", lo if not math.isfinite(lo) else hi)
     n_grid = validate.integer(n_grid, "n_grid", lo=2)
@@ -588,7 +590,7 @@ def f_divergence_quad(p: Density, q: Density, divergence: str | FDivergence, *, 
             return _weighted(a, member.slope_at_infinity)
         return b * member.f(a / b)
 
-    return _integrate(integrand, lower, upper, points, f"D_f ({member.name})")
+    return _integrate(integrand, lower, upper, points, None, None, f"D_f ({member.name})", {"p": p, "q": q}).value
 
 
 def fgan_bound_quad(p: Density, q: Density, critic: Callable[[float], float],
@@ -617,7 +619,8 @@ def fgan_bound_quad(p: Density, q: Density, critic: Callable[[float], float],
                           f"{member.name}", t, f" at x = {x!r}")
         return _weighted(a, t) - _weighted(b, member.conjugate(t))
 
-    return _integrate(integrand, lower, upper, points, f"f-GAN bound ({member.name})")
+    return _integrate(integrand, lower, upper, points, None, None, f"f-GAN bound ({member.name})",
+                      {"p": p, "q": q}).value
 
 
 def jensen_shannon_from_value(value: ArrayLike, *, base: float | None = None
