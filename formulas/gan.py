@@ -15,6 +15,13 @@ The references share no code with genmath, and none computes the displayed expre
   checked); of discrete laws: scipy.spatial.distance.jensenshannon and scipy.special.rel_entr.
 - W_1 of point clouds: scipy.stats.wasserstein_distance_nd (an optimal transport solver).
 - Derivatives (f', f'', the generator losses' gradients): the evaluator's Richardson differences.
+- W_1 on the line: the quantile route, the integral over u in (0, 1) of |F_P^{-1}(u) - F_Q^{-1}(u)|
+  (scipy.stats ppf, quadrature), for the left side of the CDF formula; the optimal critic of two
+  normals from the crossing point of their CDFs, in closed form.
+- f-divergences: the generators f written out here; their conjugates f* by a numerical supremum of
+  u t - f(u) (scipy.optimize.minimize_scalar), never the closed forms on the page; D_f by quadrature
+  of q f(p/q).
+- The collapse bound: max_x D(x) by the checker's argmax.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.optimize
 import scipy.special
 import scipy.stats
 
@@ -346,6 +354,154 @@ def _generator_loss(kind: str):
     return values
 
 
+# --------------------------------------------------------------------------------------------------
+# Wasserstein-1 on the line, Kantorovich-Rubinstein
+
+
+def _scipy_pair(rng: np.random.Generator):
+    """Two laws on the line as scipy frozen distributions (normal, Laplace, logistic), and their
+    break points. One pair in five is equal (W_1 = 0)."""
+    def one():
+        kind = int(rng.integers(3))
+        loc, scale = float(rng.uniform(-1.5, 1.5)), float(rng.uniform(0.4, 2.0))
+        return (scipy.stats.norm, scipy.stats.laplace, scipy.stats.logistic)[kind](loc, scale), loc
+    (p, mp), (q, mq) = one(), one()
+    if rng.uniform() < 0.2:
+        q, mq = p, mp
+    return p, q, sorted({mp, mq})
+
+
+def _w1_quantiles(p, q) -> float:
+    """W_1 = int_0^1 |F_P^{-1}(u) - F_Q^{-1}(u)| du (the monotone coupling), by quadrature in u."""
+    return ob.quad(lambda u: abs(float(p.ppf(u)) - float(q.ppf(u))), 0.0, 1.0, points=[0.5],
+                   tol=ob.Tol(1e-11, 1e-10))
+
+
+def _w1_line(rng: np.random.Generator) -> dict:
+    p, q, points = _scipy_pair(rng)
+    return {"W_1": _w1_quantiles, "P": p, "Q": q, "F_P": p.cdf, "F_Q": q.cdf,
+            "x": ob.Domain(lo=-80.0, hi=80.0, points=points)}
+
+
+def _as_density(law, points) -> Density:
+    return Density(pdf_fn=lambda x: float(law.pdf(x)), lo=-80.0, hi=80.0, points=points)
+
+
+def _critic_scope(rng: np.random.Generator, optimal: bool) -> dict:
+    """P, Q as densities (their CDFs from scipy) and a critic: a smooth 1-Lipschitz
+    f(x) = a sin(b x) + c tanh(x) + d with |a b| + |c| <= 1, or (``optimal``) the optimal critic f* of two
+    normals with different standard deviations, plus a constant: slope sign(F_Q - F_P) on each side of
+    the one point where the two CDFs cross, x_c = (mu_P s_Q - mu_Q s_P) / (s_Q - s_P), in closed form."""
+    if optimal:
+        mu_p, mu_q = rng.uniform(-1.5, 1.5, size=2)
+        s_p, s_q = rng.uniform(0.4, 2.0, size=2)
+        offset = float(rng.normal(0, 3))  # f* is fixed up to a constant
+        p, q = scipy.stats.norm(mu_p, s_p), scipy.stats.norm(mu_q, s_q)
+        x_c = (mu_p * s_q - mu_q * s_p) / (s_q - s_p)
+        left, right = (float(np.sign(q.cdf(x_c + h) - p.cdf(x_c + h))) for h in (-1.0, 1.0))
+        critic = {"fstar": Function(lambda x: (right if x >= x_c else left) * (x - x_c) + offset)}
+        points = sorted([mu_p, mu_q, x_c])
+    else:
+        p, q, points = _scipy_pair(rng)
+        b = float(rng.uniform(0.2, 2.0))
+        a = float(rng.uniform(-1, 1)) / b  # |a b| <= 1
+        c = float(rng.choice([-1, 1]) * (1 - abs(a) * b) * rng.uniform(0, 1))
+        d = float(rng.normal())
+        critic = {"f": Function(lambda x: a * math.sin(b * x) + c * math.tanh(x) + d)}
+    return {"P": _as_density(p, points), "Q": _as_density(q, points), "F_P": p.cdf, "F_Q": q.cdf, **critic,
+            "x": ob.Domain(lo=-80.0, hi=80.0, points=points)}
+
+
+def _kr_optimal(rng: np.random.Generator) -> dict:
+    return _critic_scope(rng, optimal=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# f-divergences and the f-GAN bound
+
+
+def _gan_generator(u: float) -> float:
+    """f(u) = u log u - (u + 1) log(u + 1), the GAN member (Nowozin et al. 2016, Table 1)."""
+    return float(scipy.special.xlogy(u, u) - scipy.special.xlogy(u + 1, u + 1))
+
+
+#: (f, f') of four members, written out here
+_GENERATORS = {
+    "kl": (lambda u: float(scipy.special.xlogy(u, u)), lambda u: math.log(u) + 1),
+    "reverse_kl": (lambda u: -math.log(u), lambda u: -1 / u),
+    "pearson": (lambda u: (u - 1) ** 2, lambda u: 2 * (u - 1)),
+    "gan": (_gan_generator, lambda u: math.log(u / (u + 1))),
+}
+
+
+def _conjugate(f) -> Function:
+    """f*(t) = sup_{u > 0} {u t - f(u)}, by bounded scalar maximisation over v = log u (so that u can
+    be tiny or large)."""
+    def fstar(t: float) -> float:
+        res = scipy.optimize.minimize_scalar(lambda v: f(math.exp(v)) - math.exp(v) * t, bounds=(-30, 12),
+                                             method="bounded", options={"xatol": 1e-13})
+        return float(-res.fun)
+    return Function(fstar)
+
+
+def _fenchel(rng: np.random.Generator) -> dict:
+    """KL or Pearson generator, u > 0 and t = f'(v) for v > 1 (so t > 0: f(t) is defined too, and a
+    slip that swaps u and t is caught by value); v = u is the equality case."""
+    key = ["kl", "pearson"][int(rng.integers(2))]
+    f, f_prime = _GENERATORS[key]
+    u = float(np.exp(rng.uniform(-2, 2)))
+    v = float(np.exp(rng.uniform(0.05, 2)))
+    if rng.uniform() < 0.3:  # the equality case t = f'(u)
+        u = v
+    return {"f": Function(f), "fstar": _conjugate(f), "u": u, "t": f_prime(v)}
+
+
+def _fgan_bound(rng: np.random.Generator) -> dict:
+    """Two overlapping normals, a member f (D_f is evaluated as written), and a critic
+    T = f'((p/q)^power): power 1 is the optimal critic (the equality case)."""
+    key = ["kl", "reverse_kl", "pearson", "gan"][int(rng.integers(4))]
+    f, f_prime = _GENERATORS[key]
+    if key == "pearson":  # equal variances keep E_Q[f*(T)] finite
+        mu = float(rng.uniform(-1, 1))
+        lo, hi = min(0.0, mu) - 10.0, max(0.0, mu) + 10.0
+        p, q = _normal(mu, 1.0, lo, hi), _normal(0.0, 1.0, lo, hi)
+    else:
+        p, q, _ = _overlapping_pair(rng)
+    power = 1.0 if rng.uniform() < 0.35 else float(rng.uniform(0.3, 1.5))
+    lo, hi = min(p.lo, q.lo), max(p.hi, q.hi)
+    points = sorted({*p.points, *q.points})
+
+    # (the log ratio is clipped at +-700 only so that a mutant that calls T far outside the
+    # densities' range gets a number, not an overflow; inside it the log ratio is below 60)
+    T = Function(lambda x: f_prime(math.exp(min(700.0, max(-700.0, power * (p.logpdf(x) - q.logpdf(x)))))))
+    return {"P": p, "Q": q, "p": p, "q": q, "f": Function(f), "T": T, "fstar": _conjugate(f),
+            "x": ob.Domain(lo=lo, hi=hi, points=points)}
+
+
+def _fgan_gan(rng: np.random.Generator) -> dict:
+    p, q, _ = _overlapping_pair(rng)
+    domain = ob.Domain(lo=min(p.lo, q.lo), hi=max(p.hi, q.hi), points=sorted({*p.points, *q.points}))
+    return {"P": p, "Q": q, "p": p, "q": q, "x": domain}
+
+
+def _gan_conjugate(rng: np.random.Generator) -> dict:
+    return {"fstar": _conjugate(_gan_generator), "t": -float(np.exp(rng.uniform(-4, 2)))}
+
+
+def _collapse(rng: np.random.Generator) -> dict:
+    """D(x) = sigmoid(a + b x - c x^2), p_g a normal or (the equality case) a point mass at the
+    maximiser of D; D_max from the checker's argmax."""
+    a, b, c = rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.1, 1.0)
+    D = Function(lambda x: float(scipy.special.expit(a + b * x - c * x * x)))
+    x_max = ob.argmax(lambda x: D(x), -20.0, 20.0)
+    if rng.uniform() < 0.3:
+        p_g = Discrete([1.0], support=[x_max])
+    else:
+        mean, sd = float(rng.uniform(-2, 2)), float(rng.uniform(0.3, 2.0))
+        p_g = _normal(mean, sd, mean - 8 * sd, mean + 8 * sd)  # 1e-15 of the mass outside; D > 0 inside
+    return {"D": D, "p_g": p_g, "D_max": D(x_max)}
+
+
 CHECKS = {
     "gan-value": Check(lambda rng: _value(rng, "x"), n_points=6, rtol=1e-8, atol=1e-10),
     "gan-value-x": Check(lambda rng: _value(rng, "z"), n_points=6, rtol=1e-8, atol=1e-10),
@@ -366,4 +522,12 @@ CHECKS = {
     "gan-grad-ns": Check(_generator_loss("ns"), n_points=25, rtol=1e-7, atol=1e-9),
     "gan-jsd-estimate": Check(_pooled, n_points=6, rtol=1e-8, atol=1e-10),
     "gan-jsd-gap": Check(_pooled, n_points=6, rtol=1e-8, atol=1e-10),
+    "gan-fenchel": Check(_fenchel, n_points=25, rtol=1e-8, atol=1e-9),
+    "gan-fgan-bound": Check(_fgan_bound, n_points=10, rtol=1e-7, atol=1e-8),
+    "gan-fgan-gan": Check(_fgan_gan, n_points=6, rtol=1e-8, atol=1e-10),
+    "gan-fgan-gan-conjugate": Check(_gan_conjugate, n_points=25, rtol=1e-8, atol=1e-9),
+    "gan-collapse-bound": Check(_collapse, n_points=15, rtol=1e-8, atol=1e-9),
+    "gan-w1-cdf": Check(_w1_line, n_points=8, rtol=1e-8, atol=1e-9),
+    "gan-kr-parts": Check(lambda rng: _critic_scope(rng, optimal=False), n_points=8, rtol=1e-8, atol=1e-9),
+    "gan-kr-optimal": Check(_kr_optimal, n_points=10, rtol=1e-8, atol=1e-9),
 }

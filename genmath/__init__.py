@@ -11,7 +11,8 @@ Where things live (one module per topic, one test file per module):
 - ``genmath.info``       -- entropy, cross-entropy, KL, JSD, Gaussian KLs
 - ``genmath.mle``        -- maximum-likelihood estimates and log-likelihoods
 - ``genmath.vae``        -- ELBO, linear-Gaussian model, IWAE, a small torch VAE
-- ``genmath.gan``        -- optimal discriminator, value function by quadrature, a small torch GAN
+- ``genmath.gan``        -- optimal discriminator, value function by quadrature, W1 and its dual, f-GAN bounds,
+                            a small torch GAN and WGAN
 - ``genmath.diffusion``  -- DDPM schedules, posterior, variational bound
 - ``genmath.flows``      -- change of variables, affine and sinh-arcsinh maps, coupling layers, RealNVP
 - ``genmath.score``      -- scores of Gaussians and mixtures, denoising score matching, Tweedie, Langevin
@@ -93,8 +94,17 @@ _EXPORTS: dict[str, str] = {
     "vae_iwae_bound": "vae",
     "VAETrainingResult": "vae",
     # --- genmath.gan ---
+    "Critic1D": "gan",
+    "critic_lipschitz": "gan",
+    "critic_values": "gan",
+    "CriticSolution": "gan",
     "discriminator_probability": "gan",
+    "f_divergence_quad": "gan",
+    "F_DIVERGENCES": "gan",
+    "FDivergence": "gan",
+    "fgan_bound_quad": "gan",
     "fit_discriminator": "gan",
+    "fit_generator": "gan",
     "GANRun": "gan",
     "gaussian_mixture_1d": "gan",
     "GaussianMixture1D": "gan",
@@ -107,14 +117,21 @@ _EXPORTS: dict[str, str] = {
     "non_saturating_grad_logit": "gan",
     "optimal_discriminator": "gan",
     "optimal_discriminator_logit": "gan",
+    "optimal_transport": "gan",
     "optimal_value": "gan",
     "saturating_generator_loss": "gan",
     "saturating_grad_d": "gan",
     "saturating_grad_logit": "gan",
     "train_gan": "gan",
+    "train_wgan": "gan",
+    "TransportPlan": "gan",
     "value_estimate": "gan",
     "value_function": "gan",
+    "wasserstein_1_dual": "gan",
     "wasserstein_1_quad": "gan",
+    "wasserstein_critic_1d": "gan",
+    "WGAN_CONSTRAINTS": "gan",
+    "WGANRun": "gan",
     # --- genmath.diffusion ---
     "alpha_bars": "diffusion",
     "alpha_bars_from_log_snr": "diffusion",

@@ -10,6 +10,11 @@ Notation follows Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014 
 * Optimal discriminator (their Prop. 1): :math:`D^*_G = p_{\mathrm{data}} / (p_{\mathrm{data}} + p_g)`.
 * Value at the optimum (their Thm. 1):
   :math:`C(G) = V(D^*_G, G) = -\log 4 + 2\,\mathrm{JSD}(p_{\mathrm{data}} \,\|\, p_g)`.
+* Wasserstein-1 (Arjovsky, Chintala & Bottou 2017): the coupling problem as a linear program and
+  its Kantorovich-Rubinstein dual, the optimal critic on the line, and a WGAN trained with weight
+  clipping or a gradient penalty (Gulrajani et al. 2017; Petzka et al. 2018).
+* f-GAN (Nowozin, Cseke & Tomioka 2016): f-divergences and their variational lower bounds; the GAN
+  value is the bound of the member with :math:`D_f = 2\,\mathrm{JSD} - \log 4`.
 
 Every information quantity is in nats unless ``base=2`` (bits) is passed. Densities on the real
 line are scalar callables ``x -> p(x)``; integrals go through :func:`genmath.numerics.integral`
@@ -38,10 +43,22 @@ if TYPE_CHECKING:  # torch is imported lazily: the quadrature half of this modul
     import torch
 
 __all__ = [
+    "Critic1D",
+    "CriticSolution",
+    "FDivergence",
+    "F_DIVERGENCES",
     "GANRun",
     "GaussianMixture1D",
+    "TransportPlan",
+    "WGANRun",
+    "WGAN_CONSTRAINTS",
+    "critic_lipschitz",
+    "critic_values",
     "discriminator_probability",
+    "f_divergence_quad",
+    "fgan_bound_quad",
     "fit_discriminator",
+    "fit_generator",
     "gaussian_mixture_1d",
     "generate",
     "jensen_shannon_from_value",
@@ -52,14 +69,18 @@ __all__ = [
     "non_saturating_grad_logit",
     "optimal_discriminator",
     "optimal_discriminator_logit",
+    "optimal_transport",
     "optimal_value",
     "saturating_generator_loss",
     "saturating_grad_d",
     "saturating_grad_logit",
     "train_gan",
+    "train_wgan",
     "value_estimate",
     "value_function",
+    "wasserstein_1_dual",
     "wasserstein_1_quad",
+    "wasserstein_critic_1d",
 ]
 
 #: log 4 = 2 log 2: minus the value of the game at its global optimum p_g = p_data (nats).
@@ -315,6 +336,293 @@ def wasserstein_1_quad(cdf_p: Callable[[float], float], cdf_q: Callable[[float],
                       {"cdf_p": cdf_p, "cdf_q": cdf_q}).value
 
 
+#: |F_Q - F_P| at or below this is taken as 0 (CDF values near 1 are only resolved to ~1e-16).
+CDF_TIE = 64 * np.finfo(float).eps
+
+
+def _sign_changes(diff: Callable[[float], float], grid: NDArray[np.float64]
+                  ) -> tuple[list[float], NDArray[np.float64], NDArray[np.float64]]:
+    """The crossings of ``diff`` on ``grid``: between consecutive grid points where |diff| exceeds
+    :data:`CDF_TIE` with opposite signs, a root by ``scipy.optimize.brentq`` (to 1e-14). Every
+    crossing is found if no two lie between the same such points. Also returns those grid points
+    and the signs of ``diff`` there."""
+    import scipy.optimize
+
+    values = np.array([diff(float(t)) for t in grid])
+    keep = np.abs(values) > CDF_TIE
+    points, signs = grid[keep], np.sign(values[keep])
+    roots = []
+    for i in np.flatnonzero(signs[:-1] != signs[1:]):
+        roots.append(float(scipy.optimize.brentq(diff, points[i], points[i + 1], xtol=1e-14, rtol=1e-15)))
+    return roots, points, signs
+
+
+@dataclass(frozen=True)
+class Critic1D:
+    r"""A piecewise-linear critic on [``lower``, ``upper``] (:func:`wasserstein_critic_1d`): slope
+    ``slopes[k]`` between ``edges[k]`` and ``edges[k + 1]``, value ``values[k]`` at ``edges[k]``.
+    Call it on any array of points inside the interval."""
+
+    edges: NDArray[np.float64]
+    slopes: NDArray[np.float64]
+    values: NDArray[np.float64]
+
+    @property
+    def kinks(self) -> NDArray[np.float64]:
+        """The inner edges where the slope changes sign (the crossings of the two CDFs)."""
+        change = np.flatnonzero(self.slopes[1:] != self.slopes[:-1])
+        return self.edges[change + 1]
+
+    def __call__(self, x: ArrayLike) -> NDArray[np.float64] | np.float64:
+        x_arr = validate.array(x, "x")
+        lo, hi = float(self.edges[0]), float(self.edges[-1])
+        outside = (x_arr < lo) | (x_arr > hi)
+        if outside.any():
+            validate.fail("x", f"inside the critic's interval [{lo:g}, {hi:g}]",
+                          x_arr[outside].flat[0] if x_arr.ndim else x_arr)
+        k = np.clip(np.searchsorted(self.edges, x_arr, side="right") - 1, 0, self.slopes.size - 1)
+        return _out(self.values[k] + self.slopes[k] * (x_arr - self.edges[k]))
+
+
+def wasserstein_critic_1d(cdf_p: Callable[[float], float], cdf_q: Callable[[float], float], *,
+                          lower: float, upper: float, origin: float | None = None,
+                          n_grid: int = 4001) -> Critic1D:
+    r"""The optimal critic (Kantorovich potential) of :math:`W_1(P, Q)` on the real line,
+
+    .. math:: f^*(x) = \int_{x_0}^{x} \operatorname{sign}\big(F_Q(t) - F_P(t)\big)\, dt ,
+
+    on [``lower``, ``upper``], with :math:`f^*(x_0) = 0` at ``origin`` (default ``lower``). It is
+    1-Lipschitz with slope +1 where :math:`F_Q > F_P` and -1 where :math:`F_P > F_Q`, and
+    :math:`\mathbb E_P[f^*] - \mathbb E_Q[f^*] = \int |F_P - F_Q|\, dx = W_1(P, Q)`: integrating by
+    parts, :math:`\mathbb E_P[f] - \mathbb E_Q[f] = \int f'(F_Q - F_P)\, dx` for every Lipschitz f
+    (Kantorovich-Rubinstein duality on the line; Villani 2009, Thm. 5.10).
+
+    The crossings of the two CDFs are located on a grid of ``n_grid`` points on [``lower``,
+    ``upper``] and refined with brentq, so two crossings closer than the grid spacing can be missed;
+    between crossings the integrand is constant and the integral is exact. ``cdf_p``, ``cdf_q``:
+    scalar CDFs (steps allowed: a jump is located like a crossing). Returns a :class:`Critic1D`.
+    """
+    lo, hi = float(lower), float(upper)
+    if not lo < hi:
+        validate.fail("upper", f"> lower = {lo!r}", hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        validate.fail("lower" if not math.isfinite(lo) else "upper", "finite", lo if not math.isfinite(lo) else hi)
+    n_grid = validate.integer(n_grid, "n_grid", lo=2)
+    x0 = lo if origin is None else float(validate.in_interval(origin, "origin", lo, hi, closed=True))
+
+    def diff(t: float) -> float:
+        f_p, f_q = float(cdf_p(t)), float(cdf_q(t))
+        for value, name in ((f_p, "cdf_p"), (f_q, "cdf_q")):
+            if not 0.0 <= value <= 1.0:
+                validate.fail(name, "a CDF with values in [0, 1]", value, f" at x = {t!r}")
+        return f_q - f_p
+
+    roots, points, signs = _sign_changes(diff, np.linspace(lo, hi, n_grid))
+    edges = np.unique(np.array([lo, *roots, hi]))
+    # the slope on each piece between consecutive crossings is the sign of F_Q - F_P on the grid
+    # points inside it (one sign by construction); where the two CDFs agree to CDF_TIE any slope in
+    # [-1, 1] is optimal, and a piece with no such grid point takes its left neighbour's slope
+    piece = np.clip(np.searchsorted(edges, points, side="right") - 1, 0, edges.size - 2)
+    slopes = np.zeros(edges.size - 1)
+    slopes[piece] = signs
+    signed = np.flatnonzero(slopes)
+    if signed.size == 0:  # F_P = F_Q everywhere: P = Q and every constant slope is optimal
+        slopes[:] = 1.0
+    else:
+        left = np.maximum.accumulate(np.where(slopes != 0.0, np.arange(slopes.size), -1))
+        slopes = slopes[np.where(left >= 0, left, signed[0])]
+    values = np.concatenate([[0.0], np.cumsum(slopes * np.diff(edges))[:-1]])  # f* - f*(lower) at the edges
+    critic = Critic1D(edges=edges, slopes=slopes, values=values)
+    return Critic1D(edges=edges, slopes=slopes, values=values - float(critic(x0)))
+
+
+@dataclass(frozen=True)
+class TransportPlan:
+    """An optimal transport plan between two discrete laws (:func:`optimal_transport`)."""
+
+    cost: float  #: :math:`\\sum_{ij} \\gamma_{ij} c_{ij}`, the minimum
+    plan: NDArray[np.float64]  #: :math:`\\gamma`, shape (len(a), len(b)); rows sum to a, columns to b
+
+
+def optimal_transport(a: ArrayLike, b: ArrayLike, cost: ArrayLike) -> TransportPlan:
+    r"""The Kantorovich problem between discrete laws, as a linear program (HiGHS via
+    ``scipy.optimize.linprog``):
+
+    .. math:: \min_{\gamma \ge 0} \sum_{i,j} \gamma_{ij} c_{ij} \quad\text{subject to}\quad
+              \sum_j \gamma_{ij} = a_i, \quad \sum_i \gamma_{ij} = b_j .
+
+    With :math:`c_{ij} = \lVert x_i - y_j \rVert` its minimum is :math:`W_1` of
+    :math:`\sum_i a_i \delta_{x_i}` and :math:`\sum_j b_j \delta_{y_j}` (the coupling definition;
+    Villani 2009, Def. 6.1). ``a`` (n,), ``b`` (m,): probability vectors; ``cost`` (n, m): finite.
+    """
+    import scipy.optimize
+
+    p = validate.probabilities(a, "a")
+    q = validate.probabilities(b, "b")
+    c = validate.array(cost, "cost")
+    if p.ndim != 1 or q.ndim != 1:
+        validate.fail("a" if p.ndim != 1 else "b", "a 1-D probability vector", (p if p.ndim != 1 else q).shape)
+    if c.shape != (p.size, q.size):
+        validate.fail("cost", f"of shape (len(a), len(b)) = {(p.size, q.size)}", c.shape)
+    n, m = c.shape
+    rows = np.kron(np.eye(n), np.ones((1, m)))  # (n, n m): sum_j gamma_ij
+    cols = np.kron(np.ones((1, n)), np.eye(m))  # (m, n m): sum_i gamma_ij
+    res = scipy.optimize.linprog(c.ravel(), A_eq=np.vstack([rows, cols]), b_eq=np.concatenate([p, q]),
+                                 bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"the transport linear program failed: {res.message}")
+    plan = np.clip(res.x.reshape(n, m), 0.0, None)  # HiGHS may return -1e-17 for a zero entry
+    return TransportPlan(cost=float(res.fun), plan=plan)
+
+
+@dataclass(frozen=True)
+class CriticSolution:
+    """The dual of :math:`W_1` between discrete laws (:func:`wasserstein_1_dual`)."""
+
+    value: float  #: :math:`\\sum_i a_i f(x_i) - \\sum_j b_j f(y_j)`, the maximum
+    f_p: NDArray[np.float64]  #: the critic at the atoms of P
+    f_q: NDArray[np.float64]  #: the critic at the atoms of Q
+
+
+def wasserstein_1_dual(x_p: ArrayLike, a: ArrayLike, x_q: ArrayLike, b: ArrayLike) -> CriticSolution:
+    r"""The Kantorovich-Rubinstein dual of :math:`W_1` between discrete laws, as a linear program:
+
+    .. math:: \max_f \sum_i a_i f(x_i) - \sum_j b_j f(y_j) \quad\text{subject to}\quad
+              f(s) - f(t) \le \lVert s - t \rVert \text{ for all atoms } s, t ,
+
+    a critic that is 1-Lipschitz on the atoms (and extends to a 1-Lipschitz function on the whole
+    space, McShane 1934). Its maximum equals :func:`optimal_transport` with Euclidean costs
+    (linear programming duality; Villani 2009, Thm. 5.10, Remark 6.5). ``x_p`` (n, d) or (n,),
+    ``x_q`` (m, d) or (m,): atoms; ``a``, ``b``: their probabilities. The critic is fixed up to a
+    constant; the solution has :math:`f(x_1) = 0`.
+    """
+    import scipy.optimize
+
+    p = validate.probabilities(a, "a")
+    q = validate.probabilities(b, "b")
+    xp = np.atleast_1d(validate.array(x_p, "x_p"))
+    xq = np.atleast_1d(validate.array(x_q, "x_q"))
+    xp = xp.reshape(xp.shape[0], -1)  # (n, d)
+    xq = xq.reshape(xq.shape[0], -1)  # (m, d)
+    if xp.shape[0] != p.size or xq.shape[0] != q.size or xp.shape[1] != xq.shape[1]:
+        raise ValueError(f"`x_p` {xp.shape} and `x_q` {xq.shape} must have one row per entry of `a` "
+                         f"({p.size}) and `b` ({q.size}), in the same dimension")
+    atoms = np.vstack([xp, xq])  # (n + m, d): one critic value per atom
+    k = atoms.shape[0]
+    dist = np.linalg.norm(atoms[:, None, :] - atoms[None, :, :], axis=-1)  # (k, k)
+    s, t = np.nonzero(~np.eye(k, dtype=bool))  # every ordered pair of distinct atoms
+    lipschitz = np.zeros((s.size, k))
+    lipschitz[np.arange(s.size), s] = 1.0
+    lipschitz[np.arange(s.size), t] = -1.0  # f(s) - f(t) <= |s - t|
+    weights = np.concatenate([p, -q])
+    bounds = [(0.0, 0.0)] + [(None, None)] * (k - 1)  # f(x_1) = 0 fixes the constant
+    res = scipy.optimize.linprog(-weights, A_ub=lipschitz, b_ub=dist[s, t], bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"the dual linear program failed: {res.message}")
+    f = res.x
+    return CriticSolution(value=float(weights @ f), f_p=f[:p.size], f_q=f[p.size:])
+
+
+# --------------------------------------------------------------------------------------------
+# f-divergences and the f-GAN bound (Nowozin, Cseke & Tomioka 2016)
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FDivergence:
+    r"""A member of the f-divergence family :math:`D_f(P \,\|\, Q) = \int q\, f(p/q)\, dx`: the convex
+    generator ``f`` (with :math:`f(1) = 0` for a divergence; the GAN member has :math:`f(1) = -\log 4`,
+    so that :math:`D_f = 2\,\mathrm{JSD} - \log 4 \ge -\log 4`), its derivative, its convex conjugate
+    :math:`f^*(t) = \sup_u \{ut - f(u)\}` on the open interval ``conjugate_domain``, and
+    ``slope_at_infinity`` :math:`= \lim_{u\to\infty} f(u)/u`, the value of :math:`q f(p/q)` per unit
+    of p where q = 0 (Nowozin et al. 2016, Table 2; conjugates derived in their Sec. 2.2)."""
+
+    name: str
+    f: Callable[[float], float]
+    f_prime: Callable[[float], float]
+    conjugate: Callable[[float], float]
+    conjugate_domain: tuple[float, float]
+    slope_at_infinity: float
+
+
+def _gan_f(u: float) -> float:
+    return float(scipy.special.xlogy(u, u) - scipy.special.xlogy(u + 1.0, u + 1.0))
+
+
+#: Four members (Nowozin et al. 2016, Tables 1 and 2): KL, reverse KL, Pearson chi^2 and the GAN
+#: divergence :math:`\int p \log\frac{2p}{p+q} + q \log\frac{2q}{p+q} - \log 4 = 2\,\mathrm{JSD} - \log 4`.
+F_DIVERGENCES: dict[str, FDivergence] = {
+    "kl": FDivergence("KL", lambda u: float(scipy.special.xlogy(u, u)), lambda u: math.log(u) + 1.0,
+                      lambda t: math.exp(t - 1.0), (-math.inf, math.inf), math.inf),
+    "reverse_kl": FDivergence("reverse KL", lambda u: -math.log(u), lambda u: -1.0 / u,
+                              lambda t: -1.0 - math.log(-t), (-math.inf, 0.0), 0.0),
+    "pearson": FDivergence("Pearson chi^2", lambda u: (u - 1.0) ** 2, lambda u: 2.0 * (u - 1.0),
+                           lambda t: t * t / 4.0 + t, (-math.inf, math.inf), math.inf),
+    "gan": FDivergence("GAN", _gan_f, lambda u: math.log(u) - math.log1p(u),
+                       lambda t: -math.log(-math.expm1(t)), (-math.inf, 0.0), 0.0),
+}
+
+
+def _f_divergence(divergence: str | FDivergence) -> FDivergence:
+    if isinstance(divergence, FDivergence):
+        return divergence
+    if divergence not in F_DIVERGENCES:
+        validate.fail("divergence", f"one of {sorted(F_DIVERGENCES)} or an FDivergence", divergence)
+    return F_DIVERGENCES[divergence]
+
+
+def f_divergence_quad(p: Density, q: Density, divergence: str | FDivergence, *, lower: float = -np.inf,
+                      upper: float = np.inf, points: Sequence[float] | ArrayLike | None = None) -> float:
+    r"""The f-divergence of two densities on the real line by quadrature (Csiszar 1967; Ali & Silvey
+    1966), in nats:
+
+    .. math:: D_f(P \,\|\, Q) = \int q(x)\, f\!\left(\frac{p(x)}{q(x)}\right) dx ,
+
+    with the conventions :math:`0 f(0/0) = 0` and :math:`q f(p/q) = p \lim_{u\to\infty} f(u)/u` where
+    q = 0 < p (``+inf`` for KL and Pearson :math:`\chi^2`). ``divergence``: a key of
+    :data:`F_DIVERGENCES` or an :class:`FDivergence`. Arguments as in :func:`jensen_shannon_quad`.
+    """
+    member = _f_divergence(divergence)
+
+    def integrand(x: float) -> float:
+        a = _density_at(p, x, "p")
+        b = _density_at(q, x, "q")
+        if b == 0.0:
+            return _weighted(a, member.slope_at_infinity)
+        return b * member.f(a / b)
+
+    return _integrate(integrand, lower, upper, points, None, None, f"D_f ({member.name})", {"p": p, "q": q}).value
+
+
+def fgan_bound_quad(p: Density, q: Density, critic: Callable[[float], float],
+                    divergence: str | FDivergence, *, lower: float = -np.inf, upper: float = np.inf,
+                    points: Sequence[float] | ArrayLike | None = None) -> float:
+    r"""The variational lower bound of an f-divergence (Nguyen, Wainwright & Jordan 2010; Nowozin et al.
+    2016, Eq. 4) for one critic T, by quadrature, in nats:
+
+    .. math:: \mathbb E_{x \sim p}[T(x)] - \mathbb E_{x \sim q}[f^*(T(x))] \;\le\; D_f(P \,\|\, Q) ,
+
+    with equality at :math:`T = f'(p/q)`. ``critic`` must take values inside the conjugate's domain
+    (``FDivergence.conjugate_domain``; e.g. T < 0 for the GAN member, where :math:`T = \log D` turns
+    the bound into the GAN value :math:`V(D, G)`). Arguments as in :func:`f_divergence_quad`.
+    """
+    member = _f_divergence(divergence)
+    lo_t, hi_t = member.conjugate_domain
+
+    def integrand(x: float) -> float:
+        a = _density_at(p, x, "p")
+        b = _density_at(q, x, "q")
+        if a == 0.0 and b == 0.0:
+            return 0.0
+        t = float(critic(x))
+        if not lo_t < t < hi_t:
+            validate.fail("critic", f"inside the domain ({lo_t:g}, {hi_t:g}) of the conjugate of "
+                          f"{member.name}", t, f" at x = {x!r}")
+        return _weighted(a, t) - _weighted(b, member.conjugate(t))
+
+    return _integrate(integrand, lower, upper, points, None, None, f"f-GAN bound ({member.name})",
+                      {"p": p, "q": q}).value
+
+
 def jensen_shannon_from_value(value: ArrayLike, *, base: float | None = None
                               ) -> NDArray[np.float64] | np.float64:
     r"""The Jensen-Shannon estimate implied by a value of the game (nats, or bits for ``base=2``):
@@ -420,6 +728,63 @@ class GaussianMixture1D:
         comps = scipy.stats.norm.cdf(x_arr[..., None], np.array(self.means), np.array(self.stds))
         return _out(np.clip(comps @ np.array(self.weights), 0.0, 1.0))
 
+    def ppf(self, u: ArrayLike) -> NDArray[np.float64] | np.float64:
+        r"""The quantile function :math:`F^{-1}(u)` at ``u`` in (0, 1) (any shape).
+
+        The CDF is continuous and strictly increasing, so :math:`F^{-1}(u)` is the one root of
+        :math:`F(x) = u`: safeguarded Newton steps (:math:`x \leftarrow x - (F(x) - u)/p(x)`, replaced by
+        bisection whenever a step leaves the current bracket
+        :math:`[\min_k \mu_k - 40\sigma_k, \max_k \mu_k + 40\sigma_k]`), started at the quantile of
+        the normal law with the mixture's mean and variance, until the bracket or the step
+        is within 4 machine epsilons of x (relative; absolute below 1).
+        """
+        u_arr = validate.in_interval(u, "u", 0.0, 1.0)
+        w, mu, sigma = np.array(self.weights), np.array(self.means), np.array(self.stds)
+
+        def cdf_pdf(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+            z = (x[..., None] - mu) / sigma  # (..., components)
+            return scipy.special.ndtr(z) @ w, (np.exp(-0.5 * z * z) / (sigma * math.sqrt(2 * math.pi))) @ w
+
+        lo = np.full(u_arr.size, float(np.min(mu - 40 * sigma)))
+        hi = np.full(u_arr.size, float(np.max(mu + 40 * sigma)))
+        # start at the quantile of the normal with the mixture's mean and variance
+        mean = float(w @ mu)
+        sd = math.sqrt(float(w @ (sigma ** 2 + mu ** 2)) - mean ** 2)
+        target = u_arr.ravel()
+        x = np.clip(mean + sd * scipy.special.ndtri(target), lo, hi)
+        tol = 4 * np.finfo(float).eps
+        active = np.arange(target.size)  # the points still iterating
+        for _ in range(200):
+            f, density = cdf_pdf(x[active])
+            below = f < target[active]
+            lo[active] = np.where(below, x[active], lo[active])
+            hi[active] = np.where(below, hi[active], x[active])
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                newton = x[active] - (f - target[active]) / density
+            inside = (newton > lo[active]) & (newton < hi[active]) & np.isfinite(newton)
+            x_new = np.where(inside, newton, 0.5 * (lo[active] + hi[active]))
+            scale = np.maximum(1.0, np.abs(x_new))
+            done = (np.abs(x_new - x[active]) <= tol * scale) | (hi[active] - lo[active] <= tol * scale)
+            x[active] = x_new
+            active = active[~done]
+            if active.size == 0:
+                break
+        x = x.reshape(u_arr.shape)
+        return _out(x)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`\log p(x)` of a torch tensor ``x`` (any shape), differentiable in x:
+        ``torch.logsumexp`` over the components of :math:`\log \pi_k + \log \mathcal N(x; \mu_k, \sigma_k^2)`."""
+        import torch
+
+        x = torch.as_tensor(x)
+        w = torch.tensor(self.weights, dtype=x.dtype)
+        mu = torch.tensor(self.means, dtype=x.dtype)
+        sigma = torch.tensor(self.stds, dtype=x.dtype)
+        z = (x[..., None] - mu) / sigma  # (..., components)
+        log_components = -0.5 * z * z - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
+        return torch.logsumexp(torch.log(w) + log_components, dim=-1)
+
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` samples as a float32 tensor of shape (n, 1): pick a component, then add noise."""
         import torch
@@ -490,6 +855,8 @@ class GANRun:
     d_loss: NDArray[np.float64]
     g_loss: NDArray[np.float64]
     config: dict[str, Any] = field(default_factory=dict)
+    #: D(x) at the points ``d_grid`` at every snapshot, shape (snapshots, grid points); None if no grid.
+    snapshot_d: NDArray[np.float64] | None = None
 
 
 def _mlp(n_in: int, hidden: int, n_out: int) -> torch.nn.Module:
@@ -522,7 +889,7 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 1000, batch_size: int =
               latent_dim: int = 2, hidden: int = 32, lr_d: float = 2e-3, lr_g: float = 5e-4,
               d_steps: int = 1,
               loss: str = "non_saturating", snapshot_every: int = 125, n_snapshot: int = 4000,
-              n_value: int = 20000, seed: int = 0) -> GANRun:
+              n_value: int = 20000, d_grid: ArrayLike | None = None, seed: int = 0) -> GANRun:
     r"""Train a small GAN (Goodfellow et al. 2014, Algorithm 1) on a 1-D ``target`` mixture.
 
     G: :math:`\mathbb R^{\mathrm{latent\_dim}} \to \mathbb R`, D: :math:`\mathbb R \to` logit, both
@@ -537,7 +904,8 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 1000, batch_size: int =
     Deterministic: ``torch.manual_seed(seed)`` for the initial weights, one seeded
     ``torch.Generator`` for all sampling, and ``torch.set_num_threads(1)`` during training (the
     previous thread count is restored). Two calls with the same arguments return identical runs.
-    Snapshots at steps 0, ``snapshot_every``, ..., ``steps``.
+    Snapshots at steps 0, ``snapshot_every``, ..., ``steps``; with ``d_grid`` (1-D points), each
+    snapshot also records :math:`D(x)` on it (``GANRun.snapshot_d``).
     """
     import torch
 
@@ -556,6 +924,8 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 1000, batch_size: int =
         validate.fail("loss", "'non_saturating' or 'saturating'", loss)
     if not isinstance(target, GaussianMixture1D):
         validate.fail("target", "a GaussianMixture1D (see gaussian_mixture_1d)", type(target).__name__)
+    grid = None if d_grid is None else torch.as_tensor(
+        validate.array(d_grid, "d_grid").reshape(-1, 1), dtype=torch.float32)
 
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -574,10 +944,13 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 1000, batch_size: int =
         snap_steps: list[int] = []
         snaps: list[NDArray[np.float64]] = []
         snap_values: list[float] = []
+        snap_d: list[NDArray[np.float64]] = []
 
         def snapshot(step: int) -> None:
             with torch.no_grad():
                 snaps.append(G(z_fixed)[:, 0].double().numpy())
+                if grid is not None:
+                    snap_d.append(torch.sigmoid(D(grid).double())[:, 0].numpy())
                 x_real = target.sample(n_value, eval_rng)
                 x_fake = G(torch.randn(n_value, latent_dim, generator=eval_rng))
                 snap_values.append(float(_value_torch(D(x_real), D(x_fake))))
@@ -615,6 +988,7 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 1000, batch_size: int =
                   snapshot_steps=np.array(snap_steps, dtype=np.int64),
                   snapshots=np.stack(snaps), snapshot_values=np.array(snap_values),
                   d_loss=d_losses, g_loss=g_losses,
+                  snapshot_d=np.stack(snap_d) if snap_d else None,
                   config={"steps": steps, "batch_size": batch_size, "latent_dim": latent_dim,
                           "hidden": hidden, "lr_d": lr_d, "lr_g": lr_g, "d_steps": d_steps,
                           "loss": loss, "seed": seed})
@@ -699,3 +1073,263 @@ def fit_discriminator(discriminator: torch.nn.Module, generator: torch.nn.Module
     if not np.all(np.isfinite(values)):
         raise RuntimeError("discriminator training diverged: a minibatch value is not finite")
     return D, values
+
+
+# --------------------------------------------------------------------------------------------
+# The Wasserstein GAN: a critic instead of a discriminator
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class WGANRun:
+    r"""Everything :func:`train_wgan` returns.
+
+    ``snapshot_steps[i]`` generator updates had been made when ``snapshots[i]`` (generator samples
+    from the same fixed latent codes each time), ``estimates[i]`` and ``estimate_se[i]`` (the
+    critic's estimate :math:`\hat W = \frac1n\sum_i f(x_i) - \frac1n\sum_j f(G(z_j))` on ``n_value``
+    fresh data and generator samples, and its standard error) and ``lipschitz[i]`` (the largest
+    :math:`|f'(x)|` of the critic on the grid ``lipschitz_grid``, by autograd) were recorded.
+    ``critic_loss[t]`` is the critic's last minibatch loss at generator step ``t`` (penalty included).
+    """
+
+    generator: Any
+    critic: Any
+    target: GaussianMixture1D
+    snapshot_steps: NDArray[np.int64]
+    snapshots: NDArray[np.float64]
+    estimates: NDArray[np.float64]
+    estimate_se: NDArray[np.float64]
+    lipschitz: NDArray[np.float64]
+    critic_loss: NDArray[np.float64]
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+#: The Lipschitz constraints :func:`train_wgan` knows: weight clipping (Arjovsky et al. 2017, Alg. 1),
+#: the two-sided gradient penalty (Gulrajani et al. 2017, Eq. 3) and the one-sided one (Petzka et al.
+#: 2018, Eq. 8).
+WGAN_CONSTRAINTS = ("clip", "two-sided", "one-sided")
+
+
+def critic_lipschitz(critic: torch.nn.Module, grid: ArrayLike) -> float:
+    r"""The largest :math:`|f'(x)|` of a 1-D critic over the points ``grid``, by autograd.
+
+    For a piecewise-linear critic (LeakyReLU layers) this is its Lipschitz constant on the
+    interval the grid spans, up to linear pieces narrower than the grid spacing (a lower bound).
+    """
+    import torch
+
+    x = validate.array(grid, "grid").ravel()
+    if x.size == 0:
+        validate.fail("grid", "non-empty", x)
+    xs = torch.as_tensor(x.reshape(-1, 1), dtype=torch.float32).requires_grad_(True)
+    with torch.enable_grad():
+        (slope,) = torch.autograd.grad(critic(xs).sum(), xs)
+    return float(slope.abs().max())
+
+
+def _critic_loss(critic: torch.nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor,
+                 rng: torch.Generator, constraint: str, penalty_weight: float) -> torch.Tensor:
+    r"""The critic's minibatch loss :math:`\frac1b\sum f(\tilde x_j) - \frac1b\sum f(x_i)` (minus its
+    estimate of :math:`W_1`), plus for ``"two-sided"`` ``penalty_weight`` times
+    :math:`\frac1b\sum (|f'(\hat x_i)| - 1)^2` (Gulrajani et al. 2017, Eq. 3) and for ``"one-sided"``
+    times :math:`\frac1b\sum \max(0, |f'(\hat x_i)| - 1)^2` (Petzka et al. 2018), at
+    :math:`\hat x_i = \epsilon_i x_i + (1 - \epsilon_i)\tilde x_i`, :math:`\epsilon_i \sim U[0, 1]`.
+    One forward pass for all three batches."""
+    import torch
+
+    b = x_real.shape[0]
+    if constraint == "clip":
+        out = critic(torch.cat([x_real, x_fake]))  # (2b, 1)
+        return out[b:].mean() - out[:b].mean()
+    eps = torch.rand(b, 1, generator=rng)
+    x_hat = (eps * x_real + (1 - eps) * x_fake).requires_grad_(True)  # (b, 1)
+    out = critic(torch.cat([x_real, x_fake, x_hat]))  # (3b, 1)
+    (slope,) = torch.autograd.grad(out[2 * b:].sum(), x_hat, create_graph=True)  # (b, 1)
+    excess = slope.norm(dim=1) - 1.0
+    penalty = (excess.clamp(min=0.0) if constraint == "one-sided" else excess).pow(2).mean()
+    return out[b:2 * b].mean() - out[:b].mean() + penalty_weight * penalty
+
+
+def train_wgan(target: GaussianMixture1D, *, constraint: str = "one-sided", steps: int = 1000,
+               n_critic: int = 5, batch_size: int = 128, latent_dim: int = 2, hidden: int = 32,
+               lr_critic: float = 1e-3, lr_g: float = 2e-4, clip: float = 0.01,
+               penalty_weight: float = 10.0, snapshot_every: int = 100, n_snapshot: int = 4000,
+               n_value: int = 20000, lipschitz_grid: ArrayLike | None = None, seed: int = 0
+               ) -> WGANRun:
+    r"""Train a Wasserstein GAN (Arjovsky et al. 2017, Alg. 1) on a 1-D ``target`` mixture.
+
+    The critic :math:`f: \mathbb R \to \mathbb R` (no sigmoid) maximises
+    :math:`\mathbb E_{p_{\mathrm{data}}}[f] - \mathbb E_{z}[f(G(z))]` (their Eq. 3), ``n_critic`` steps on
+    fresh minibatches per generator step; the generator minimises :math:`-\mathbb E_z[f(G(z))]`.
+    For a 1-Lipschitz critic the maximum is :math:`W_1(p_{\mathrm{data}}, p_g)` (Kantorovich-Rubinstein);
+    ``constraint`` says how the critic is kept (near) 1-Lipschitz:
+
+    * ``"clip"``: every critic weight is clipped to ``[-clip, clip]`` after each step (Arjovsky et al.
+      2017, Alg. 1, with RMSProp). The critic is then K-Lipschitz for an unknown K.
+    * ``"two-sided"``: the loss adds ``penalty_weight`` times :math:`\mathbb E[(|f'(\hat x)| - 1)^2]` at
+      random interpolates of real and generated points (Gulrajani et al. 2017, Eq. 3, Alg. 1: Adam
+      with :math:`\beta = (0, 0.9)`).
+    * ``"one-sided"``: the same with :math:`\max(0, |f'(\hat x)| - 1)^2` (Petzka et al. 2018), which
+      penalises only slopes steeper than 1.
+
+    Both networks are MLPs with two LeakyReLU(0.2) hidden layers of width ``hidden``;
+    :math:`z \sim \mathcal N(0, I_{\mathrm{latent\_dim}})`. Deterministic (seeded weights and sampling, one
+    torch thread during training; the previous thread count is restored). Snapshots at steps 0,
+    ``snapshot_every``, ..., ``steps``; ``lipschitz_grid`` defaults to 4001 points on [-8, 8].
+    """
+    import torch
+
+    if constraint not in WGAN_CONSTRAINTS:
+        validate.fail("constraint", " or ".join(repr(c) for c in WGAN_CONSTRAINTS), constraint)
+    if not isinstance(target, GaussianMixture1D):
+        validate.fail("target", "a GaussianMixture1D (see gaussian_mixture_1d)", type(target).__name__)
+    steps = validate.integer(steps, "steps", lo=1)
+    n_critic = validate.integer(n_critic, "n_critic", lo=1)
+    batch_size = validate.integer(batch_size, "batch_size", lo=2)
+    latent_dim = validate.integer(latent_dim, "latent_dim", lo=1)
+    hidden = validate.integer(hidden, "hidden", lo=1)
+    snapshot_every = validate.integer(snapshot_every, "snapshot_every", lo=1)
+    n_snapshot = validate.integer(n_snapshot, "n_snapshot", lo=1)
+    n_value = validate.integer(n_value, "n_value", lo=2)
+    seed = validate.integer(seed, "seed", lo=0)
+    lr_critic = float(validate.positive(lr_critic, "lr_critic"))
+    lr_g = float(validate.positive(lr_g, "lr_g"))
+    clip = float(validate.positive(clip, "clip"))
+    penalty_weight = float(validate.positive(penalty_weight, "penalty_weight"))
+    grid = np.linspace(-8.0, 8.0, 4001) if lipschitz_grid is None else validate.array(lipschitz_grid,
+                                                                                       "lipschitz_grid")
+
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(seed)
+        G = _mlp(latent_dim, hidden, 1)
+        f = _mlp(1, hidden, 1)
+        rng = torch.Generator().manual_seed(seed)
+        if constraint == "clip":
+            opt_f = torch.optim.RMSprop(f.parameters(), lr=lr_critic)
+            opt_g = torch.optim.RMSprop(G.parameters(), lr=lr_g)
+            with torch.no_grad():  # start inside the clipping box
+                for w in f.parameters():
+                    w.clamp_(-clip, clip)
+        else:
+            opt_f = torch.optim.Adam(f.parameters(), lr=lr_critic, betas=(0.0, 0.9))
+            opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.0, 0.9))
+        z_fixed = torch.randn(n_snapshot, latent_dim, generator=torch.Generator().manual_seed(seed + 2))
+        eval_rng = torch.Generator().manual_seed(seed + 1)
+
+        snap_steps: list[int] = []
+        snaps: list[NDArray[np.float64]] = []
+        estimates: list[float] = []
+        standard_errors: list[float] = []
+        lipschitz: list[float] = []
+
+        def snapshot(step: int) -> None:
+            with torch.no_grad():
+                snaps.append(G(z_fixed)[:, 0].double().numpy())
+                f_real = f(target.sample(n_value, eval_rng))[:, 0].double()
+                f_fake = f(G(torch.randn(n_value, latent_dim, generator=eval_rng)))[:, 0].double()
+            estimates.append(float(f_real.mean() - f_fake.mean()))
+            standard_errors.append(float(math.sqrt((f_real.var() + f_fake.var()) / n_value)))
+            lipschitz.append(critic_lipschitz(f, grid))
+            snap_steps.append(step)
+
+        critic_losses = np.empty(steps)
+        snapshot(0)
+        for t in range(steps):
+            for _ in range(n_critic):
+                x_real = target.sample(batch_size, rng)  # (batch, 1)
+                with torch.no_grad():
+                    x_fake = G(torch.randn(batch_size, latent_dim, generator=rng))  # (batch, 1)
+                loss = _critic_loss(f, x_real, x_fake, rng, constraint, penalty_weight)
+                opt_f.zero_grad()
+                loss.backward()
+                opt_f.step()
+                if constraint == "clip":
+                    with torch.no_grad():
+                        for w in f.parameters():
+                            w.clamp_(-clip, clip)
+            g_loss = -f(G(torch.randn(batch_size, latent_dim, generator=rng))).mean()
+            opt_g.zero_grad()
+            g_loss.backward()
+            opt_g.step()
+            critic_losses[t] = loss.item()
+            if (t + 1) % snapshot_every == 0 or t + 1 == steps:
+                snapshot(t + 1)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+    if not np.all(np.isfinite(critic_losses)):
+        raise RuntimeError(f"training diverged: `critic_loss` is not finite at step "
+                           f"{int(np.argmin(np.isfinite(critic_losses)))}")
+    return WGANRun(generator=G, critic=f, target=target,
+                   snapshot_steps=np.array(snap_steps, dtype=np.int64), snapshots=np.stack(snaps),
+                   estimates=np.array(estimates), estimate_se=np.array(standard_errors),
+                   lipschitz=np.array(lipschitz), critic_loss=critic_losses,
+                   config={"constraint": constraint, "steps": steps, "n_critic": n_critic,
+                           "batch_size": batch_size, "latent_dim": latent_dim, "hidden": hidden,
+                           "lr_critic": lr_critic, "lr_g": lr_g, "clip": clip,
+                           "penalty_weight": penalty_weight, "seed": seed})
+
+
+def critic_values(critic: torch.nn.Module, x: ArrayLike) -> NDArray[np.float64]:
+    """:math:`f(x)` of a trained 1-D critic (no sigmoid) at the points ``x`` (any shape)."""
+    import torch
+
+    x_arr = validate.array(x, "x")
+    with torch.no_grad():
+        out = critic(torch.as_tensor(x_arr.reshape(-1, 1), dtype=torch.float32))
+        return out.double()[:, 0].numpy().reshape(x_arr.shape)
+
+
+def fit_generator(generator: torch.nn.Module, discriminator: torch.nn.Module, *, steps: int = 300,
+                  batch_size: int = 256, lr: float = 5e-4, loss: str = "non_saturating",
+                  seed: int = 0) -> tuple[torch.nn.Module, NDArray[np.float64]]:
+    r"""Train a COPY of ``generator`` against the frozen ``discriminator`` (D is not updated): the
+    generator's best response to a fixed D, approximated by ``steps`` Adam steps
+    (:math:`\beta = (0.5, 0.999)`) on the generator ``loss`` (as in :func:`train_gan`).
+
+    For a fixed D, :math:`\mathbb E_z[-\log D(G(z))] \ge -\log \max_x D(x)`, with equality only if
+    G puts all its mass where D is largest: the best response is a point mass (Goodfellow 2016,
+    Sec. 5.1.1, on mode collapse). Gradient steps move every sample uphill on D, so the copy's
+    samples pile up at the local maxima of D. ``discriminator`` maps a (batch, 1) tensor to logits: a
+    trained network (its parameters are frozen during the call) or any differentiable function,
+    such as the log density ratio of :func:`optimal_discriminator_logit`. Returns the trained copy
+    and the per-step minibatch losses (nats). Deterministic (seeded, one thread during training; the thread count is restored).
+    """
+    import copy
+
+    import torch
+
+    steps = validate.integer(steps, "steps", lo=1)
+    batch_size = validate.integer(batch_size, "batch_size", lo=1)
+    seed = validate.integer(seed, "seed", lo=0)
+    lr = float(validate.positive(lr, "lr"))
+    if loss not in ("non_saturating", "saturating"):
+        validate.fail("loss", "'non_saturating' or 'saturating'", loss)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        G = copy.deepcopy(generator)
+        latent_dim = next(G.parameters()).shape[1]
+        rng = torch.Generator().manual_seed(seed)
+        opt = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+        frozen = list(discriminator.parameters()) if hasattr(discriminator, "parameters") else []
+        for w in frozen:  # frozen: no gradient is kept for D
+            w.requires_grad_(False)
+        losses = np.empty(steps)
+        try:
+            for t in range(steps):
+                g_loss = _generator_loss_torch(discriminator(G(torch.randn(batch_size, latent_dim, generator=rng))),
+                                               loss)
+                opt.zero_grad()
+                g_loss.backward()
+                opt.step()
+                losses[t] = g_loss.item()
+        finally:
+            for w in frozen:
+                w.requires_grad_(True)
+    finally:
+        torch.set_num_threads(previous_threads)
+    if not np.all(np.isfinite(losses)):
+        raise RuntimeError("generator training diverged: a minibatch loss is not finite")
+    return G, losses

@@ -336,6 +336,245 @@ def test_mixture_and_mode_coverage() -> None:
     assert cov.sum() == pytest.approx(1.0)
 
 
+def test_mixture_quantile_function_and_torch_log_density() -> None:
+    single = gan.gaussian_mixture_1d([1.0], [1.0], [2.0])
+    u = np.linspace(1e-6, 1 - 1e-6, 1001)
+    np.testing.assert_allclose(single.ppf(u), scipy.stats.norm(1, 2).ppf(u), rtol=1e-10, atol=1e-10)
+    mix = gan.gaussian_mixture_1d([0.2, 0.5, 0.3], [-3.0, 0.0, 4.0], [0.3, 1.0, 0.5])
+    x = mix.ppf(u)
+    assert np.all(np.diff(x) > 0)
+    np.testing.assert_allclose(mix.cdf(x), u, rtol=0, atol=1e-14)
+    assert mix.ppf(0.2) == pytest.approx(scipy.optimize.brentq(lambda t: mix.cdf(t) - 0.2, -10, 10, xtol=1e-14))
+    assert mix.ppf(np.array([[0.5]])).shape == (1, 1)
+    t = torch.linspace(-5, 5, 41, dtype=torch.float64)
+    np.testing.assert_allclose(mix.log_prob(t).numpy(), np.log(mix.pdf(t.numpy())), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wasserstein-1: the coupling LP, its dual, the optimal critic on the line
+# ---------------------------------------------------------------------------------------------
+
+def _discrete_cdf(atoms: np.ndarray, weights: np.ndarray):
+    order = np.argsort(atoms)
+    xs, cum = atoms[order], np.cumsum(weights[order])
+    return lambda t: float(cum[np.searchsorted(xs, t, side="right") - 1]) if t >= xs[0] else 0.0
+
+
+@pytest.mark.parametrize("n, m, d", [(4, 3, 1), (3, 5, 2), (6, 2, 3)])
+def test_transport_plan_and_dual_critic_agree_with_scipy(n: int, m: int, d: int) -> None:
+    """Primal LP = dual LP = scipy's W1 (a different solver); marginals; complementary slackness."""
+    rng = np.random.default_rng(n + m + d)
+    x_p, x_q = rng.normal(size=(n, d)), rng.normal(size=(m, d)) + 0.5
+    a, b = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(m))
+    cost = np.linalg.norm(x_p[:, None] - x_q[None], axis=-1)  # (n, m), non-square
+    primal = gan.optimal_transport(a, b, cost)
+    dual = gan.wasserstein_1_dual(x_p, a, x_q, b)
+    reference = (scipy.stats.wasserstein_distance(x_p[:, 0], x_q[:, 0], a, b) if d == 1
+                 else scipy.stats.wasserstein_distance_nd(x_p, x_q, a, b))
+    assert primal.cost == pytest.approx(reference, rel=1e-10)
+    assert dual.value == pytest.approx(reference, rel=1e-10)
+    assert primal.plan.shape == (n, m) and np.all(primal.plan >= 0)
+    np.testing.assert_allclose(primal.plan.sum(axis=1), a, atol=1e-12)
+    np.testing.assert_allclose(primal.plan.sum(axis=0), b, atol=1e-12)
+    gap = dual.f_p[:, None] - dual.f_q[None, :] - cost
+    assert np.all(gap <= 1e-9)  # 1-Lipschitz across the two sets of atoms
+    assert np.all(np.abs(gap[primal.plan > 1e-10]) <= 1e-9)  # f(x) - f(y) = |x - y| where mass moves
+    within = np.abs(dual.f_p[:, None] - dual.f_p[None, :]) - np.linalg.norm(x_p[:, None] - x_p[None], axis=-1)
+    assert np.all(within <= 1e-9)
+
+
+def test_optimal_transport_between_point_masses() -> None:
+    plan = gan.optimal_transport([1.0], [0.25, 0.75], [[2.0, 4.0]])
+    assert plan.cost == pytest.approx(3.5)
+    np.testing.assert_allclose(plan.plan, [[0.25, 0.75]])
+
+
+@pytest.mark.parametrize("name, p, q, kw", [
+    ("mixture-vs-normal", MIXTURE, scipy.stats.norm(0, 1.5), {"lower": -30.0, "upper": 30.0}),
+    ("normals", scipy.stats.norm(0, 1), scipy.stats.norm(0.5, 2), {"lower": -40.0, "upper": 40.0}),
+    ("laplace-vs-logistic", scipy.stats.laplace(0.5, 1), scipy.stats.logistic(0, 0.7), {"lower": -60.0, "upper": 60.0}),
+])
+def test_optimal_critic_attains_w1_on_the_line(name: str, p, q, kw) -> None:
+    """E_P f* - E_Q f* (quadrature against the densities) = the area between the CDFs; |slope| = 1."""
+    critic = gan.wasserstein_critic_1d(p.cdf, q.cdf, origin=0.0, **kw)
+    assert np.all(np.abs(critic.slopes) == 1.0) and critic(0.0) == pytest.approx(0.0, abs=1e-12)
+    cuts = sorted({*critic.kinks.tolist(), -1.5, 1.0, 0.5})
+
+    def mean(density) -> float:
+        return scipy.integrate.quad(lambda t: float(critic(t)) * float(density(t)), kw["lower"], kw["upper"],
+                                    points=cuts, limit=400, epsabs=1e-13, epsrel=1e-12)[0]
+
+    w1 = scipy.integrate.quad(lambda t: abs(float(p.cdf(t)) - float(q.cdf(t))), kw["lower"], kw["upper"],
+                              points=cuts, limit=400, epsabs=1e-13, epsrel=1e-12)[0]
+    assert mean(p.pdf) - mean(q.pdf) == pytest.approx(w1, rel=1e-8)
+    # sampled reference (scipy on a million quantiles each): agrees to the discretisation error
+    u = (np.arange(200_000) + 0.5) / 200_000
+    assert w1 == pytest.approx(scipy.stats.wasserstein_distance(p.ppf(u), q.ppf(u)), abs=2e-4)
+    # other 1-Lipschitz critics do worse: |x| and x
+    for f in (abs, lambda t: t):
+        gain = (scipy.integrate.quad(lambda t: f(t) * float(p.pdf(t)), kw["lower"], kw["upper"], points=cuts)[0]
+                - scipy.integrate.quad(lambda t: f(t) * float(q.pdf(t)), kw["lower"], kw["upper"], points=cuts)[0])
+        assert gain < w1
+
+
+def test_optimal_critic_of_discrete_laws_matches_scipy() -> None:
+    """Step CDFs: the jumps are located like crossings; sum a_i f*(x_i) - sum b_j f*(y_j) = W1."""
+    rng = np.random.default_rng(3)
+    xs, ys = rng.uniform(-2, 2, 5), rng.uniform(-1, 3, 4)
+    a, b = rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(4))
+    critic = gan.wasserstein_critic_1d(_discrete_cdf(xs, a), _discrete_cdf(ys, b), lower=-4.0, upper=4.0)
+    value = float(a @ critic(xs) - b @ critic(ys))
+    assert value == pytest.approx(scipy.stats.wasserstein_distance(xs, ys, a, b), rel=1e-10)
+
+
+def test_optimal_critic_of_equal_laws_is_any_slope() -> None:
+    critic = gan.wasserstein_critic_1d(scipy.stats.norm.cdf, scipy.stats.norm.cdf, lower=-5.0, upper=5.0)
+    assert critic.kinks.size == 0 and np.all(np.abs(critic.slopes) == 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# f-divergences and the f-GAN bound
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", sorted(gan.F_DIVERGENCES))
+def test_f_divergence_members(key: str) -> None:
+    """f(1) = 0 (-log 4 for the GAN member, 2 JSD - log 4), f' against a difference quotient, f*
+    against a numerical supremum of ut - f(u)."""
+    member = gan.F_DIVERGENCES[key]
+    assert member.f(1.0) == pytest.approx(-LOG4 if key == "gan" else 0.0, abs=1e-15)
+    for u0 in np.geomspace(0.05, 20.0, 9):
+        h = 1e-6 * u0
+        assert member.f_prime(u0) == pytest.approx((member.f(u0 + h) - member.f(u0 - h)) / (2 * h), rel=1e-6)
+        t = member.f_prime(u0)
+        res = scipy.optimize.minimize_scalar(lambda u: member.f(u) - u * t, bounds=(1e-9, 1e3), method="bounded",
+                                             options={"xatol": 1e-12})
+        assert member.conjugate(t) == pytest.approx(-res.fun, rel=1e-9, abs=1e-12)
+    big = 1e8
+    assert member.f(big) / big == pytest.approx(member.slope_at_infinity, rel=0.1, abs=1e-6) or \
+        math.isinf(member.slope_at_infinity)
+
+
+def test_f_divergences_against_references() -> None:
+    """KL and reverse KL of two normals against torch.distributions; Pearson chi^2 by direct
+    quadrature of (p - q)^2 / q; the GAN member is 2 JSD - log 4 (scipy's discrete JSD on fine bins)."""
+    from torch.distributions import Normal, kl_divergence
+
+    p, q = scipy.stats.norm(0.3, 1.0), scipy.stats.norm(-0.2, 1.4)
+    kw = {"lower": -30.0, "upper": 30.0, "points": [0.3, -0.2]}
+    def normal(mean: float, sd: float) -> Normal:
+        return Normal(torch.tensor(mean, dtype=torch.float64), torch.tensor(sd, dtype=torch.float64))
+
+    kl = float(kl_divergence(normal(0.3, 1.0), normal(-0.2, 1.4)))
+    reverse = float(kl_divergence(normal(-0.2, 1.4), normal(0.3, 1.0)))
+    assert gan.f_divergence_quad(p.pdf, q.pdf, "kl", **kw) == pytest.approx(kl, rel=1e-10)
+    assert gan.f_divergence_quad(p.pdf, q.pdf, "reverse_kl", **kw) == pytest.approx(reverse, rel=1e-10)
+    pearson = scipy.integrate.quad(lambda t: (p.pdf(t) - q.pdf(t)) ** 2 / q.pdf(t), -30, 30)[0]
+    assert gan.f_divergence_quad(p.pdf, q.pdf, "pearson", **kw) == pytest.approx(pearson, rel=1e-9)
+    edges = np.linspace(-30, 30, 600_001)
+    jsd = scipy.spatial.distance.jensenshannon(np.diff(p.cdf(edges)), np.diff(q.cdf(edges))) ** 2
+    assert gan.f_divergence_quad(p.pdf, q.pdf, "gan", **kw) == pytest.approx(2 * jsd - LOG4, abs=1e-8)
+
+
+def test_fgan_bound_is_tight_at_the_optimal_critic_and_the_gan_value_elsewhere() -> None:
+    p, q = MIXTURE, scipy.stats.norm(0, 1.5)
+    kw = {"lower": -12.0, "upper": 12.0, "points": [-1.5, 1.0]}  # both densities > 0 (p/q finite)
+
+    def ratio(x: float) -> float:
+        return float(p.pdf(x)) / float(q.pdf(x))
+
+    for key, member in gan.F_DIVERGENCES.items():
+        divergence = gan.f_divergence_quad(p.pdf, q.pdf, key, **kw)
+        assert gan.fgan_bound_quad(p.pdf, q.pdf, lambda x: member.f_prime(ratio(x)), key, **kw) == \
+            pytest.approx(divergence, rel=1e-9, abs=1e-12)
+        for power in (0.5, 1.3):
+            assert gan.fgan_bound_quad(p.pdf, q.pdf, lambda x: member.f_prime(ratio(x) ** power), key, **kw) \
+                < divergence
+    # GAN member with T = log D: the bound is V(D, G), for D = sigmoid(a x + b)
+    logit = lambda x: 0.4 * x - 0.3  # noqa: E731
+    value = gan.value_function(logit, p.pdf, q.pdf, logit=True, **kw)
+    bound = gan.fgan_bound_quad(p.pdf, q.pdf, lambda x: float(scipy.special.log_expit(logit(x))), "gan", **kw)
+    assert bound == pytest.approx(value, rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# The WGAN and the generator's best response
+# ---------------------------------------------------------------------------------------------
+
+WGAN_TINY = {"steps": 6, "n_critic": 2, "batch_size": 16, "hidden": 8, "snapshot_every": 3, "n_snapshot": 40,
+             "n_value": 200}
+
+
+@pytest.mark.parametrize("constraint", gan.WGAN_CONSTRAINTS)
+def test_wgan_training_is_deterministic(constraint: str) -> None:
+    target = gan.gaussian_mixture_1d([0.5, 0.5], [-2.0, 2.0], [0.5, 0.5])
+    threads = torch.get_num_threads()
+    a = gan.train_wgan(target, constraint=constraint, **WGAN_TINY)
+    b = gan.train_wgan(target, constraint=constraint, **WGAN_TINY)
+    assert torch.get_num_threads() == threads
+    np.testing.assert_array_equal(a.snapshot_steps, [0, 3, 6])
+    np.testing.assert_array_equal(a.snapshots, b.snapshots)
+    np.testing.assert_array_equal(a.estimates, b.estimates)
+    np.testing.assert_array_equal(a.critic_loss, b.critic_loss)
+    assert a.snapshots.shape == (3, 40) and np.all(a.estimate_se > 0) and np.all(a.lipschitz > 0)
+    if constraint == "clip":
+        assert all(float(w.detach().abs().max()) <= 0.01 for w in a.critic.parameters())
+    # the estimate is the critic's mean difference on fresh samples
+    np.testing.assert_allclose(gan.critic_values(a.critic, [0.0, 1.0]).shape, (2,))
+
+
+def test_critic_lipschitz_of_a_linear_critic() -> None:
+    critic = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        critic.weight.fill_(-0.7)
+    assert gan.critic_lipschitz(critic, np.linspace(-1, 1, 11)) == pytest.approx(0.7, rel=1e-6)
+    np.testing.assert_allclose(gan.critic_values(critic, np.array([0.0, 1.0])),
+                               float(critic.bias.detach()) + np.array([0.0, -0.7]), rtol=1e-6)
+
+
+def test_gradient_penalties_against_autograd_by_hand() -> None:
+    """The one-sided penalty ignores slopes below 1; the two-sided one penalises them."""
+    critic = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        critic.weight.fill_(0.5)
+        critic.bias.zero_()
+    x_real, x_fake = torch.ones(4, 1), torch.zeros(4, 1)
+    rng = torch.Generator().manual_seed(0)
+    base = float(critic(x_fake).mean() - critic(x_real).mean())  # -0.5
+    one = float(gan._critic_loss(critic, x_real, x_fake, rng, "one-sided", 10.0))
+    two = float(gan._critic_loss(critic, x_real, x_fake, rng, "two-sided", 10.0))
+    assert one == pytest.approx(base) and two == pytest.approx(base + 10 * 0.25)
+
+
+def test_snapshots_of_d_on_a_grid() -> None:
+    """With d_grid, each snapshot records D(x) = sigmoid(logit) on the grid; the last one is the final D."""
+    target = gan.gaussian_mixture_1d([1.0], [0.0], [1.0])
+    grid = np.linspace(-3, 3, 7)
+    run = gan.train_gan(target, d_grid=grid, **TINY)
+    assert run.snapshot_d.shape == (run.snapshot_steps.size, grid.size)
+    assert np.all((run.snapshot_d > 0) & (run.snapshot_d < 1))
+    with torch.no_grad():
+        final = torch.sigmoid(run.discriminator(torch.tensor(grid, dtype=torch.float32)[:, None]).double())[:, 0]
+    np.testing.assert_allclose(run.snapshot_d[-1], final.numpy(), rtol=1e-6)
+    assert gan.train_gan(target, **TINY).snapshot_d is None
+
+
+def test_best_response_to_a_frozen_discriminator_climbs_d() -> None:
+    target = gan.gaussian_mixture_1d([1.0], [0.0], [1.0])
+    run = gan.train_gan(target, **TINY)
+    before = [w.detach().clone() for w in run.discriminator.parameters()]
+    g, losses = gan.fit_generator(run.generator, run.discriminator, steps=30, batch_size=64, lr=1e-2)
+    _, losses2 = gan.fit_generator(run.generator, run.discriminator, steps=30, batch_size=64, lr=1e-2)
+    np.testing.assert_array_equal(losses, losses2)
+    for w, w0 in zip(run.discriminator.parameters(), before):
+        assert torch.equal(w, w0) and w.requires_grad  # D untouched and unfrozen afterwards
+    assert g is not run.generator and losses[-5:].mean() < losses[:5].mean()
+    # with D = sigmoid(-(x - 1)^2) (largest at x = 1) the samples gather at 1
+    peak = lambda x: -((x - 1.0) ** 2)  # noqa: E731
+    g2, _ = gan.fit_generator(run.generator, peak, steps=300, batch_size=64, lr=1e-2)
+    x = gan.generate(g2, 2000, seed=1)
+    assert abs(np.median(x) - 1.0) < 0.1
+
+
 # ---------------------------------------------------------------------------------------------
 # Error paths: every bad input raises ValueError naming the argument
 # ---------------------------------------------------------------------------------------------
@@ -375,6 +614,24 @@ def test_mixture_and_mode_coverage() -> None:
     (lambda: gan.train_gan(MIXTURE, steps=0), r"`steps` must be an integer in \[1, inf\]; got 0"),
     (lambda: gan.train_gan(MIXTURE, lr_d=-1.0), "`lr_d` must be > 0"),
     (lambda: gan.train_gan(scipy.stats.norm(0, 1)), "`target` must be a GaussianMixture1D"),
+    (lambda: gan.train_wgan(MIXTURE, constraint="spectral"), "`constraint` must be 'clip' or"),
+    (lambda: gan.train_wgan(MIXTURE, clip=0.0), "`clip` must be > 0; got 0.0"),
+    (lambda: gan.train_wgan(MIXTURE, n_critic=0), r"`n_critic` must be an integer in \[1, inf\]; got 0"),
+    (lambda: MIXTURE.ppf(1.0), r"`u` must be in \(0, 1\); got 1.0"),
+    (lambda: gan.wasserstein_critic_1d(scipy.stats.norm.cdf, scipy.stats.norm.cdf, lower=-np.inf, upper=1.0),
+     "`lower` must be finite; got -inf"),
+    (lambda: gan.wasserstein_critic_1d(scipy.stats.norm.cdf, scipy.stats.norm.cdf, lower=-1.0, upper=1.0,
+                                       origin=2.0), r"`origin` must be in \[-1, 1\]; got 2.0"),
+    (lambda: gan.wasserstein_critic_1d(scipy.stats.norm.cdf, scipy.stats.norm.cdf, lower=-1.0, upper=1.0)(3.0),
+     r"`x` must be inside the critic's interval \[-1, 1\]; got 3.0"),
+    (lambda: gan.optimal_transport([0.5, 0.5], [1.0], [[1.0, 2.0]]), r"`cost` must be of shape"),
+    (lambda: gan.optimal_transport([0.5, 0.6], [1.0], [[1.0], [2.0]]), "`a` must be a probability vector"),
+    (lambda: gan.wasserstein_1_dual([[0.0, 0.0]], [1.0], [1.0], [1.0]), "in the same dimension"),
+    (lambda: gan.f_divergence_quad(scipy.stats.norm.pdf, scipy.stats.norm.pdf, "hellinger"),
+     "`divergence` must be one of"),
+    (lambda: gan.fgan_bound_quad(scipy.stats.norm.pdf, scipy.stats.norm.pdf, lambda x: 0.5, "gan"),
+     r"`critic` must be inside the domain \(-inf, 0\) of the conjugate of GAN; got 0.5"),
+    (lambda: gan.fit_generator(torch.nn.Linear(2, 1), lambda x: x, loss="wasserstein"), "`loss` must be"),
 ])
 def test_errors_name_the_argument_and_value(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
