@@ -27,6 +27,7 @@ for key, (label, f) in family.items():
     kl = genmath.kl_continuous(f.logpdf, phi.logpdf, lower=lo, upper=hi,
                                points=[0.0] if key == "laplace" else None)  # quadrature; split at Laplace's kink
     assert abs((h_gauss - h_f) - kl) < 1e-8, "KL(f || phi) = h(phi) - h(f)"
+    assert key == "gauss" or kl > 0.01, "every other shape has less entropy than the Gaussian"
     if key != "gauss":
         publish(f"entropy.maxent.h_{key}", h_f, unit="nats")
         publish(f"entropy.maxent.kl_{key}", kl, unit="nats")

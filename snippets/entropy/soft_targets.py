@@ -46,8 +46,9 @@ publish("entropy.soft.min_loss", best.fun, unit="nats")
 h_target = publish("entropy.soft.h_target", genmath.entropy(target), unit="nats")
 assert abs(best.x - gap_closed) < 1e-6 and abs(best.fun - h_target) < 1e-12
 # Without smoothing the loss keeps falling as the gap grows: no finite minimiser
-publish("entropy.soft.hard_at_gap", loss(gap_closed, 0.0), unit="nats")
-publish("entropy.soft.hard_at_20", loss(20.0, 0.0), unit="nats")
+hard_at_gap = publish("entropy.soft.hard_at_gap", loss(gap_closed, 0.0), unit="nats")
+hard_at_20 = publish("entropy.soft.hard_at_20", loss(20.0, 0.0), unit="nats")
+assert hard_at_20 < hard_at_gap < h_target, "the one-hot loss is lower at the same logits and keeps falling"
 
 # Distillation: a teacher's soft targets at temperature T, softmax(u / T)
 u = np.array([6.0, 2.5, 2.0, -1.0, -3.0])
@@ -58,6 +59,7 @@ for temperature in (1, 2, 5, 20):
     publish(f"entropy.soft.teacher_h_t{temperature}", h, unit="nats")
     rows.append([temperature, np.array2string(soft, formatter={"float_kind": lambda v: f"{v:.3f}"}), h])
 table(["temperature T", "softmax(u / T)", "entropy (nats)"], rows, fmt=".3f")
+assert all(a[2] < b[2] for a, b in zip(rows, rows[1:])) and rows[-1][2] < math.log(u.size)
 publish("entropy.soft.teacher_log_k", math.log(u.size), unit="nats")
 
 gaps = np.linspace(0, 12, 241)
