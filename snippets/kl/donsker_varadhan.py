@@ -89,9 +89,10 @@ _, nwj_best = exact_bounds(best[0] + 1.0, best[1], best[2])  # NWJ needs T = 1 +
 publish("kl.dv.dv_best", dv_best, unit="nats")
 assert abs(dv_best - kl) < 1e-9 and abs(nwj_best - kl) < 1e-9
 table(["critic", "a", "b", "c", "DV bound (nats)", "NWJ bound (nats)"],
-      [["trained on DV", *params_dv, *exact_bounds(*params_dv)],
-       ["trained on NWJ", *params_nwj, *exact_bounds(*params_nwj)],
-       ["log p/q", *best, *exact_bounds(*best)]], fmt=".4f")
+      [[label, *(round(v, 4) + 0.0 for v in params), *exact_bounds(*params)]  # + 0.0: no "-0.0000"
+       for label, params in (("trained on DV", params_dv), ("trained on NWJ", params_nwj), ("log p/q", best))],
+      fmt=".4f")
+
 
 # The same bound from samples (what MINE computes): 20 000 draws of each, with the trained DV critic
 rng = np.random.default_rng(1)
