@@ -47,6 +47,8 @@ mi_chain = np.array(mi_chain)
 assert np.all(np.diff(mi_chain) < 0)
 publish("entropy.dpi.n_last", int(steps[-1]))
 publish("entropy.dpi.mi_last", mi_chain[-1], unit="bits")
+publish("entropy.dpi.mi_chain_1", mi_chain[1], unit="bits")
+publish("entropy.dpi.mi_chain_2", mi_chain[2], unit="bits")
 table(["channels n", "I(X; Y_n) (bits)"], [[int(n), m] for n, m in zip(steps[:6], mi_chain[:6])], fmt=".4f")
 
 fig, ax = subplots(figsize=(4.6, 2.8))
@@ -55,9 +57,9 @@ ax.set_xlabel("number of noisy channels $n$")
 ax.set_ylabel("$I(X; Y_n)$ (bits)")
 ax.set_ylim(0, 1.05)
 figure(fig, "entropy.dpi.chain",
-       alt=f"Mutual information between a fair bit X and its copy after n binary symmetric channels with "
-           f"flip probability {flip}, in bits, against n from 0 to {steps[-1]}: 1 bit at n = 0, "
-           f"{mi_chain[1]:.3f} after one channel, {mi_chain[2]:.3f} after two, falling to {mi_chain[-1]:.4f} "
-           f"after {steps[-1]}.",
+       alt="Mutual information between a fair bit X and its copy after n binary symmetric channels with "
+           "flip probability {{ entropy.dpi.flip }}, in bits, against n from 0 to {{ entropy.dpi.n_last }}: 1 bit "
+           "at n = 0, {{ entropy.dpi.mi_chain_1:.3f }} bits after one channel, {{ entropy.dpi.mi_chain_2:.3f }} bits "
+           "after two, falling to {{ entropy.dpi.mi_last:.4f }} bits after {{ entropy.dpi.n_last }}.",
        caption="Each channel of a Markov chain can only lose information about X (the data-processing "
                "inequality): the mutual information falls at every step.")

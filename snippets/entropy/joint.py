@@ -63,10 +63,11 @@ ax.invert_yaxis()
 ax.set_xlabel("bits")
 ax.grid(axis="y", visible=False)
 figure(fig, "entropy.joint.diagram",
-       alt=f"Three horizontal bars in bits. H(X, Y) = {bits['h_xy']:.3f} bits spans the whole width. "
-           f"H(X) = {bits['h_x']:.3f} bits is split into H(X | Y) = {a:.3f} and I(X; Y) = {m:.3f}; H(Y) = "
-           f"{bits['h_y']:.3f} bits is I(X; Y) = {m:.3f} followed by H(Y | X) = {c:.3f}. The overlap of the two "
+       alt="Three horizontal bars in bits. H(X, Y) = {{ entropy.joint.h_xy:.3f }} bits spans the whole width. "
+           "H(X) = {{ entropy.joint.h_x:.3f }} bits is split into H(X | Y) = {{ entropy.joint.h_x_given_y:.3f }} bits "
+           "and I(X; Y) = {{ entropy.joint.mi:.3f }} bits; H(Y) = {{ entropy.joint.h_y:.3f }} bits is "
+           "I(X; Y) followed by H(Y | X) = {{ entropy.joint.h_y_given_x:.3f }} bits. The overlap of the two "
            "lower bars is the mutual information.",
-       caption=f"The weather-and-umbrella table in bits. The bars of H(X) and H(Y) overlap in I(X; Y) = "
-               f"{m:.3f} bits, and together they cover H(X, Y): the chain rule and the three forms of the "
-               "mutual information, read off one picture.")
+       caption="The weather-and-umbrella table in bits. The bars of H(X) and H(Y) overlap in I(X; Y) = "
+               "{{ entropy.joint.mi:.3f }} bits, and together they cover H(X, Y): the chain rule and the three forms "
+               "of the mutual information, read off one picture.")

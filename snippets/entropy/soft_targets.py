@@ -47,6 +47,8 @@ assert abs(best.x - gap_closed) < 1e-6 and abs(best.fun - h_target) < 1e-12
 # Without smoothing the loss keeps falling as the gap grows: no finite minimiser
 hard_at_gap = publish("entropy.soft.hard_at_gap", loss(gap_closed, 0.0), unit="nats")
 hard_at_20 = publish("entropy.soft.hard_at_20", loss(20.0, 0.0), unit="nats")
+publish("entropy.soft.hard_at_12", loss(12.0, 0.0), unit="nats")
+publish("entropy.soft.k_minus_1", K - 1)
 assert hard_at_20 < hard_at_gap < h_target, "the one-hot loss is lower at the same logits and keeps falling"
 
 # Distillation: a teacher's soft targets at temperature T, softmax(u / T)
@@ -71,10 +73,11 @@ ax.set_ylabel("cross-entropy (nats)")
 ax.set_ylim(0, 2.5)
 ax.legend(loc="upper right")
 figure(fig, "entropy.soft.smoothing",
-       alt=f"Cross-entropy in nats against the gap between the label's logit and the other {K - 1} logits. "
-           f"With a one-hot target the curve falls towards 0 forever (it is {loss(12.0, 0.0):.4f} nats at a "
-           f"gap of 12). With label smoothing (epsilon {eps}) it has a minimum of {h_target:.3f} nats at a "
-           f"gap of {gap_closed:.2f}, and rises beyond it.",
-       caption=f"Label smoothing on {K} classes: the smoothed loss is smallest at a finite logit gap, "
-               f"log(1 + (1 − ε)K/ε) = {gap_closed:.2f}, where it equals the entropy of the smoothed "
-               "target; the one-hot loss rewards ever larger logits.")
+       alt="Cross-entropy in nats against the gap between the label's logit and the other "
+           "{{ entropy.soft.k_minus_1 }} logits. With a one-hot target the curve falls towards 0 forever (it is "
+           "{{ entropy.soft.hard_at_12:.4f }} nats at a gap of 12). With label smoothing (epsilon "
+           "{{ entropy.soft.eps }}) it has a minimum of {{ entropy.soft.h_target:.3f }} nats at a gap of "
+           "{{ entropy.soft.gap:.2f }}, and rises beyond it.",
+       caption="Label smoothing on {{ entropy.soft.k }} classes: the smoothed loss is smallest at a finite logit "
+               "gap, log(1 + (1 − ε)K/ε) = {{ entropy.soft.gap:.2f }}, where it equals the entropy of the "
+               "smoothed target; the one-hot loss rewards ever larger logits.")

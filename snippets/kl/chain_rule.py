@@ -60,6 +60,7 @@ noise = np.linspace(0.0, 4.0, 81)
 noisy_kl = genmath.kl_normal(0, np.sqrt(1 + noise**2), 1, np.sqrt(4 + noise**2))
 assert np.all(np.diff(noisy_kl) < 0)
 publish("kl.dpi.noisy_1", genmath.kl_normal(0, math.sqrt(2), 1, math.sqrt(5)), unit="nats")
+publish("kl.dpi.noisy_4", noisy_kl[-1], unit="nats")
 
 fig, (ax1, ax2) = subplots(2, 1, figsize=(4.8, 5.6))
 ax1.semilogx(widths, binned_kl, "o-", markersize=3, label="KL of the binned laws")
@@ -75,11 +76,12 @@ ax2.set_xlabel("standard deviation $s$ of the added noise")
 ax2.set_ylabel("KL (nats)")
 ax2.set_ylim(0, 0.5)
 figure(fig, "kl.dpi.processing",
-       alt=f"Top: the KL divergence and the JSD of N(0, 1) and N(1, 4) after binning with bin width from "
-           f"{widths[-1]:.4f} to {widths[0]:g}, on a log axis; both rise towards their dashed continuous values ({kl_true:.4f} and "
-           f"{jsd_true:.4f} nats) as the bins shrink and never exceed them; the KL is {binned_kl[0]:.3f} nats "
-           f"at width {widths[0]:g}. Bottom: the KL after adding Gaussian noise of standard deviation s to both, falling "
-           f"from {noisy_kl[0]:.4f} nats at s = 0 to {noisy_kl[-1]:.4f} nats at s = 4.",
+       alt="Top: the KL divergence and the JSD of N(0, 1) and N(1, 4) after binning with bin width from "
+           "{{ kl.dpi.width_fine:.4f }} to {{ kl.dpi.width_coarse:g }}, on a log axis; both rise towards their dashed "
+           "continuous values ({{ kl.dpi.true:.4f }} nats and {{ kl.dpi.jsd_true:.4f }} nats) as the bins shrink and "
+           "never exceed them; the KL is {{ kl.dpi.binned_coarse:.3f }} nats at width {{ kl.dpi.width_coarse:g }}. "
+           "Bottom: the KL after adding Gaussian noise of standard deviation s to both, falling from "
+           "{{ kl.dpi.true:.4f }} nats at s = 0 to {{ kl.dpi.noisy_4:.4f }} nats at s = 4.",
        caption="The data-processing inequality. Top: binning (a deterministic map) can only lower a "
                "divergence; the dashed lines are the values for the densities. Bottom: adding the same noise "
                "to both distributions (a noisy channel) lowers their KL divergence monotonically.")

@@ -60,6 +60,8 @@ exact_plus = publish("kl.fisher.exact_plus", kl_bernoulli(theta, theta + 0.25), 
 exact_minus = publish("kl.fisher.exact_minus", kl_bernoulli(theta, theta - 0.25), unit="nats")
 assert exact_plus < genmath.kl_fisher_quadratic(fisher_b, 0.25) < exact_minus, "asymmetric beyond second order"
 publish("kl.fisher.approx_quarter", genmath.kl_fisher_quadratic(fisher_b, 0.25), unit="nats")
+publish("kl.fisher.delta_max", 0.25)
+publish("kl.fisher.delta_min", -0.25)
 fig, ax = subplots(figsize=(4.8, 3.2))
 ax.plot(deltas, exact, label=r"$\mathrm{KL}(p_\theta \,\|\, p_{\theta + \delta})$")
 ax.plot(deltas, approx, "--", label=r"$\frac{1}{2} I(\theta)\, \delta^2$")
@@ -67,10 +69,11 @@ ax.set_xlabel(r"$\delta$")
 ax.set_ylabel("nats")
 ax.legend(loc="upper center")
 figure(fig, "kl.fisher.bernoulli",
-       alt=f"For a coin with theta = {theta}, the exact KL divergence to the coin theta + delta and the parabola "
-           f"1/2 I(theta) delta^2 with I = {fisher_b:.3f}, for delta from -0.25 to 0.25. They agree near delta = 0; "
-           f"at delta = -0.25 the exact KL is {kl_bernoulli(theta, theta - 0.25):.3f} nats and at +0.25 it is "
-           f"{kl_bernoulli(theta, theta + 0.25):.3f} nats, while the parabola gives "
-           f"{genmath.kl_fisher_quadratic(fisher_b, 0.25):.3f} nats at both.",
+       alt="For a coin with theta = {{ kl.fisher.theta }}, the exact KL divergence to the coin theta + delta and the "
+           "parabola 1/2 I(theta) delta^2 with I = {{ kl.fisher.bernoulli_info:.3f }}, for delta from "
+           "{{ kl.fisher.delta_min }} to {{ kl.fisher.delta_max }}. They agree near delta = 0; at delta = "
+           "{{ kl.fisher.delta_min }} the exact KL is {{ kl.fisher.exact_minus:.3f }} nats and at delta = "
+           "{{ kl.fisher.delta_max }} it is {{ kl.fisher.exact_plus:.3f }} nats, while the parabola gives "
+           "{{ kl.fisher.approx_quarter:.3f }} nats at both.",
        caption="Near δ = 0 the KL divergence within a family is a quadratic form with the Fisher information "
                "as its matrix; farther away the cubic term makes it asymmetric.")

@@ -46,9 +46,10 @@ ax.set_xlabel("temperature $T$")
 ax.set_ylabel("gradient norm")
 ax.legend(loc="lower left")
 figure(fig, "kl.distill.gradients",
-       alt=f"Norm of the gradient of the distillation loss in the student's logits against the temperature T from "
-           f"1 to 100, log-log, for {K} classes. Without the factor T^2 it falls like 1/T^2, to "
-           f"{norms_plain[-1]:.2e} at T = 100; with it, it levels off at ||v - u|| / K = {limit:.3f}.",
+       alt="Norm of the gradient of the distillation loss in the student's logits against the temperature T from "
+           "1 to 100, log-log, for {{ kl.distill.k }} classes. Without the factor T^2 it falls like 1/T^2, to "
+           "{{ kl.distill.plain_t100:.2e }} at T = 100; with it, it levels off at ||v - u|| / K = "
+           "{{ kl.distill.limit_norm:.3f }}.",
        caption="Why distillation multiplies the soft-target KL by T²: without it the gradient shrinks like 1/T², "
                "with it the gradient keeps the same scale at every temperature.")
 
@@ -100,10 +101,17 @@ ax.plot([opt_kl], [opt.policy @ reward], "o", color="C1")
 ax.annotate(rf"$\beta$ = {beta}", (opt_kl, opt.policy @ reward), xytext=(10, -14), textcoords="offset points")
 ax.set_xlabel(r"$\mathrm{KL}(\pi^* \,\|\, \pi_{\mathrm{ref}})$ (nats)")
 ax.set_ylabel(r"expected reward under $\pi^*$")
+publish("kl.rlhf.beta_large", float(betas[-1]))
+publish("kl.rlhf.beta_small", float(betas[0]))
+publish("kl.rlhf.frontier_reward_large", float(frontier[-1, 1]))
+publish("kl.rlhf.frontier_kl_large", float(frontier[-1, 0]), unit="nats")
+publish("kl.rlhf.frontier_reward_small", float(frontier[0, 1]))
+publish("kl.rlhf.frontier_kl_small", float(frontier[0, 0]), unit="nats")
 figure(fig, "kl.rlhf.frontier",
-       alt=f"Expected reward of the optimal policy against its KL divergence from the reference policy, as beta "
-           f"goes from {betas[-1]:g} (the reference, reward {frontier[-1, 1]:.2f} at KL {frontier[-1, 0]:.3f} nats) "
-           f"to {betas[0]:g} (reward {frontier[0, 1]:.2f} at KL {frontier[0, 0]:.2f} nats). At beta = {beta} the "
-           f"policy reaches reward {opt.policy @ reward:.2f} at KL {opt_kl:.3f} nats.",
+       alt="Expected reward of the optimal policy against its KL divergence from the reference policy, as beta "
+           "goes from {{ kl.rlhf.beta_large:g }} (the reference, reward {{ kl.rlhf.frontier_reward_large:.2f }} at KL "
+           "{{ kl.rlhf.frontier_kl_large:.3f }} nats) to {{ kl.rlhf.beta_small:g }} (reward "
+           "{{ kl.rlhf.frontier_reward_small:.2f }} at KL {{ kl.rlhf.frontier_kl_small:.2f }} nats). At beta = "
+           "{{ kl.rlhf.beta }} the policy reaches reward {{ kl.rlhf.reward:.2f }} at KL {{ kl.rlhf.kl:.3f }} nats.",
        caption="The KL penalty trades reward against distance from the reference: each β gives the best policy "
                "at its own KL budget.")
