@@ -53,20 +53,40 @@ from numpy.typing import ArrayLike, NDArray
 from genmath import numerics, validate
 
 __all__ = [
+    "F_DIVERGENCES",
+    "FDivergence",
+    "KLEstimatorTerms",
+    "KLRegularisedOptimum",
     "MonteCarloEstimate",
     "MvnKLTerms",
+    "binary_cross_entropy_with_logits",
     "binary_entropy",
+    "conditional_entropy",
+    "conditional_mutual_information",
     "cross_entropy",
+    "distillation_loss",
+    "donsker_varadhan_bound",
     "entropy",
+    "f_divergence",
+    "f_variational_bound",
     "gaussian_entropy",
     "jensen_shannon",
     "kl_continuous",
     "kl_divergence",
+    "kl_estimator_terms",
+    "kl_fisher_quadratic",
     "kl_monte_carlo",
     "kl_mvn",
     "kl_mvn_terms",
     "kl_normal",
+    "kl_regularised_objective",
+    "kl_regularised_optimum",
     "kl_standard_normal",
+    "mutual_information",
+    "mvn_entropy",
+    "perplexity",
+    "smoothed_targets",
+    "soft_cross_entropy",
     "softmax_cross_entropy",
     "total_variation",
 ]
@@ -606,3 +626,467 @@ def kl_monte_carlo(log_p: Callable[[NDArray[np.float64]], ArrayLike],
     n = x.shape[0]
     return MonteCarloEstimate(float(np.mean(log_ratio)),
                               float(np.std(log_ratio, ddof=1) / math.sqrt(n)), n)
+
+
+# --------------------------------------------------------------------------------------------
+# Several variables: conditional entropy and mutual information
+# --------------------------------------------------------------------------------------------
+
+def _joint(p: ArrayLike, name: str, ndim: int) -> NDArray[np.float64]:
+    """A joint probability table whose LAST ``ndim`` axes are the variables (leading axes: a batch);
+    entries >= 0 and not NaN, each table summing to 1 within ``SUM_TOL``."""
+    arr = validate.array(p, name)
+    if arr.ndim < ndim or 0 in arr.shape[arr.ndim - ndim:]:
+        validate.fail(name, f"a joint probability table with {ndim} non-empty variable axes (the last "
+                            f"{ndim})", arr.shape)
+    batch = arr.shape[:arr.ndim - ndim]
+    validate.probabilities(arr.reshape(batch + (-1,)), name)
+    return arr
+
+
+def conditional_entropy(p_xy: ArrayLike, *, base: float | None = None) -> NDArray[np.float64] | np.float64:
+    r"""Conditional entropy :math:`H(Y \mid X)` of a joint table ``p_xy[x, y]`` (Cover & Thomas 2006,
+    Eq. 2.10), X on the second-to-last axis and Y on the last.
+
+    .. math:: H(Y \mid X) = \sum_x p(x)\, H(Y \mid X = x) = -\sum_{x, y} p(x, y) \log \frac{p(x, y)}{p(x)}
+              = -\sum_{x, y} \mathrm{rel\_entr}(p(x, y), p(x)),
+
+    with :math:`p(x) = \sum_y p(x, y)`; every term is :math:`\le 0` (as :math:`p(x, y) \le p(x)`), so the
+    result is :math:`\ge 0` exactly, and it is :math:`\le H(Y)` (conditioning reduces entropy). For
+    :math:`H(X \mid Y)` pass ``p_xy.T``. Leading axes are a batch. Nats for ``base=None``, bits for 2.
+    """
+    divisor = validate.log_base(base)
+    p = _joint(p_xy, "p_xy", 2)
+    p_x = np.broadcast_to(p.sum(axis=-1, keepdims=True), p.shape)
+    return _out((0.0 - _rel_entr(p, p_x).sum(axis=(-2, -1))) / divisor)
+
+
+def mutual_information(p_xy: ArrayLike, *, base: float | None = None) -> NDArray[np.float64] | np.float64:
+    r"""Mutual information :math:`I(X; Y)` of a joint table ``p_xy[x, y]`` (Cover & Thomas 2006, Eq. 2.28).
+
+    .. math:: I(X; Y) = \sum_{x, y} p(x, y) \log \frac{p(x, y)}{p(x)\, p(y)}
+              = \mathrm{KL}\big(p_{XY} \,\|\, p_X \otimes p_Y\big) \;\ge\; 0,
+
+    zero exactly when X and Y are independent; symmetric in X and Y. A KL divergence, so computed as
+    a sum of ``rel_entr`` terms and clipped at 0 (terms of both signs can round to about -1e-16 for an
+    independent table). Leading axes are a batch. Nats for ``base=None``, bits for 2.
+    """
+    divisor = validate.log_base(base)
+    p = _joint(p_xy, "p_xy", 2)
+    product = p.sum(axis=-1, keepdims=True) * p.sum(axis=-2, keepdims=True)  # p(x) p(y), shape of p
+    mi = _rel_entr(p, product).sum(axis=(-2, -1))
+    return _out(np.maximum(mi, 0.0) / divisor)
+
+
+def conditional_mutual_information(p_xyz: ArrayLike, *, base: float | None = None
+                                   ) -> NDArray[np.float64] | np.float64:
+    r"""Conditional mutual information :math:`I(X; Y \mid Z)` of a joint table ``p_xyz[x, y, z]``
+    (Cover & Thomas 2006, Eq. 2.60).
+
+    .. math:: I(X; Y \mid Z) = \sum_{x, y, z} p(x, y, z) \log \frac{p(x, y, z)\, p(z)}{p(x, z)\, p(y, z)}
+              = \sum_z p(z)\, \mathrm{KL}\big(p(x, y \mid z) \,\|\, p(x \mid z)\, p(y \mid z)\big) \;\ge\; 0,
+
+    zero exactly when X and Y are independent given Z (e.g. X -> Z -> Y is a Markov chain). Values
+    of z with p(z) = 0 contribute nothing. Leading axes are a batch. Nats for ``base=None``, bits for 2.
+    """
+    divisor = validate.log_base(base)
+    p = _joint(p_xyz, "p_xyz", 3)
+    p_z = p.sum(axis=(-3, -2), keepdims=True)
+    p_xz = p.sum(axis=-2, keepdims=True)
+    p_yz = p.sum(axis=-3, keepdims=True)
+    # p(x, z) p(y, z) / p(z); where p(z) = 0 every p(x, y, z) is 0 and rel_entr(0, .) = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reference = np.where(p_z > 0, p_xz * p_yz / np.where(p_z > 0, p_z, 1.0), 0.0)
+    cmi = _rel_entr(p, reference).sum(axis=(-3, -2, -1))
+    return _out(np.maximum(cmi, 0.0) / divisor)
+
+
+# --------------------------------------------------------------------------------------------
+# Maximum entropy and perplexity
+# --------------------------------------------------------------------------------------------
+
+def mvn_entropy(cov: ArrayLike, *, base: float | None = None) -> NDArray[np.float64] | np.float64:
+    r"""Differential entropy of :math:`\mathcal N(\mu, \Sigma)` in :math:`\mathbb R^k` (Cover & Thomas
+    2006, Thm. 8.4.1), the largest of all densities with covariance :math:`\Sigma` (Thm. 8.6.5).
+
+    .. math:: h(\mathcal N(\mu, \Sigma)) = \tfrac12 \log \det(2 \pi e \Sigma)
+              = \tfrac{k}{2} \log(2 \pi e) + \sum_{i=1}^k \log L_{ii}, \qquad \Sigma = L L^\top,
+
+    independent of :math:`\mu`; the log-determinant comes from the Cholesky factor, so it cannot
+    overflow. ``cov``: ``(..., k, k)`` symmetric positive definite. Nats for ``base=None``, bits for 2.
+    """
+    divisor = validate.log_base(base)
+    chol = validate.cholesky(cov, "cov")
+    k = chol.shape[-1]
+    half_log_det = np.sum(np.log(np.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+    return _out((0.5 * k * math.log(2.0 * math.pi * math.e) + half_log_det) / divisor)
+
+
+def perplexity(p: ArrayLike, q: ArrayLike | None = None) -> NDArray[np.float64] | np.float64:
+    r"""Perplexity: the exponential of the entropy, or of the cross-entropy of a model ``q`` on data from
+    ``p`` (Jelinek et al. 1977).
+
+    .. math:: \mathrm{PPL}(p, q) = e^{H(p, q)} = 2^{H_{\text{bits}}(p, q)}
+              = \prod_x q(x)^{-p(x)}, \qquad \mathrm{PPL}(p) = \mathrm{PPL}(p, p) = e^{H(p)},
+
+    a number of outcomes, with no unit: a model that spreads its mass uniformly over K outcomes has
+    perplexity K on any data. ``inf`` where ``q`` rules out an outcome of ``p``. Probability vectors on
+    the last axis, as for :func:`cross_entropy`.
+    """
+    nats = entropy(p) if q is None else cross_entropy(p, q)
+    with np.errstate(over="ignore"):  # a cross-entropy of more than 709 nats: perplexity inf
+        return _out(np.exp(nats))
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-entropy losses: binary, soft targets, label smoothing, distillation
+# --------------------------------------------------------------------------------------------
+
+def binary_cross_entropy_with_logits(logits: ArrayLike, targets: ArrayLike, *, base: float | None = None
+                                     ) -> NDArray[np.float64] | np.float64:
+    r"""Mean binary cross-entropy of targets :math:`y \in [0, 1]` under :math:`\mathrm{Bern}(\sigma(z))`.
+
+    .. math:: \ell(z, y) = H\big(\mathrm{Bern}(y), \mathrm{Bern}(\sigma(z))\big)
+              = -y \log \sigma(z) - (1 - y) \log(1 - \sigma(z)) = \log(1 + e^{z}) - y z ,
+
+    computed in the last form as :math:`\max(z, 0) - y z + \log(1 + e^{-|z|})` (``log1p``), which stays
+    exact where :math:`\sigma(z)` rounds to 0 or 1 (the naive form gives ``inf`` at z = 40, y = 0).
+    Soft targets (label smoothing) are allowed. ``logits`` finite and ``targets`` in [0, 1] broadcast;
+    the result is the mean over all entries, like ``torch.nn.BCEWithLogitsLoss``. Nats for
+    ``base=None``, bits for 2.
+    """
+    divisor = validate.log_base(base)
+    z = validate.array(logits, "logits")
+    y = validate.in_interval(targets, "targets", 0.0, 1.0, closed=True)
+    z, y = validate.broadcast((z, "logits"), (y, "targets"))
+    if z.size == 0:
+        validate.fail("logits", "non-empty", z.shape)
+    loss = np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
+    return _out(float(np.mean(loss)) / divisor)
+
+
+def smoothed_targets(labels: ArrayLike, num_classes: int, epsilon: float) -> NDArray[np.float64]:
+    r"""Label-smoothed targets (Szegedy et al. 2016, Sec. 7): rows of
+
+    .. math:: p_\epsilon = (1 - \epsilon)\, \mathbf{e}_y + \epsilon\, u, \qquad u = \tfrac{1}{K} \mathbf 1 ,
+
+    the one-hot target mixed with the uniform distribution on K classes. ``labels``: integers in
+    [0, K), any shape; ``epsilon`` in [0, 1]. Returns shape ``labels.shape + (K,)``.
+    """
+    k = validate.integer(num_classes, "num_classes", lo=1)
+    eps = float(validate.in_interval(epsilon, "epsilon", 0.0, 1.0, closed=True))
+    y = np.asarray(labels)
+    if y.dtype.kind not in "iu":
+        validate.fail("labels", "integer class indices", y)
+    bad = (y < 0) | (y >= k)
+    if bad.any():
+        validate.fail("labels", f"in [0, {k})", int(y[bad].flat[0]) if y.ndim else int(y))
+    return (1.0 - eps) * np.eye(k)[y] + eps / k
+
+
+def soft_cross_entropy(logits: ArrayLike, targets: ArrayLike, *, base: float | None = None
+                       ) -> NDArray[np.float64] | np.float64:
+    r"""Mean cross-entropy of soft targets under a softmax model (label smoothing, distillation).
+
+    .. math:: \frac1N \sum_{n=1}^N H\big(p_n, \mathrm{softmax}(z_n)\big)
+              = -\frac1N \sum_{n=1}^N \sum_{k=1}^K p_{n,k} \big(z_{n,k} - \log \textstyle\sum_j e^{z_{n,j}}\big),
+
+    from ``scipy.special.log_softmax``, so it stays finite where a probability underflows. Its gradient
+    in :math:`z_n` is :math:`(\mathrm{softmax}(z_n) - p_n) / N`. ``logits``: ``(N, K)`` or ``(K,)``,
+    finite; ``targets``: probability vectors of the same shape. With one-hot targets it is
+    :func:`softmax_cross_entropy`. Nats for ``base=None``, bits for 2.
+    """
+    divisor = validate.log_base(base)
+    z = validate.array(logits, "logits")
+    if z.ndim not in (1, 2) or z.shape[-1] < 1 or z.size == 0:
+        validate.fail("logits", "of shape (N, K) or (K,), non-empty", z.shape)
+    p = validate.probabilities(targets, "targets")
+    validate.same_shape(z, p, "logits", "targets")
+    log_q = scipy.special.log_softmax(z, axis=-1)
+    ce = -np.sum(np.where(p > 0, p * log_q, 0.0), axis=-1)
+    return _out(float(np.mean(ce)) / divisor)
+
+
+def distillation_loss(student_logits: ArrayLike, teacher_logits: ArrayLike, temperature: float
+                      ) -> NDArray[np.float64] | np.float64:
+    r"""Hinton et al.'s (2015, Sec. 2) soft-target loss, scaled by :math:`T^2`, mean over examples, nats.
+
+    .. math:: T^2\, \mathrm{KL}\big(\mathrm{softmax}(u / T) \,\|\, \mathrm{softmax}(v / T)\big),
+
+    teacher logits :math:`u`, student logits :math:`v`. It differs from the cross-entropy with the
+    teacher's soft targets by the teacher's entropy (no gradient for the student). Its gradient in
+    :math:`v` is :math:`T\,(\mathrm{softmax}(v/T) - \mathrm{softmax}(u/T))`, which tends to
+    :math:`(v - u)/K` for zero-mean logits as T grows: the factor :math:`T^2` keeps the gradient's scale
+    independent of T. Logits ``(N, K)`` or ``(K,)``, finite, same shape; ``temperature`` > 0.
+    """
+    u = validate.array(teacher_logits, "teacher_logits")
+    v = validate.array(student_logits, "student_logits")
+    validate.same_shape(v, u, "student_logits", "teacher_logits")
+    if v.ndim not in (1, 2) or v.size == 0:
+        validate.fail("student_logits", "of shape (N, K) or (K,), non-empty", v.shape)
+    t = float(validate.positive(temperature, "temperature"))
+    log_p = scipy.special.log_softmax(u / t, axis=-1)
+    log_q = scipy.special.log_softmax(v / t, axis=-1)
+    kl = np.maximum(np.sum(np.exp(log_p) * (log_p - log_q), axis=-1), 0.0)  # KL >= 0 (Gibbs)
+    return _out(t**2 * float(np.mean(kl)))
+
+
+# --------------------------------------------------------------------------------------------
+# f-divergences and variational lower bounds
+# --------------------------------------------------------------------------------------------
+
+class FDivergence(NamedTuple):
+    r"""A member of the f-divergence family :math:`D_f(p, q) = \sum_x q(x) f(p(x)/q(x))`.
+
+    ``f`` is the generator (convex on :math:`t \ge 0`, :math:`f(1) = 0`; ``f(0)`` is its limit),
+    ``conjugate`` its convex conjugate :math:`f^*(u) = \sup_{t \ge 0}(u t - f(t))` (``inf`` outside its
+    domain), ``derivative`` :math:`f'`, whose value at :math:`p/q` is the optimal critic, and
+    ``slope_at_infinity`` :math:`\lim_{t \to \infty} f(t)/t`, the weight of mass of p where q = 0.
+    """
+
+    f: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+    conjugate: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+    derivative: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+    slope_at_infinity: float
+
+
+def _where_domain(ok: NDArray[np.bool_], value: Callable[[], NDArray[np.float64]]) -> NDArray[np.float64]:
+    """``value()`` where ``ok``, +inf elsewhere (a conjugate outside its domain)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return np.where(ok, value(), np.inf)
+
+
+def _kl_f(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(scipy.special.xlogy(t, t))
+
+
+def _reverse_kl_f(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore"):
+        return -np.log(t)
+
+
+def _jsd_f(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 0.5 * (scipy.special.xlogy(t, t) - (t + 1.0) * np.log((t + 1.0) / 2.0))
+
+
+#: The members of the family used on the site (Nowozin et al. 2016, Table 1; conjugates Table 6),
+#: by name. D_f with ``"kl"`` is KL(p || q), with ``"reverse_kl"`` KL(q || p), with ``"jsd"`` the
+#: Jensen-Shannon divergence, with ``"tv"`` the total variation, with ``"chi2"`` Pearson's
+#: chi^2(p || q) = sum (p - q)^2 / q.
+F_DIVERGENCES: dict[str, FDivergence] = {
+    "kl": FDivergence(_kl_f, lambda u: np.exp(u - 1.0), lambda t: 1.0 + np.log(t), math.inf),
+    "reverse_kl": FDivergence(_reverse_kl_f, lambda u: _where_domain(u < 0, lambda: -1.0 - np.log(-u)),
+                              lambda t: -1.0 / t, 0.0),
+    "jsd": FDivergence(_jsd_f,
+                       lambda u: _where_domain(u < 0.5 * math.log(2.0),
+                                               lambda: -0.5 * np.log(2.0 - np.exp(2.0 * u))),
+                       lambda t: 0.5 * np.log(2.0 * t / (t + 1.0)), 0.5 * math.log(2.0)),
+    "tv": FDivergence(lambda t: 0.5 * np.abs(t - 1.0),
+                      lambda u: _where_domain(u <= 0.5, lambda: np.maximum(u, -0.5)),
+                      lambda t: 0.5 * np.sign(t - 1.0), 0.5),
+    "chi2": FDivergence(lambda t: (t - 1.0) ** 2,
+                        lambda u: np.where(u >= -2.0, u + u**2 / 4.0, -1.0),
+                        lambda t: 2.0 * (t - 1.0), math.inf),
+}
+
+
+def _f_member(kind: str) -> FDivergence:
+    if kind not in F_DIVERGENCES:
+        validate.fail("kind", f"one of {sorted(F_DIVERGENCES)}", kind)
+    return F_DIVERGENCES[kind]
+
+
+def f_divergence(p: ArrayLike, q: ArrayLike, kind: str) -> NDArray[np.float64] | np.float64:
+    r"""The f-divergence of discrete distributions (Csiszár 1967; Ali & Silvey 1966), in nats.
+
+    .. math:: D_f(p, q) = \sum_{x : q(x) > 0} q(x)\, f\!\left(\frac{p(x)}{q(x)}\right)
+              + f'(\infty) \sum_{x : q(x) = 0} p(x), \qquad f'(\infty) = \lim_{t \to \infty} f(t)/t,
+
+    for the member ``kind`` of :data:`F_DIVERGENCES` (``"kl"``, ``"reverse_kl"``, ``"jsd"``, ``"tv"``,
+    ``"chi2"``). :math:`D_f \ge 0` with equality at :math:`p = q` (Jensen, f convex, f(1) = 0); a
+    negative rounding error is clipped. Same shapes; rows sum to 1 within ``SUM_TOL``.
+    """
+    member = _f_member(kind)
+    p_arr, q_arr = _pair(p, q)
+    positive = q_arr > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(positive, p_arr / np.where(positive, q_arr, 1.0), 1.0)
+        inside = np.where(positive, q_arr * member.f(ratio), 0.0)
+    outside_mass = np.where(positive, 0.0, p_arr).sum(axis=-1)
+    with np.errstate(invalid="ignore"):  # 0 * inf = 0: no mass of p where q = 0
+        outside = np.where(outside_mass > 0, member.slope_at_infinity * outside_mass, 0.0)
+    return _out(np.maximum(inside.sum(axis=-1) + outside, 0.0))
+
+
+def _weighted_mean(values: NDArray[np.float64], weights: ArrayLike | None, name: str) -> float:
+    if weights is None:
+        return float(np.mean(values))
+    w = validate.probabilities(weights, name)
+    validate.same_shape(w, values, name, "critic values")
+    with np.errstate(invalid="ignore"):  # weight 0 at an infinite value contributes nothing
+        return float(np.sum(np.where(w > 0, w * values, 0.0)))
+
+
+def _critic(t: ArrayLike, name: str) -> NDArray[np.float64]:
+    arr = validate.array(t, name)
+    if arr.ndim != 1 or arr.size == 0:
+        validate.fail(name, "a non-empty 1-D array of critic values", arr.shape)
+    return arr
+
+
+def f_variational_bound(t_p: ArrayLike, t_q: ArrayLike, kind: str, *, weights_p: ArrayLike | None = None,
+                        weights_q: ArrayLike | None = None) -> float:
+    r"""The variational lower bound on an f-divergence (Nguyen, Wainwright & Jordan 2010, Lemma 1;
+    Nowozin et al. 2016, Eq. 4), in nats:
+
+    .. math:: \mathbb{E}_{x \sim p}[T(x)] - \mathbb{E}_{x \sim q}[f^*(T(x))] \;\le\; D_f(p, q),
+
+    for any critic T, with equality at :math:`T = f'(p/q)`. ``t_p`` and ``t_q`` are the critic's values
+    at samples of p and of q (sample means), or at the outcomes of discrete laws with their
+    probabilities as ``weights_p`` and ``weights_q`` (exact expectations). A critic value outside the
+    conjugate's domain gives ``-inf``. With ``kind="kl"`` this is the NWJ bound
+    :math:`\mathbb{E}_p[T] - \mathbb{E}_q[e^{T - 1}]`.
+    """
+    member = _f_member(kind)
+    a = _weighted_mean(_critic(t_p, "t_p"), weights_p, "weights_p")
+    b = _weighted_mean(np.asarray(member.conjugate(_critic(t_q, "t_q")), dtype=np.float64), weights_q,
+                       "weights_q")
+    return a - b
+
+
+def donsker_varadhan_bound(t_p: ArrayLike, t_q: ArrayLike, *, weights_p: ArrayLike | None = None,
+                           weights_q: ArrayLike | None = None) -> float:
+    r"""The Donsker-Varadhan lower bound on :math:`\mathrm{KL}(p \,\|\, q)` (Donsker & Varadhan 1983;
+    Belghazi et al. 2018, Thm. 1), in nats:
+
+    .. math:: \mathbb{E}_{x \sim p}[T(x)] - \log \mathbb{E}_{x \sim q}\big[e^{T(x)}\big]
+              \;\le\; \mathrm{KL}(p \,\|\, q),
+
+    with equality at :math:`T = \log(p/q) + c` for any constant c; it is never below the NWJ bound of
+    :func:`f_variational_bound` for the same T (as :math:`\log y \le y / e`). The log-mean-exp is
+    computed with ``logsumexp``. Arguments as for :func:`f_variational_bound`. With samples, the
+    estimate of :math:`\log \mathbb{E}_q[e^T]` is biased (a log of a mean): the bound then holds in
+    expectation only approximately.
+    """
+    a = _weighted_mean(_critic(t_p, "t_p"), weights_p, "weights_p")
+    tq = _critic(t_q, "t_q")
+    if weights_q is None:
+        log_mean_exp = float(scipy.special.logsumexp(tq) - math.log(tq.size))
+    else:
+        w = validate.probabilities(weights_q, "weights_q")
+        validate.same_shape(w, tq, "weights_q", "critic values")
+        log_mean_exp = float(scipy.special.logsumexp(np.where(w > 0, tq, -np.inf), b=w))
+    return a - log_mean_exp
+
+
+# --------------------------------------------------------------------------------------------
+# Monte Carlo estimators of KL (Schulman 2020) and the local quadratic form
+# --------------------------------------------------------------------------------------------
+
+class KLEstimatorTerms(NamedTuple):
+    r"""Per-sample terms of three Monte Carlo estimators of :math:`\mathrm{KL}(p \,\|\, q)`, x ~ p,
+    :math:`r = q(x)/p(x)`: ``k1`` :math:`= -\log r`, ``k2`` :math:`= \tfrac12 (\log r)^2`,
+    ``k3`` :math:`= (r - 1) - \log r`. Their means estimate the KL."""
+
+    k1: NDArray[np.float64]
+    k2: NDArray[np.float64]
+    k3: NDArray[np.float64]
+
+
+def kl_estimator_terms(log_p_x: ArrayLike, log_q_x: ArrayLike) -> KLEstimatorTerms:
+    r"""Schulman's (2020) three per-sample estimators of :math:`\mathrm{KL}(p \,\|\, q)` at samples x ~ p,
+    from the log-densities there, :math:`\log r = \log q(x) - \log p(x)`:
+
+    .. math:: k_1 = -\log r, \qquad k_2 = \tfrac12 (\log r)^2, \qquad k_3 = (r - 1) - \log r ,
+
+    :math:`k_1` unbiased; :math:`k_2` biased (its mean is :math:`\tfrac12 \mathbb{E}_p[(\log r)^2]`);
+    :math:`k_3` unbiased when q is absolutely continuous with respect to p (then
+    :math:`\mathbb{E}_p[r] = 1`) and :math:`\ge 0` for every sample. :math:`k_3` is computed as
+    ``expm1(log r) - log r``, exact for r near 1. ``log_p_x`` finite (x is a sample of p);
+    ``log_q_x`` may be ``-inf`` (then k1 = k3 = inf); k3 is also ``inf`` where r exceeds the largest
+    float64 (log r > 709). Same shapes.
+    """
+    log_p = validate.array(log_p_x, "log_p_x")
+    log_q = validate.array(log_q_x, "log_q_x", allow_inf=True)
+    validate.same_shape(log_p, log_q, "log_p_x", "log_q_x")
+    if np.any(log_q == np.inf):
+        validate.fail("log_q_x", "< +inf (densities are finite)", np.inf)
+    log_r = log_q - log_p
+    with np.errstate(invalid="ignore", over="ignore"):  # expm1(-inf) + inf = inf; r > 1e308 is inf too
+        k3 = np.where(np.isneginf(log_r), np.inf, np.expm1(log_r) - log_r)
+    return KLEstimatorTerms(-log_r, 0.5 * log_r**2, np.maximum(k3, 0.0))
+
+
+def kl_fisher_quadratic(fisher: ArrayLike, delta: ArrayLike) -> NDArray[np.float64] | np.float64:
+    r"""The local quadratic form of the KL divergence in a parametric family (Kullback 1959, Ch. 2):
+
+    .. math:: \mathrm{KL}(p_\theta \,\|\, p_{\theta + \delta}) = \tfrac12\, \delta^\top I(\theta)\, \delta
+              + O(\lVert\delta\rVert^3),
+
+    this function returning the quadratic term, in nats. ``fisher``: the Fisher information matrix
+    ``(d, d)`` (symmetric positive semi-definite; a scalar for d = 1); ``delta``: ``(..., d)``.
+    """
+    i = validate.array(fisher, "fisher")
+    i = i.reshape(1, 1) if i.ndim == 0 else i
+    if i.ndim != 2 or i.shape[0] != i.shape[1]:
+        validate.fail("fisher", "a square matrix (or a scalar)", i.shape)
+    if not np.allclose(i, i.T, rtol=1e-10, atol=1e-12):
+        validate.fail("fisher", "symmetric", i)
+    d = validate.array(delta, "delta")
+    d = d.reshape(1) if d.ndim == 0 and i.shape == (1, 1) else d
+    if d.ndim < 1 or d.shape[-1] != i.shape[0]:
+        validate.fail("delta", f"a vector of length {i.shape[0]} (or a batch of them)", d.shape)
+    return _out(0.5 * np.einsum("...i,ij,...j->...", d, i, d))
+
+
+# --------------------------------------------------------------------------------------------
+# KL-regularised optimisation (the RLHF objective)
+# --------------------------------------------------------------------------------------------
+
+class KLRegularisedOptimum(NamedTuple):
+    r"""The maximiser of :math:`\mathbb{E}_{\pi}[r] - \beta\,\mathrm{KL}(\pi \,\|\, \pi_{\mathrm{ref}})`:
+    ``policy`` :math:`\pi^*`, ``log_partition`` :math:`\log Z`, and ``value`` :math:`\beta \log Z`, the
+    maximum (nats times the reward's unit)."""
+
+    policy: NDArray[np.float64]
+    log_partition: float
+    value: float
+
+
+def kl_regularised_objective(pi: ArrayLike, pi_ref: ArrayLike, reward: ArrayLike, beta: float) -> float:
+    r"""The KL-regularised objective of RLHF (Ziegler et al. 2019; Ouyang et al. 2022, Eq. 2) on a
+    finite set of responses:
+
+    .. math:: J(\pi) = \mathbb{E}_{y \sim \pi}[r(y)] - \beta\, \mathrm{KL}(\pi \,\|\, \pi_{\mathrm{ref}}),
+
+    ``-inf`` if :math:`\pi` puts mass where :math:`\pi_{\mathrm{ref}}` has none. ``pi``, ``pi_ref``:
+    probability vectors; ``reward``: finite, same shape; ``beta`` > 0.
+    """
+    p, ref = _pair(pi, pi_ref)
+    r = validate.array(reward, "reward")
+    validate.same_shape(p, r, "pi", "reward")
+    b = float(validate.positive(beta, "beta"))
+    return float(np.sum(p * r) - b * kl_divergence(p, ref))
+
+
+def kl_regularised_optimum(pi_ref: ArrayLike, reward: ArrayLike, beta: float) -> KLRegularisedOptimum:
+    r"""The maximiser of :func:`kl_regularised_objective` (derived in docs/kl.md; Rafailov et al. 2023,
+    Eq. 4):
+
+    .. math:: \pi^*(y) = \frac{\pi_{\mathrm{ref}}(y)\, e^{r(y)/\beta}}{Z}, \qquad
+              Z = \sum_y \pi_{\mathrm{ref}}(y)\, e^{r(y)/\beta}, \qquad J(\pi^*) = \beta \log Z ,
+
+    computed in log space (``log_softmax``, ``logsumexp``), so large rewards do not overflow.
+    ``pi_ref``: a probability vector; ``reward``: finite, same shape; ``beta`` > 0.
+    """
+    ref = validate.probabilities(pi_ref, "pi_ref")
+    if ref.ndim != 1:
+        validate.fail("pi_ref", "a single probability vector (1-D)", ref.shape)
+    r = validate.array(reward, "reward")
+    validate.same_shape(ref, r, "pi_ref", "reward")
+    b = float(validate.positive(beta, "beta"))
+    with np.errstate(divide="ignore"):
+        logits = np.log(ref) + r / b  # -inf where pi_ref = 0: no mass there
+    log_z = float(scipy.special.logsumexp(logits))
+    policy = np.exp(logits - log_z)
+    return KLRegularisedOptimum(policy, log_z, b * log_z)

@@ -318,6 +318,33 @@ def test_inverse_hyperbolic_functions() -> None:
     _fails(r"\sinh^{-1}(z) = \frac{1}{\sinh(z)}", check)
 
 
+def test_information_measures_receive_their_arguments_by_part() -> None:
+    """H(X, Y), H(Y | X), H(Y | X = x) and I(X; Y | Z) reach a ByParts function with the arguments, the
+    variables after ';' and after '|' kept apart (and events as (name, value) pairs)."""
+    from genmath.formulas import ByParts
+
+    def parts(name: str):
+        def show(item) -> str:
+            return f"{item[0]}={item[1]:g}" if isinstance(item, tuple) else item.name
+
+        return ByParts(lambda args, semi, given: {name: [[show(a) for a in part] for part in (args, semi, given)]})
+
+    seen: dict[str, list] = {}
+
+    def point(rng: np.random.Generator) -> dict:
+        return {"H": ByParts(lambda a, s, g: seen.update(parts("H").fn(a, s, g)) or 1.0),
+                "I": ByParts(lambda a, s, g: seen.update(parts("I").fn(a, s, g)) or 2.0), "x": 3.0}
+
+    check = Check(point, n_points=1)
+    verify(r"H(X, Y) = H(X, Y)", check, where=WHERE)
+    assert seen["H"] == [["X", "Y"], [], []]
+    verify(r"H(Y \mid X = x) = H(Y \mid X = x)", check, where=WHERE)
+    assert seen["H"] == [["Y"], [], ["X=3"]]
+    verify(r"I(X; Y, W \mid Z) = I(X; Y, W \mid Z)", check, where=WHERE)
+    assert seen["I"] == [["X"], ["Y", "W"], ["Z"]]
+    _fails(r"H(X \mid Y) = I(X; Y)", check)
+
+
 def test_derivatives_follow_their_variable() -> None:
     def point(rng: np.random.Generator) -> dict:
         x = rng.normal(size=5)

@@ -552,6 +552,367 @@ def test_monte_carlo_and_quadrature_errors():
 
 
 # ---------------------------------------------------------------------------------------------
+# Several variables, maximum entropy, perplexity, losses, f-divergences, estimators, RLHF
+# (issue 17). References: sklearn's mutual_info_score, scipy, torch (autograd), mpmath, optimisers.
+# ---------------------------------------------------------------------------------------------
+
+def _joint_table(rng: np.random.Generator, shape: tuple[int, ...], zeros: bool = False) -> np.ndarray:
+    p = rng.dirichlet(np.full(int(np.prod(shape)), 0.8)).reshape(shape)
+    if zeros:
+        p.flat[rng.choice(p.size, size=p.size // 3, replace=False)] = 0.0
+        p /= p.sum()
+    return p
+
+
+@pytest.mark.parametrize("shape,zeros", [((2, 3), False), ((4, 2), True), ((3, 3), True), ((1, 5), False)])
+def test_conditional_entropy_is_the_average_entropy_of_the_conditionals(shape, zeros):
+    rng = np.random.default_rng(sum(shape))
+    p = _joint_table(rng, shape, zeros)
+    p_x = p.sum(axis=1)
+    reference = sum(p_x[i] * scipy.stats.entropy(p[i] / p_x[i]) for i in range(shape[0]) if p_x[i] > 0)
+    assert info.conditional_entropy(p) == pytest.approx(reference, rel=1e-12, abs=1e-14)
+    assert info.conditional_entropy(p, base=2) == pytest.approx(reference / LOG2, rel=1e-12, abs=1e-14)
+    assert 0.0 <= info.conditional_entropy(p) <= scipy.stats.entropy(p.sum(axis=0)) + 1e-12
+
+
+@pytest.mark.parametrize("shape,zeros", [((2, 3), False), ((4, 2), True), ((3, 5), True)])
+def test_mutual_information_matches_sklearn_and_the_entropies(shape, zeros):
+    from sklearn.metrics import mutual_info_score
+
+    rng = np.random.default_rng(7 + sum(shape))
+    p = _joint_table(rng, shape, zeros)
+    mi = info.mutual_information(p)
+    counts = np.round(p * 1e6)  # sklearn reads a contingency table of counts
+    assert info.mutual_information(counts / counts.sum()) == pytest.approx(
+        mutual_info_score(None, None, contingency=counts), rel=1e-10, abs=1e-12)
+    h = scipy.stats.entropy
+    assert mi == pytest.approx(h(p.sum(0)) + h(p.sum(1)) - h(p.ravel()), rel=1e-10, abs=1e-12)
+    assert info.mutual_information(p.T) == pytest.approx(mi, rel=1e-12, abs=1e-14)
+
+
+def test_mutual_information_is_zero_for_independent_variables_and_batches():
+    rng = np.random.default_rng(3)
+    a, b = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(4))
+    independent = np.outer(a, b)
+    assert info.mutual_information(independent) == pytest.approx(0.0, abs=1e-15)
+    batch = np.stack([independent, _joint_table(rng, (3, 4))])
+    out = info.mutual_information(batch)
+    assert out.shape == (2,) and out[0] == pytest.approx(0.0, abs=1e-15) and out[1] > 0
+    # a deterministic copy: I(X; X) = H(X)
+    assert info.mutual_information(np.diag(a)) == pytest.approx(scipy.stats.entropy(a), rel=1e-12)
+
+
+def test_conditional_mutual_information_matches_sklearn_per_slice():
+    from sklearn.metrics import mutual_info_score
+
+    rng = np.random.default_rng(11)
+    p = _joint_table(rng, (2, 3, 4), zeros=True)
+    p[:, :, 0] = 0.0  # a value of z that never happens
+    p /= p.sum()
+    counts = np.round(p * 1e6)  # sklearn reads contingency tables of counts
+    p = counts / counts.sum()
+    p_z = p.sum(axis=(0, 1))
+    reference = sum(p_z[k] * mutual_info_score(None, None, contingency=counts[:, :, k])
+                    for k in range(4) if p_z[k] > 0)
+    assert info.conditional_mutual_information(p) == pytest.approx(reference, rel=1e-9, abs=1e-12)
+
+
+def test_conditional_mutual_information_vanishes_on_a_markov_chain():
+    rng = np.random.default_rng(5)
+    p_x = rng.dirichlet(np.ones(3))
+    k1, k2 = rng.dirichlet(np.ones(4), size=3), rng.dirichlet(np.ones(2), size=4)
+    p_xyz = p_x[:, None, None] * k1[:, :, None] * k2[None, :, :]  # X -> Y -> Z
+    # I(X; Z | Y) = 0: put the conditioning variable last
+    assert info.conditional_mutual_information(np.transpose(p_xyz, (0, 2, 1))) == pytest.approx(0.0, abs=1e-15)
+    # data processing: I(X; Z) <= I(X; Y)
+    assert info.mutual_information(p_xyz.sum(axis=1)) <= info.mutual_information(p_xyz.sum(axis=2)) + 1e-15
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_mvn_entropy_matches_scipy_and_torch(k):
+    rng = np.random.default_rng(k)
+    cov = _spd(rng, k)
+    ref = scipy.stats.multivariate_normal(np.zeros(k), cov).entropy()
+    assert info.mvn_entropy(cov) == pytest.approx(ref, rel=1e-12)
+    t = MultivariateNormal(torch.zeros(k, dtype=torch.float64), torch.tensor(cov)).entropy().item()
+    assert info.mvn_entropy(cov, base=2) == pytest.approx(t / LOG2, rel=1e-12)
+    batch = np.stack([cov, 4.0 * cov])  # scaling by a^2 adds k log a
+    assert info.mvn_entropy(batch)[1] - info.mvn_entropy(batch)[0] == pytest.approx(k * math.log(2.0), rel=1e-12)
+
+
+def test_perplexity_is_a_geometric_mean_and_k_for_uniform():
+    p = np.array([0.5, 0.25, 0.125, 0.125])
+    q = np.full(4, 0.25)
+    assert info.perplexity(q) == pytest.approx(4.0, rel=1e-14)
+    assert info.perplexity(p, q) == pytest.approx(4.0, rel=1e-14)  # uniform model: K on any data
+    assert info.perplexity(p) == pytest.approx(float(np.prod(p ** -p)), rel=1e-14)
+    assert info.perplexity(p) == pytest.approx(2 ** info.entropy(p, base=2), rel=1e-14)
+    assert info.perplexity(p, np.array([0.5, 0.5, 0.0, 0.0])) == np.inf
+
+
+def test_binary_cross_entropy_matches_torch_and_stays_finite():
+    rng = np.random.default_rng(2)
+    z = np.concatenate([rng.normal(scale=5, size=20), [-800.0, 40.0, 800.0]])
+    y = np.concatenate([rng.uniform(size=20), [1.0, 0.0, 0.0]])
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(y)).item()
+    assert info.binary_cross_entropy_with_logits(z, y) == pytest.approx(ref, rel=1e-12)
+    assert info.binary_cross_entropy_with_logits(40.0, 0.0) == pytest.approx(40.0 + math.exp(-40.0), rel=1e-15)
+    # it is the cross-entropy H(Bern(y), Bern(sigmoid(z)))
+    s = float(scipy.special.expit(0.7))
+    assert info.binary_cross_entropy_with_logits(0.7, 0.3) == pytest.approx(
+        info.cross_entropy([0.7, 0.3], [1 - s, s]), rel=1e-12)
+
+
+def test_label_smoothing_and_soft_targets_match_torch():
+    rng = np.random.default_rng(4)
+    z = rng.normal(scale=2, size=(6, 5))
+    y = rng.integers(0, 5, size=6)
+    for eps in (0.0, 0.1, 0.3):
+        targets = info.smoothed_targets(y, 5, eps)
+        assert targets.shape == (6, 5) and np.allclose(targets.sum(axis=1), 1.0)
+        ref = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(y), label_smoothing=eps).item()
+        assert info.soft_cross_entropy(z, targets) == pytest.approx(ref, rel=1e-12)
+    p = rng.dirichlet(np.ones(5), size=6)
+    ref = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor(p)).item()  # probability targets
+    assert info.soft_cross_entropy(z, p) == pytest.approx(ref, rel=1e-12)
+    assert info.soft_cross_entropy(z, np.eye(5)[y]) == pytest.approx(info.softmax_cross_entropy(z, y), rel=1e-12)
+
+
+def test_distillation_loss_and_its_gradient_against_torch():
+    rng = np.random.default_rng(8)
+    u, v = rng.normal(scale=3, size=(2, 4, 6))
+    for t in (1.0, 4.0, 20.0):
+        vt = torch.tensor(v, requires_grad=True)
+        log_q = torch.log_softmax(vt / t, dim=-1)
+        p_t = torch.softmax(torch.tensor(u) / t, dim=-1)
+        loss = t**2 * torch.nn.functional.kl_div(log_q, p_t, reduction="batchmean")
+        loss.backward()
+        assert info.distillation_loss(v, u, t) == pytest.approx(loss.item(), rel=1e-11)
+        grad = t * (scipy.special.softmax(v / t, axis=-1) - scipy.special.softmax(u / t, axis=-1)) / 4
+        np.testing.assert_allclose(vt.grad.numpy(), grad, rtol=1e-10, atol=1e-13)
+    # for large T the T^2-scaled gradient tends to (v - u) / K for zero-mean logits (Hinton et al. 2015)
+    u0, v0 = u[0] - u[0].mean(), v[0] - v[0].mean()
+    errors = [np.abs(t * (scipy.special.softmax(v0 / t) - scipy.special.softmax(u0 / t)) - (v0 - u0) / 6).max()
+              for t in (1e2, 1e3, 1e4)]
+    assert errors[2] < 1e-3 * np.abs(v0 - u0).max()
+    assert errors[1] < errors[0] / 8 and errors[2] < errors[1] / 8  # the gap falls like 1/T
+
+
+def _numeric_conjugate(f, u: float, hi: float = 1e4) -> float:
+    """sup_{t >= 0} (u t - f(t)) by bounded Brent search, a reference for the closed-form conjugates."""
+    res = scipy.optimize.minimize_scalar(lambda t: -(u * t - float(f(np.array(t)))), bounds=(0.0, hi),
+                                         method="bounded", options={"xatol": 1e-12})
+    return max(-res.fun, u * 0.0 - float(f(np.array(0.0))))
+
+
+@pytest.mark.parametrize("kind,us", [("kl", [-2.0, 0.0, 1.5]), ("reverse_kl", [-3.0, -1.0, -0.2]),
+                                     ("jsd", [-2.0, 0.0, 0.3]), ("tv", [-0.9, -0.3, 0.0, 0.4]),
+                                     ("chi2", [-3.0, -1.0, 0.0, 2.0])])
+def test_f_conjugates_are_the_numerical_supremum(kind, us):
+    import scipy.optimize  # noqa: F401
+
+    member = info.F_DIVERGENCES[kind]
+    assert float(member.f(np.array(1.0))) == pytest.approx(0.0, abs=1e-15)
+    for u in us:
+        assert float(member.conjugate(np.array(u))) == pytest.approx(_numeric_conjugate(member.f, u),
+                                                                     rel=1e-6, abs=1e-7)
+
+
+def test_conjugates_are_infinite_outside_their_domain():
+    assert info.F_DIVERGENCES["reverse_kl"].conjugate(np.array(0.5)) == np.inf
+    assert info.F_DIVERGENCES["jsd"].conjugate(np.array(0.4)) == np.inf
+    assert info.F_DIVERGENCES["tv"].conjugate(np.array(0.6)) == np.inf
+
+
+@FAST
+@given(distributions(n=2, zeros=False))
+def test_f_divergence_members_are_the_known_divergences(pq):
+    p, q = pq
+    assert info.f_divergence(p, q, "kl") == pytest.approx(float(np.sum(scipy.special.rel_entr(p, q))), rel=1e-10,
+                                                         abs=1e-13)
+    assert info.f_divergence(p, q, "reverse_kl") == pytest.approx(float(np.sum(scipy.special.rel_entr(q, p))),
+                                                                 rel=1e-10, abs=1e-13)
+    assert info.f_divergence(p, q, "jsd") == pytest.approx(scipy.spatial.distance.jensenshannon(p, q) ** 2,
+                                                          rel=1e-8, abs=1e-13)
+    assert info.f_divergence(p, q, "tv") == pytest.approx(0.5 * np.abs(p - q).sum(), rel=1e-12, abs=1e-15)
+    assert info.f_divergence(p, q, "chi2") == pytest.approx(float(np.sum((p - q) ** 2 / q)), rel=1e-10, abs=1e-14)
+
+
+def test_f_divergence_where_the_supports_differ():
+    p, q = np.array([0.5, 0.5, 0.0]), np.array([0.25, 0.25, 0.5])
+    assert info.f_divergence(p, q, "kl") == pytest.approx(LOG2)
+    assert info.f_divergence(q, p, "kl") == np.inf
+    assert info.f_divergence(q, p, "reverse_kl") == pytest.approx(LOG2)
+    assert info.f_divergence(q, p, "tv") == pytest.approx(0.5)
+    assert info.f_divergence(q, p, "jsd") == pytest.approx(info.jensen_shannon(p, q), rel=1e-12)
+    disjoint = (np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+    assert info.f_divergence(*disjoint, "jsd") == pytest.approx(LOG2)
+    assert info.f_divergence(*disjoint, "chi2") == np.inf
+
+
+@pytest.mark.parametrize("kind", sorted(info.F_DIVERGENCES))
+def test_f_variational_bound_holds_and_is_attained_at_f_prime_of_the_ratio(kind):
+    rng = np.random.default_rng(len(kind))
+    p, q = rng.dirichlet(np.ones(5), size=2)
+    member = info.F_DIVERGENCES[kind]
+    d = info.f_divergence(p, q, kind)
+    best = member.derivative(p / q)
+    assert info.f_variational_bound(best, best, kind, weights_p=p, weights_q=q) == pytest.approx(d, rel=1e-10)
+    for _ in range(20):
+        t = best + rng.normal(scale=0.3, size=5)
+        if kind == "reverse_kl":
+            t = -np.abs(t)
+        if kind == "tv":
+            t = np.clip(t, -0.5, 0.5)
+        if kind == "jsd":
+            t = np.minimum(t, 0.3)
+        assert info.f_variational_bound(t, t, kind, weights_p=p, weights_q=q) <= d + 1e-12
+
+
+def test_donsker_varadhan_is_tight_at_the_log_ratio_and_above_nwj():
+    rng = np.random.default_rng(9)
+    p, q = rng.dirichlet(np.ones(6), size=2)
+    kl = info.kl_divergence(p, q)
+    log_ratio = np.log(p / q)
+    for c in (-2.0, 0.0, 3.0):
+        assert info.donsker_varadhan_bound(log_ratio + c, log_ratio + c, weights_p=p, weights_q=q) == \
+            pytest.approx(kl, rel=1e-12)
+    nwj_best = 1.0 + log_ratio
+    assert info.f_variational_bound(nwj_best, nwj_best, "kl", weights_p=p, weights_q=q) == pytest.approx(kl, rel=1e-12)
+    for _ in range(20):
+        t = rng.normal(size=6)
+        dv = info.donsker_varadhan_bound(t, t, weights_p=p, weights_q=q)
+        nwj = info.f_variational_bound(t, t, "kl", weights_p=p, weights_q=q)
+        assert nwj <= dv + 1e-12 and dv <= kl + 1e-12
+
+
+def test_donsker_varadhan_from_samples_approaches_the_gaussian_kl():
+    rng = np.random.default_rng(10)
+    p, q = scipy.stats.norm(0, 1), scipy.stats.norm(1, 2)
+    x_p, x_q = p.rvs(size=400_000, random_state=rng), q.rvs(size=400_000, random_state=rng)
+    def critic(x):  # the optimal critic log(p / q)
+        return p.logpdf(x) - q.logpdf(x)
+
+    kl = info.kl_normal(0, 1, 1, 2)
+    # E_q[e^T] = E_q[p/q] = 1 exactly, and its sample mean has variance chi^2(p || q) / n (finite here)
+    assert info.donsker_varadhan_bound(critic(x_p), critic(x_q)) == pytest.approx(kl, abs=0.02)
+
+
+def test_kl_estimator_means_by_quadrature():
+    p, q = scipy.stats.norm(0, 1), scipy.stats.norm(0.5, 1.2)
+    kl = info.kl_normal(0, 1, 0.5, 1.2)
+
+    def mean(term):
+        return scipy.integrate.quad(lambda x: p.pdf(x) * getattr(
+            info.kl_estimator_terms(np.array([p.logpdf(x)]), np.array([q.logpdf(x)])), term)[0],
+                                    -30.0, 30.0, points=[0.0], epsabs=1e-13, epsrel=1e-12)[0]  # p < 1e-190 outside
+
+    assert mean("k1") == pytest.approx(kl, rel=1e-9)
+    assert mean("k3") == pytest.approx(kl, rel=1e-9)  # q << p: E_p[r] = 1
+    second = scipy.integrate.quad(lambda x: p.pdf(x) * (q.logpdf(x) - p.logpdf(x)) ** 2, -np.inf, np.inf)[0]
+    assert mean("k2") == pytest.approx(0.5 * second, rel=1e-9)
+
+
+def test_k3_is_non_negative_and_exact_near_r_equal_one():
+    import mpmath
+
+    log_r = np.array([-30.0, -1.0, -1e-9, 0.0, 1e-9, 2.0])
+    terms = info.kl_estimator_terms(np.zeros(6), log_r)
+    assert np.all(terms.k3 >= 0) and terms.k3[3] == 0.0
+    for lr, k3 in zip(log_r, terms.k3):
+        ref = float(mpmath.expm1(mpmath.mpf(lr)) - mpmath.mpf(lr))
+        assert k3 == pytest.approx(ref, rel=1e-12, abs=1e-300)
+    assert info.kl_estimator_terms(np.zeros(1), np.array([-np.inf])).k3[0] == np.inf
+
+
+def test_kl_fisher_quadratic_is_the_local_form_of_the_bernoulli_kl():
+    theta = 0.3
+    fisher = 1.0 / (theta * (1 - theta))
+    previous = None
+    for delta in (0.1, 0.01, 0.001):
+        exact = info.kl_divergence([1 - theta, theta], [1 - theta - delta, theta + delta])
+        approx = info.kl_fisher_quadratic(fisher, delta)
+        error = abs(exact - approx)
+        assert error <= 4.0 * delta**3  # the remainder is O(delta^3) (its coefficient is about 3 here)
+        if previous is not None:
+            assert error < previous / 500  # falls like delta^3: a factor 1000 per decade
+        previous = error
+
+
+def test_kl_fisher_quadratic_is_half_the_hessian_of_the_kl_by_autograd():
+    rng = np.random.default_rng(12)
+    logits = torch.tensor(rng.normal(size=4), dtype=torch.float64)
+
+    def kl_to(shifted):
+        p, q = torch.softmax(logits, 0), torch.softmax(shifted, 0)
+        return torch.sum(p * (torch.log(p) - torch.log(q)))
+
+    hessian = torch.autograd.functional.hessian(kl_to, logits).numpy()
+    pi = torch.softmax(logits, 0).numpy()
+    fisher = np.diag(pi) - np.outer(pi, pi)  # Fisher information of a softmax in its logits
+    np.testing.assert_allclose(hessian, fisher, atol=1e-12)
+    delta = rng.normal(size=(3, 4))
+    np.testing.assert_allclose(info.kl_fisher_quadratic(fisher, delta),
+                               [0.5 * d @ hessian @ d for d in delta], rtol=1e-10)
+
+
+def test_kl_regularised_optimum_matches_a_numerical_maximiser():
+    import scipy.optimize
+
+    rng = np.random.default_rng(13)
+    ref = rng.dirichlet(np.ones(5))
+    reward = rng.normal(size=5)
+    for beta in (0.1, 1.0, 5.0):
+        opt = info.kl_regularised_optimum(ref, reward, beta)
+        res = scipy.optimize.minimize(
+            lambda w, beta=beta: -info.kl_regularised_objective(scipy.special.softmax(w), ref, reward, beta),
+            np.zeros(5), method="BFGS", options={"gtol": 1e-10})
+        np.testing.assert_allclose(opt.policy, scipy.special.softmax(res.x), atol=1e-6)
+        assert opt.value == pytest.approx(-res.fun, rel=1e-9)
+        assert info.kl_regularised_objective(opt.policy, ref, reward, beta) == pytest.approx(opt.value, rel=1e-12)
+    # mass of the reference policy is never created: pi_ref = 0 gives pi* = 0, also for huge rewards
+    opt = info.kl_regularised_optimum([0.5, 0.5, 0.0], [0.0, 1.0, 1e6], 0.01)
+    assert opt.policy[2] == 0.0 and np.isfinite(opt.log_partition)
+
+
+def test_new_functions_name_bad_arguments():
+    with pytest.raises(ValueError, match="`p_xy`"):
+        info.mutual_information(np.array([0.5, 0.5]))
+    with pytest.raises(ValueError, match="`p_xy`"):
+        info.conditional_entropy(np.array([[0.5, 0.6], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="`p_xyz`"):
+        info.conditional_mutual_information(np.full((2, 2), 0.25))
+    with pytest.raises(ValueError, match="`cov`"):
+        info.mvn_entropy(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="`targets`"):
+        info.binary_cross_entropy_with_logits([0.0], [1.5])
+    with pytest.raises(ValueError, match="`epsilon`"):
+        info.smoothed_targets([0, 1], 3, 1.5)
+    with pytest.raises(ValueError, match="`labels`"):
+        info.smoothed_targets([0, 3], 3, 0.1)
+    with pytest.raises(ValueError, match="`targets`"):
+        info.soft_cross_entropy(np.zeros((2, 3)), np.full((2, 3), 0.5))
+    with pytest.raises(ValueError, match="`temperature`"):
+        info.distillation_loss(np.zeros(3), np.zeros(3), 0.0)
+    with pytest.raises(ValueError, match="`kind`"):
+        info.f_divergence([0.5, 0.5], [0.5, 0.5], "hellinger")
+    with pytest.raises(ValueError, match="`t_p`"):
+        info.donsker_varadhan_bound([], [1.0])
+    with pytest.raises(ValueError, match="`weights_q`"):
+        info.donsker_varadhan_bound([0.0, 1.0], [0.0, 1.0], weights_q=[0.7, 0.7])
+    with pytest.raises(ValueError, match="`log_p_x`"):
+        info.kl_estimator_terms([-np.inf], [0.0])
+    with pytest.raises(ValueError, match="`fisher`"):
+        info.kl_fisher_quadratic(np.ones((2, 3)), [0.1, 0.2])
+    with pytest.raises(ValueError, match="`delta`"):
+        info.kl_fisher_quadratic(np.eye(2), [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="`beta`"):
+        info.kl_regularised_optimum([0.5, 0.5], [1.0, 0.0], -1.0)
+    with pytest.raises(ValueError, match="`reward`"):
+        info.kl_regularised_optimum([0.5, 0.5], [1.0, np.nan], 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
 # Issue 16: extreme scales, far-off mass, degenerate input. One regression test per reproducer,
 # then properties over wide ranges against references that share no code with genmath: mpmath at
 # 60 digits, torch.distributions, scipy.

@@ -100,6 +100,15 @@ class Function:
         return self.fn(*args)
 
 
+@dataclass
+class ByParts:
+    """A function that receives a call's arguments by part, for information measures of random
+    variables: ``I(X; Y \\mid Z)`` calls ``fn([X], [Y], [Z])`` (the arguments, those after ``;``, those
+    after ``\\mid``), so that H(X, Y), H(X \\mid Y) and I(X; Y, Z) stay apart. A variable with no value
+    arrives as an :class:`Unbound` (its name), an event ``X = x`` as the pair ``(name, value)``."""
+    fn: Callable[[list[Any], list[Any], list[Any]], Any]
+
+
 class Eye:
     """The identity matrix of whatever size its neighbours have (``I`` with no subscript)."""
 
@@ -922,6 +931,8 @@ def _call(node: t.Call, ctx: Ctx) -> Any:
             return ob.Bernoulli(float(scalar(args[0])))
         return _entropy_op(fname, func.sub_text if func.sub is not None else "", args, ctx, node)
     target = evaluate(func, ctx)
+    if isinstance(target, ByParts):
+        return target.fn(*([_part_value(a, ctx) for a in part] for part in (node.args, node.semi, node.given)))
     if isinstance(target, ob.Model):
         return _model_call(target, node, ctx)
     if isinstance(target, ob.Distribution):
@@ -943,6 +954,13 @@ def _call(node: t.Call, ctx: Ctx) -> Any:
     if node.given or node.semi or len(node.args) != 1:
         raise EvalError(f"{ctx.part(func)!r} is not a function, so {ctx.part(node)!r} cannot be a call")
     return multiply(_numeric(target, ctx, func), _numeric(evaluate(node.args[0], ctx), ctx, node.args[0]))
+
+
+def _part_value(node: t.Node, ctx: Ctx) -> Any:
+    """An argument for :class:`ByParts`: an event ``X = x`` becomes ``(name, value)``."""
+    if isinstance(node, t.Event):
+        return identity(node.var, ctx), _numeric(evaluate(node.value, ctx), ctx, node.value)
+    return _arg_value(node, ctx)
 
 
 def _arg_value(node: t.Node, ctx: Ctx) -> Any:

@@ -13,6 +13,9 @@ notation                               meaning (``genmath.formulas.evaluate``)
 ``\JSD(p \| q)``, ``\JSD(p, q)``       Jensen-Shannon divergence, in nats
 ``H(p)``, ``h(p)``, ``H(p, q)``        entropy, differential entropy, cross-entropy, in nats
 ``H_{\text{bits}}``                    the same in bits
+``H(Y \mid X)``, ``I(X; Y \mid Z)``    of random variables: the check gives ``H`` or ``I`` as a ``ByParts``
+                                       function, which receives the arguments, those after ``;`` and those
+                                       after ``\mid`` apart
 ``\mathbb{E}_{x\sim p}[f]``            expectation (exact sum, quadrature or Gauss-Hermite; error-checked); of
                                        a vector too (sum, Gauss-Hermite or Monte Carlo)
 ``\mathbb{E}[f \mid y]``               conditional expectation under the check's joint distribution

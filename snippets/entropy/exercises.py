@@ -36,3 +36,17 @@ publish("entropy.ex4.ce_shifted", genmath.softmax_cross_entropy(z + 100.0, 0), u
 # 5. The coin bias whose entropy is half a bit (root in (0, 1/2))
 p_half = scipy.optimize.brentq(lambda t: genmath.binary_entropy(t, base=2) - 0.5, 1e-9, 0.5, xtol=1e-14)
 publish("entropy.ex5.p", p_half)
+
+# 6. A binary symmetric channel that flips with probability 1/2, fed a fair bit
+channel = np.array([[0.5, 0.5], [0.5, 0.5]])
+publish("entropy.ex6.mi_bits", genmath.mutual_information(0.5 * channel, base=2), unit="bits")
+# ... and one that flips with probability 0.2, then the same channel again (X -> Y -> Z)
+k = np.array([[0.8, 0.2], [0.2, 0.8]])
+publish("entropy.ex6.mi_xy_bits", genmath.mutual_information(0.5 * k, base=2), unit="bits")
+publish("entropy.ex6.mi_xz_bits", genmath.mutual_information(0.5 * (k @ k), base=2), unit="bits")
+
+# 7. Perplexity of a fair coin, and of the model Bernoulli(0.9) on fair-coin data
+fair = np.array([0.5, 0.5])
+publish("entropy.ex7.ppl_fair", genmath.perplexity(fair))
+ppl_model = publish("entropy.ex7.ppl_model", genmath.perplexity(fair, np.array([0.1, 0.9])))
+assert abs(ppl_model - 1 / math.sqrt(0.1 * 0.9)) < 1e-12

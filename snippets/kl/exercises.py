@@ -31,3 +31,10 @@ per_coordinate = genmath.kl_normal(mu_p, np.sqrt(var_p), mu_q, np.sqrt(var_q))
 publish("kl.ex5.first", per_coordinate[0], unit="nats")
 publish("kl.ex5.second", per_coordinate[1], unit="nats")
 publish("kl.ex5.joint", genmath.kl_mvn(mu_p, np.diag(var_p), mu_q, np.diag(var_q)), unit="nats")
+
+# 6. The coins of exercise 1: chi^2(p || q) as an f-divergence, and the DV bound of a shifted log-ratio critic
+publish("kl.ex6.chi2", genmath.f_divergence(p, q, "chi2"))
+critic = np.log(p / q) + 5.0
+publish("kl.ex6.dv", genmath.donsker_varadhan_bound(critic, critic, weights_p=p, weights_q=q), unit="nats")
+publish("kl.ex6.kl", genmath.kl_divergence(p, q), unit="nats")
+publish("kl.ex6.nwj", genmath.f_variational_bound(critic, critic, "kl", weights_p=p, weights_q=q), unit="nats")
