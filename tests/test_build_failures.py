@@ -10,6 +10,14 @@ from genmath.snippet import publish
 publish("t.ok.value", 0.125)
 """
 
+FORMULA_CHECKS = """\
+from genmath.formulas import Check
+
+CHECKS = {{
+    "{label}": Check(lambda rng: {{"v": 1.0, "a": float(rng.normal()), "b": float(rng.normal())}}),
+}}
+"""
+
 
 def _page(body: str) -> str:
     return "# Test\n\nSome prose.\n\n" + body + "\n"
@@ -109,6 +117,7 @@ def test_a_good_page_builds_and_shows_result_source_and_quotes(project: MiniProj
     project.write("docs/index.md", _page(
         '{{ snippet("t/ok.py") }}\n\nThe value is {{ t.ok.value:.2f }} and $v = {{ t.ok.value:.1e }}$.\n\n'
         "$$\nv = 1 \\label{one}\n$$\n\nSee \\eqref{one}."))
+    project.write("formulas/index.py", FORMULA_CHECKS.format(label="one"))
     result = project.build("--strict")
     assert result.returncode == 0, result.stderr
     html = (project.path / "site" / "index.html").read_text()
@@ -117,3 +126,20 @@ def test_a_good_page_builds_and_shows_result_source_and_quotes(project: MiniProj
     assert 'id="eq-one"' in html and 'href="#eq-one">(1)</a>' in html
     assert '<span class="filename">snippets/t/ok.py</span>' in html and "publish" in html  # source from file
     assert 'class="tabbed-set' in html
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("strict", [True, False])
+def test_wrong_formula_is_located(project: MiniProject, strict: bool) -> None:
+    project.write("formulas/index.py", FORMULA_CHECKS.format(label="sum"))
+    project.write("docs/index.md", _page("$$\n(a + b)^2 = a^2 + ab + b^2 \\label{sum}\n$$"))
+    _expect_failure(project, strict, "index.md:5", "formula 'sum' is wrong", "(a + b)^2")
+
+
+@pytest.mark.build
+def test_unchecked_formula_is_located_and_an_exemption_needs_a_reason(project: MiniProject) -> None:
+    project.write("docs/index.md", _page("$$\na = b\n$$"))
+    _expect_failure(project, False, "index.md:5", "unchecked", "exempt")
+    project.write("docs/index.md", _page("<!-- exempt: a definition of a -->\n$$\na = b\n$$"))
+    result = project.build("--strict")
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -21,7 +21,7 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "Check": "check", "FormulaCheckError": "check", "verify": "check",
     "JOINT": "evaluate", "LAW": "evaluate", "Eye": "evaluate", "Function": "evaluate", "Indexed": "evaluate",
-    "Lazy": "evaluate", "Seq": "evaluate",
+    "Lazy": "evaluate", "Seq": "evaluate", "DOMAINS": "evaluate",
     "MVN": "objects", "IID": "objects", "Bayes1D": "objects", "Bernoulli": "objects", "Density": "objects",
     "Discrete": "objects", "Domain": "objects", "Finite": "objects", "GaussianModel": "objects",
     "Mixture": "objects", "MonteCarlo": "objects", "Normal": "objects", "Reals": "objects", "Table": "objects",

@@ -10,8 +10,11 @@ A check is registered under a formula's ``\label`` id in ``formulas/<chapter>.py
 functions, distributions, models, domains; see ``genmath.formulas.evaluate``). The formula's text
 is read, every side is evaluated at ``n_points`` points, and every relation must hold: ``=`` within
 ``rtol``/``atol``, ``\le`` with tolerance, ``<`` strictly (so it fails at an equality case, which
-the check should include, e.g. p = q). Statements that only declare (``x \sim p``, ``y \in [0, 1]``)
-are skipped; a formula with nothing left to check is reported, not passed.
+the check should include, e.g. p = q). A law on one side of ``=`` makes the other side a law
+(``p(x_T) = \mathcal{N}(0, 1)``), and the two laws must be equal. ``\propto`` holds if the ratio of its
+sides is the same at every point (so the check's points vary only the variable it is stated in; the
+other symbols keep their values). Statements that only declare
+(``x \sim p``, ``y \in [0, 1]``) are skipped; a formula with nothing left to check is reported, not passed.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from genmath.formulas import objects as ob
 from genmath.formulas import tex as t
 
 #: Relations that state something checkable by value.
-CHECKED_RELATIONS = {"=", "<=", "<", ">=", ">", "!="}
+CHECKED_RELATIONS = {"=", "<=", "<", ">=", ">", "!=", "propto"}
 #: Relations that declare (a law, a domain, a limit) and are not checked.
 DECLARATIONS = {"sim", "in", "to"}
 
@@ -100,10 +103,11 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
                                     f"formula with a reason", "unreadable")
     pts = points(check) if pts is None else pts
     count = 0
+    ratios: dict[tuple[int, int], list[tuple[int, float]]] = {}  # \propto: the ratio of the sides, per point
     for k, point in enumerate(pts):
         scope = ev.Scope(point)
         ctx = ev.Ctx(scope, formula.tex, check.quad_tol or ob.Tol(check.atol / 10, check.rtol / 10))
-        for s in statements:
+        for si, s in enumerate(statements):
             values = []
             for side in s.sides:
                 key = (k, formula.tex[side.start:side.end])
@@ -119,12 +123,19 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
                 if isinstance(value, Exception):
                     raise FormulaCheckError(f"{where}: {value}", "unreadable")
                 values.append(value)
-            for (a, b), rel, (sa, sb) in zip(itertools.pairwise(values), s.relations, zip(s.sides, s.sides[1:])):
+            for ri, ((a, b), rel, (sa, sb)) in enumerate(zip(itertools.pairwise(values), s.relations,
+                                                             zip(s.sides, s.sides[1:]))):
                 if rel.op in DECLARATIONS:
                     continue
+                if rel.op == "propto":
+                    ratios.setdefault((si, ri), []).append((k, _ratio(a, b, where)))
+                    continue
                 try:
-                    ok = ev.compare(a, b, rel.op, check.rtol, check.atol)
-                except ev.EvalError as err:
+                    if isinstance(a, ob.Distribution) or isinstance(b, ob.Distribution):
+                        ok, a, b = _same_law(a, b, sa, sb, rel.op, ctx, check)
+                    else:
+                        ok = ev.compare(a, b, rel.op, check.rtol, check.atol)
+                except (ev.EvalError, ob.NumericalError) as err:
                     raise FormulaCheckError(f"{where}: {err}", "unreadable") from None
                 if not ok:
                     left = formula.tex[sa.start:sa.end].strip()
@@ -133,10 +144,45 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
                         f"{where}: `{left}` {rel.op} `{right}` fails: {_show(a)} vs {_show(b)} at point {k} "
                         f"({_point_summary(point)})", "wrong")
                 count += 1
+    for (si, ri), found in ratios.items():
+        sa, sb = statements[si].sides[ri], statements[si].sides[ri + 1]
+        left, right = formula.tex[sa.start:sa.end].strip(), formula.tex[sb.start:sb.end].strip()
+        if len(found) < 2:
+            raise FormulaCheckError(f"{where}: `{left}` \\propto `{right}` needs at least two points",
+                                    "unreadable")
+        k0, first = found[0]
+        for k, ratio in found[1:]:
+            if not ev.compare(ratio, first, "=", check.rtol, check.atol):
+                raise FormulaCheckError(
+                    f"{where}: `{left}` \\propto `{right}` fails: the ratio of the sides is {ratio:.10g} at "
+                    f"point {k} but {first:.10g} at point {k0}", "wrong")
+            count += 1
     return count
 
 
+def _ratio(a: Any, b: Any, where: str) -> float:
+    a, b = ev.scalar(a), ev.scalar(b)
+    if not isinstance(a, float) or not isinstance(b, float) or b == 0 or not np.isfinite(a / b):
+        raise FormulaCheckError(f"{where}: \\propto needs two finite numbers, the second non-zero (got {a!r}, "
+                                f"{b!r})", "unreadable")
+    return a / b
+
+
+def _same_law(a: Any, b: Any, sa: t.Node, sb: t.Node, op: str, ctx: ev.Ctx,
+              check: Check) -> tuple[bool, ob.Distribution, ob.Distribution]:
+    """``p(x_T) = \\mathcal{N}(0, 1)``: a law on one side makes the other side a law (see ``ev.law_value``)."""
+    if op != "=":
+        raise ev.EvalError(f"laws can only be equal, not {op!r}")
+    law_a = a if isinstance(a, ob.Distribution) else ev.law_value(sa, ctx)
+    law_b = b if isinstance(b, ob.Distribution) else ev.law_value(sb, ctx)
+    return ev.same_law(law_a, law_b, check.rtol, check.atol), law_a, law_b
+
+
 def _show(value: Any) -> str:
+    if isinstance(value, ob.Normal):
+        return f"the law N({value.mean:.10g}, {value.var_:.10g})"
+    if isinstance(value, ob.MVN):
+        return f"the law N({_show(value.mean)}, {_show(value.cov)})"
     if isinstance(value, np.ndarray):
         return np.array2string(value, precision=6, threshold=6)
     if isinstance(value, float):

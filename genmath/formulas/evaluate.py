@@ -3,21 +3,42 @@ r"""Give a parsed formula its meaning: evaluate every side at one point of a che
 A scope maps symbol names to values: numbers, numpy arrays (vectors are 1-D, matrices 2-D), functions,
 distributions and models (``genmath.formulas.objects``), ``Lazy`` values computed from the scope
 (so a derivative can perturb what they depend on), ``Seq`` for symbols indexed from 0, and domains
-for the variables of sums and integrals.
+for the variables of sums and integrals (under the variable's name, or under ``@domains`` when the
+variable also has a value outside them).
 
 How a symbol is found (``\sigma_1``, ``\bar\alpha_{t-1}``, ``x_i``): first by its full name
 (``sigma_1``, ``alphabar_t-1``), then by its base name (``alphabar``) indexed by the value of its
 subscript (1-based for arrays and lists, as on the page; ``Seq`` says where it starts), then by the
 full name with the index evaluated (``x_4``). Decorations are part of the name: ``\hat p`` is
 ``phat``, ``\tilde x`` is ``xtilde``, ``\mathcal{L}`` is ``calL``, ``D^*`` is ``Dstar``, ``f'`` is
-``fprime``, ``p_{\mathrm{data}}`` is ``p_data``.
+``fprime``, ``p_{\mathrm{data}}`` is ``p_data``. A primed function with no value of its own
+(``f'``, ``f''``) is the derivative of ``f`` (central differences, Richardson-extrapolated).
+An argument ``z_k`` of a model that has no variable ``z_k`` is a draw of its variable ``z``.
 
 Operators (``\KL``, ``H``, ``\mathbb{E}``, ``\mathcal{N}``...) have the meanings listed in
 ``genmath.formulas.notation``; a check overrides one by giving a value under the same name.
+
+Models (``genmath.formulas.objects.Model``) are addressed by variable NAMES: at t = 3,
+``q(x_t \mid x_{t-1})`` is the law of ``x_3`` given ``x_2`` at their values; ``q(\cdot \mid x)`` is the law
+of the model's other variables; ``x_{1:T}`` is the run x_1, ..., x_T (a vector, also assembled from
+x_1, ..., x_T bound separately). An expectation whose law is a model (``\mathbb{E}_q``, or a model
+under ``@law``) is over the model's variables that have no value in the scope, given those that have
+one; ``\mathbb{E}[f \mid y]`` is over the other variables of the model under ``@joint``, given y.
+
+Derivatives (Richardson differences) with respect to a block or a component of a vector
+(``\partial u_{1:d}``, ``\nabla_{x_t}`` with x a ``Seq``) change that part of the vector, so ``Lazy``
+values computed from it follow; a vector-valued result is a Jacobian with one column per component.
+``\frac{d f}{dx}`` without an argument is taken at the value of x. ``s_j(u)`` is component j of a
+vector-valued function s, and a vector inside a ``pmatrix`` is a column.
+
+Inside an integral ``\int \dots dx``, a density or function written without its argument means its
+value at the integration variable, as in ``\int p \log \frac{p}{q} \, dx`` (logs of densities are
+then taken in log space).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,10 +152,14 @@ class Scope:
         return sorted(n for n in out if not n.startswith("@"))
 
 
-#: Reserved scope names: the implicit law of E[.] / Var[.] without subscript (a Distribution), and the
-#: joint model used for conditional expectations E[. | y] (a Model).
+#: Reserved scope names: the implicit law of E[.] / Var[.] without subscript (a Distribution, or a Model:
+#: its variables without a value, given those with one), and the joint model used for conditional
+#: expectations E[. | y] (a Model).
 LAW = "@law"
 JOINT = "@joint"
+#: Domains of the variables of sums and integrals that also have a value outside them ({"x": Finite(...)}):
+#: x is the data point in E[x | x~], and the variable of \int ... dx.
+DOMAINS = "@domains"
 
 
 class Unbound:
@@ -151,12 +176,13 @@ class Ctx:
     scope: Scope
     tex: str
     tol: ob.Tol  # the error allowed to a numerical integral inside this evaluation
+    at: Any = None  # the value of the innermost integral's variable (``p`` alone means p(x) there)
 
     def part(self, node: t.Node) -> str:
         return self.tex[node.start:node.end].strip() or type(node).__name__
 
     def with_scope(self, scope: Scope) -> Ctx:
-        return Ctx(scope, self.tex, self.tol)
+        return Ctx(scope, self.tex, self.tol, self.at)
 
 
 def evaluate(node: t.Node, ctx: Ctx) -> Any:
@@ -209,14 +235,32 @@ def _as_int(value: Any, ctx: Ctx, node: t.Node) -> int:
     raise EvalError(f"subscript {ctx.part(node)!r} is not an integer ({value!r})")
 
 
+@dataclass
+class Component:
+    """``s_j(u)``: component j (1-based; or a block ``s_{1:d}``) of a vector-valued function s."""
+    fn: Callable[..., Any]
+    idx: Any
+
+    def __call__(self, *args: Any) -> Any:
+        value = np.asarray(self.fn(*args), dtype=float)
+        if isinstance(self.idx, slice):
+            return value[self.idx.start - 1:self.idx.stop]
+        if not 1 <= self.idx <= value.shape[0]:
+            raise IndexError(f"component {self.idx} outside 1..{value.shape[0]}")
+        return float(value[self.idx - 1]) if value.ndim == 1 else value[self.idx - 1]
+
+
 def index(base: Any, idx: Any) -> Any:
-    """``base_idx``: 1-based for arrays and lists, ``Seq`` from its start, ``Indexed`` called."""
+    """``base_idx``: 1-based for arrays and lists, ``Seq`` from its start, ``Indexed`` called, a component
+    of a vector-valued function (``s_j(u)``)."""
     if isinstance(base, Indexed):
         return base.fn(idx)
     if isinstance(base, Seq):
         return base.slice(idx.start, idx.stop) if isinstance(idx, slice) else base[idx]
     if isinstance(base, dict):
         return base[idx]
+    if callable(base) and not isinstance(base, (ob.Distribution, ob.Model)):
+        return Component(base, idx)
     if isinstance(idx, slice):
         arr = np.asarray(base)
         return arr[idx.start - 1: idx.stop]
@@ -240,6 +284,11 @@ def lookup(node: t.Sym, ctx: Ctx, *, default: Any = None) -> Any:
             idx = None
         if idx is not None and not isinstance(idx, slice) and scope.has(f"{node.name}_{idx}"):
             return scope[f"{node.name}_{idx}"]
+        if isinstance(idx, slice) and idx.stop is not None and not scope.has(node.name) and \
+                all(scope.has(f"{node.name}_{k}") for k in range(idx.start, idx.stop + 1)):
+            # x_{1:T} with x_1, ..., x_T given separately (bound by an expectation): the vector of them
+            return np.concatenate([np.ravel(np.asarray(scope[f"{node.name}_{k}"], dtype=float))
+                                   for k in range(idx.start, idx.stop + 1)])
         if idx is not None and scope.has(node.name):
             return index(scope[node.name], idx)
         if idx is None and scope.has(node.name) and isinstance(scope.raw(node.name), Indexed):
@@ -254,6 +303,13 @@ def lookup(node: t.Sym, ctx: Ctx, *, default: Any = None) -> Any:
         if node.sub is not None:
             return np.eye(_as_int(evaluate(node.sub, ctx), ctx, node.sub))
         return Eye()
+    if node.name.endswith("prime"):  # f' and f'' with no value of their own: derivatives of f
+        base = node.name.removesuffix("primeprime") if node.name.endswith("primeprime") else node.name[:-5]
+        order = 2 if node.name.endswith("primeprime") else 1
+        if base and not base.endswith("prime"):
+            fn = lookup(t.Sym(base, node.sub, node.sub_text, start=node.start, end=node.end), ctx)
+            if callable(fn) and not isinstance(fn, (ob.Distribution, ob.Model)):
+                return Deriv_(fn, order)
     raise NoValue(f"symbol {node.full!r} (from {ctx.part(node)!r}) has no value")
 
 
@@ -328,6 +384,12 @@ def _neg(node: t.Neg, ctx: Ctx) -> Any:
 def _numeric(value: Any, ctx: Ctx, node: t.Node) -> Any:
     if isinstance(value, (int, float, np.ndarray, np.floating, np.integer, Eye)):
         return value
+    while isinstance(node, t.Group):
+        node = node.arg
+    if ctx.at is not None and isinstance(node, t.Sym) and callable(value) and not isinstance(value, ob.Model):
+        at = value(ctx.at)  # \int p \log p \, dx: a density or function alone is its value at x
+        if isinstance(at, (int, float, np.ndarray, np.floating, np.integer)):
+            return at
     if isinstance(value, ob.Distribution):
         raise EvalError(f"{ctx.part(node)!r} is a distribution where a number is needed")
     if callable(value):
@@ -484,6 +546,10 @@ def log_value(node: t.Node, ctx: Ctx) -> Any:
     densities, so that log(p(x)/q(x)) stays finite where both densities underflow."""
     if isinstance(node, t.Group):
         return log_value(node.arg, ctx)
+    if ctx.at is not None and isinstance(node, t.Sym):
+        law = evaluate(node, ctx)
+        if isinstance(law, ob.Distribution):
+            return law.logpdf(ctx.at)  # \log p inside \int ... dx: log p(x), in log space
     if isinstance(node, t.Frac):
         return log_value(node.num, ctx) - log_value(node.den, ctx)
     if isinstance(node, t.Mul) and all(op in ("", "cdot", "times") for op in node.ops):
@@ -554,8 +620,14 @@ def _index_node(node: t.Index, ctx: Ctx) -> Any:
     return index(evaluate(node.arg, ctx), _index_value(node.index, ctx))
 
 
+def _block(value: Any) -> np.ndarray:
+    """A block of a matrix: a vector is a column (as everywhere: v^\\top is the row)."""
+    arr = np.asarray(value, dtype=float)
+    return arr.reshape(-1, 1) if arr.ndim == 1 else np.atleast_2d(arr)
+
+
 def _matrix(node: t.Matrix, ctx: Ctx) -> Any:
-    rows = [[np.atleast_2d(_numeric(evaluate(c, ctx), ctx, c)) for c in row] for row in node.rows]
+    rows = [[_block(_numeric(evaluate(c, ctx), ctx, c)) for c in row] for row in node.rows]
     # a scalar 0 block takes the shape its row and column need
     heights = [max(b.shape[0] for b in row) for row in rows]
     widths = [max(row[j].shape[1] for row in rows if j < len(row)) for j in range(max(len(r) for r in rows))]
@@ -567,6 +639,9 @@ def _matrix(node: t.Matrix, ctx: Ctx) -> Any:
 # -- sums, products, integrals, expectations
 
 def _domain_of(var: str, ctx: Ctx, node: t.Node) -> ob.Domain:
+    domains = ctx.scope.get(DOMAINS)
+    if isinstance(domains, dict) and var in domains:
+        return domains[var]  # type: ignore[no-any-return]
     if ctx.scope.has(var):
         value = ctx.scope[var]
         if isinstance(value, ob.Domain):
@@ -616,7 +691,7 @@ def _integral(node: t.Integral, ctx: Ctx) -> Any:
         domain = _domain_of(node.var, ctx, node)
 
     def g(v: Any) -> float:
-        inner = ctx.with_scope(ctx.scope.child({node.var: v}))
+        inner = Ctx(ctx.scope.child({node.var: v}), ctx.tex, ctx.tol, at=v)
         return float(scalar(_numeric(evaluate(node.body, inner), inner, node.body)))
 
     return domain.integrate(g, ctx.tol)
@@ -635,9 +710,43 @@ def _law_of(node: t.Node, ctx: Ctx) -> tuple[list[str], ob.Distribution]:
             del first
         return names, law
     value = evaluate(node, ctx)
+    if isinstance(value, ob.Model):
+        law = model_law(value, ctx)
+        return law.var.split(","), law
     if isinstance(node, t.Sym) and isinstance(value, ob.Distribution):
         return [value.var], value
     return [as_distribution(value, ctx, node).var], as_distribution(value, ctx, node)
+
+
+def model_law(model: ob.Model, ctx: Ctx) -> ob.Distribution:
+    """The law of a model's variables that have no value in the scope, given those that have one:
+    ``\\mathbb{E}_q[f]`` with q a model of x_0..x_T and x_0 known is over q(x_1, ..., x_T | x_0)."""
+    given = {}
+    for name in model.variables:
+        value = named_value(name, ctx)
+        if value is not None:
+            given[name] = value
+    if len(given) == len(model.variables):
+        raise EvalError("every variable of the model has a value: nothing to take the expectation over")
+    return model.law(None, given)
+
+
+def named_value(name: str, ctx: Ctx) -> Any:
+    """The value the scope gives a variable name (``x_2``: as ``x_2`` or as ``x`` indexed by 2), or None."""
+    scope = ctx.scope
+    if scope.has(name):
+        value = scope[name]
+    else:
+        base, _, idx = name.rpartition("_")
+        if not (base and idx.lstrip("-").isdigit() and scope.has(base)):
+            return None
+        try:
+            value = index(scope[base], int(idx))
+        except (IndexError, KeyError, TypeError, EvalError):
+            return None
+    if isinstance(value, (ob.Domain, ob.Distribution, ob.Model)) or callable(value):
+        return None
+    return value
 
 
 def as_distribution(value: Any, ctx: Ctx, node: t.Node) -> ob.Distribution:
@@ -659,8 +768,11 @@ def _expect(node: t.Expect, ctx: Ctx) -> Any:
     return _expectation(node, ctx, run)
 
 
+_LawEntry = tuple[list[str], ob.Distribution] | Callable[[Ctx], tuple[list[str], ob.Distribution]]
+
+
 def _expectation(node: t.Expect, ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
-    laws: list[tuple[list[str], ob.Distribution]] = []
+    laws: list[_LawEntry] = []
     if node.given:
         joint = ctx.scope.get(JOINT)
         if not isinstance(joint, ob.Model):
@@ -670,42 +782,47 @@ def _expectation(node: t.Expect, ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
         law = joint.law(None, given)  # type: ignore[arg-type]
         laws.append((law.var.split(","), law))
     elif node.sub:
+        # a law may depend on the variables bound before it (x \\sim p, \\tilde x \\sim q(\\cdot \\mid x)):
+        # each is read in the scope where those have their values
         for sub in node.sub:
-            laws.append(_law_of(sub, ctx))
+            laws.append(functools.partial(_law_of, sub))
     else:
         law = ctx.scope.get(LAW)
+        if isinstance(law, ob.Model):
+            law = model_law(law, ctx)
         if not isinstance(law, ob.Distribution):
             raise EvalError(f"{ctx.part(node)!r} has no subscript: give its law as '{LAW}' in the check")
         laws.append((law.var.split(","), law))
     return _nested(laws, ctx, body)
 
 
-def _nested(laws: list[tuple[list[str], ob.Distribution]], ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
+def _nested(laws: list[_LawEntry], ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
     if not laws:
         return scalar(body(ctx))
-    (names, law), rest = laws[0], laws[1:]
+    first, rest = laws[0], laws[1:]
+    names, law = first(ctx) if callable(first) else first
     if len(names) > 1 and not _splits(law, names):  # z_1, ..., z_K ~ q: independent copies of one law
         return _iid(names, law, rest, ctx, body)
 
-    def f(v: Any) -> float:
+    def f(v: Any) -> Any:
         bindings = _bind(names, law, v)
-        return float(scalar(_nested(rest, ctx.with_scope(ctx.scope.child(bindings)), body)))
+        return scalar(_nested(rest, ctx.with_scope(ctx.scope.child(bindings)), body))  # a number or an array
 
     return law.expect(f, ctx.tol)
 
 
 def _iid(names: list[str], law: ob.Distribution, rest: list[Any], ctx: Ctx, body: Callable[[Ctx], Any]) -> Any:
-    def f(v: Any) -> float:
+    def f(v: Any) -> Any:
         inner = ctx.with_scope(ctx.scope.child({names[0]: v}))
         if len(names) == 1:
-            return float(scalar(_nested(rest, inner, body)))
-        return float(scalar(_iid(names[1:], law, rest, inner, body)))
+            return scalar(_nested(rest, inner, body))
+        return scalar(_iid(names[1:], law, rest, inner, body))
 
     return law.expect(f, ctx.tol)
 
 
 def _splits(law: ob.Distribution, names: list[str]) -> bool:
-    return law.var.split(",") == names and hasattr(law, "blocks")
+    return law.var.split(",") == names and getattr(law, "blocks", None) is not None
 
 
 def _bind(names: list[str], law: ob.Distribution, value: Any) -> dict[str, Any]:
@@ -854,14 +971,29 @@ def _model_call(model: ob.Model, node: t.Call, ctx: Ctx, as_law: bool = False) -
             target_values.append(_arg_value(a, ctx))
     given: dict[str, Any] = {}
     for g in node.given:
+        if isinstance(g, t.Event):  # p(x \mid y = 1)
+            given[identity(g.var, ctx)] = _numeric(evaluate(g.value, ctx), ctx, g.value)
+            continue
         value = _arg_value(g, ctx)
         if isinstance(value, Unbound):
             raise NoValue(f"{ctx.part(node)!r}: the condition {ctx.part(g)!r} has no value")
         given[identity(g, ctx)] = value
     try:
-        law = model.law(targets, given)
+        law = model.law(None if targets == ["·"] else targets, given)  # q(\\cdot | x): the other variables
     except KeyError as exc:
-        raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
+        # z_k that the model does not name: the k-th draw of its variable z (p(x, z_k) in an IWAE bound)
+        base_targets = [name.partition("_")[0] for name in targets]
+        base_given = {name.partition("_")[0]: v for name, v in given.items()}
+        renamed = (base_targets != targets or list(base_given) != list(given)) and len(base_given) == len(given)
+        fallback: ob.Distribution | None = None
+        if renamed:
+            try:
+                fallback = model.law(base_targets, base_given)
+            except KeyError:
+                fallback = None
+        if fallback is None:
+            raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
+        law = fallback
     if any(isinstance(v, Unbound) for v in target_values):
         if not all(isinstance(v, Unbound) for v in target_values):
             raise EvalError(f"{ctx.part(node)!r}: some arguments have values and some do not")
@@ -887,9 +1019,10 @@ class Deriv_:
 def derivative(f: Callable[[Any], Any], x0: Any, order: int = 1) -> Any:
     """d^order f / dx^order at x0 by central differences with Richardson extrapolation.
 
-    For a vector x0 it returns the gradient (or the Jacobian, one column per component of x0).
+    For a vector x0 (even of one component) it returns the gradient (or the Jacobian, one column per
+    component of x0).
     """
-    if isinstance(x0, np.ndarray) and x0.size > 1:
+    if isinstance(x0, np.ndarray) and x0.ndim >= 1:
         flat = np.ravel(x0).astype(float)
         cols = []
         for j in range(flat.size):
@@ -897,25 +1030,32 @@ def derivative(f: Callable[[Any], Any], x0: Any, order: int = 1) -> Any:
                 v = flat.copy()
                 v[j] = s
                 return f(v.reshape(np.shape(x0)))
-            cols.append(np.asarray(derivative(fj, float(flat[j]), order), dtype=float))
+            cols.append(_difference(fj, float(flat[j]), order))  # keeps the shape of f's value
         return np.stack(cols, axis=-1)
-    x = float(scalar(x0))
+    return scalar(_difference(f, float(scalar(x0)), order))
+
+
+def _difference(f: Callable[[Any], Any], x: float, order: int) -> np.ndarray:
+    """The derivative of f at a number x, with the shape of f's value."""
     h = 1e-2 * max(abs(x), 1e-2)
     levels = []
     for k in range(4):
         hk = h / 2 ** k
-        if order == 1:
-            d = (np.asarray(f(x + hk), dtype=float) - np.asarray(f(x - hk), dtype=float)) / (2 * hk)
-        elif order == 2:
-            d = (np.asarray(f(x + hk), dtype=float) - 2 * np.asarray(f(x), dtype=float)
-                 + np.asarray(f(x - hk), dtype=float)) / hk ** 2
-        else:
-            raise EvalError(f"derivatives of order {order} are not supported")
+        # inf - inf (the log-density of a point mass) is NaN, reported as an undefined side
+        with np.errstate(invalid="ignore"):
+            if order == 1:
+                d = (np.asarray(f(x + hk), dtype=float) - np.asarray(f(x - hk), dtype=float)) / (2 * hk)
+            elif order == 2:
+                d = (np.asarray(f(x + hk), dtype=float) - 2 * np.asarray(f(x), dtype=float)
+                     + np.asarray(f(x - hk), dtype=float)) / hk ** 2
+            else:
+                raise EvalError(f"derivatives of order {order} are not supported")
         levels.append(d)
     # Richardson: the error is a series in h^2
-    for m in range(1, len(levels)):
-        levels = [(4 ** m * levels[i + 1] - levels[i]) / (4 ** m - 1) for i in range(len(levels) - 1)]
-    return scalar(levels[0])
+    with np.errstate(invalid="ignore"):
+        for m in range(1, len(levels)):
+            levels = [(4 ** m * levels[i + 1] - levels[i]) / (4 ** m - 1) for i in range(len(levels) - 1)]
+    return levels[0]
 
 
 def _free_names(node: t.Node) -> set[str]:
@@ -941,8 +1081,10 @@ def _deriv(node: t.Deriv, ctx: Ctx) -> Any:
         if not callable(fn):
             raise EvalError(f"{ctx.part(node)!r}: {ctx.part(node.body) if node.body else ''} is not a function")
         d = Deriv_(fn, node.order)
-        if node.applied is None:
-            return d
+        if node.applied is None:  # \\frac{d f^{-1}}{dx}: at the value of x if it has one, else the function
+            known = ctx.scope.has(name) or ctx.scope.has(var.name)
+            point = lookup(var, ctx, default=_NONE) if known else _NONE
+            return d if point is _NONE or isinstance(point, ob.Domain) else d(point)
         return d(*[evaluate(a, ctx) for a in node.applied])
 
     body = node.body
@@ -957,8 +1099,10 @@ def _deriv(node: t.Deriv, ctx: Ctx) -> Any:
     if current is None:
         raise EvalError(f"{ctx.part(node)!r}: the variable {name!r} has no value to differentiate at")
 
+    bind = _binder(var, ctx)
+
     def at(v: Any) -> Any:
-        inner = ctx.with_scope(ctx.scope.child({name: v}))
+        inner = ctx.with_scope(ctx.scope.child(bind(v)))
         return _numeric(evaluate(body, inner), inner, body)
 
     if transform is None:
@@ -967,10 +1111,39 @@ def _deriv(node: t.Deriv, ctx: Ctx) -> Any:
         raise EvalError("second derivatives with respect to an expression are not supported")
 
     def g(v: Any) -> Any:
-        inner = ctx.with_scope(ctx.scope.child({name: v}))
+        inner = ctx.with_scope(ctx.scope.child(bind(v)))
         return _numeric(evaluate(transform, inner), inner, transform)
 
     return derivative(at, current) / derivative(g, current)
+
+
+_NONE = object()
+
+
+def _binder(var: t.Sym, ctx: Ctx) -> Callable[[Any], dict[str, Any]]:
+    """How the variable of a derivative takes a new value: under its own name, or, for a block or a
+    component of a vector (``\\partial u_{1:d}``, ``\\partial x_i``, ``\\nabla_{x_t}`` with x a ``Seq``), inside
+    that vector, so that everything computed from the vector (``Lazy`` values) follows."""
+    scope = ctx.scope
+    if scope.has(var.full) or var.sub is None or not scope.has(var.name):
+        return lambda v: {var.full: v}
+    base = scope[var.name]
+    idx = _index_value(var.sub, ctx)
+    if isinstance(base, Seq) and not isinstance(idx, slice):
+        def bind_seq(v: Any) -> dict[str, Any]:
+            values = list(base.values)
+            values[idx - base.start] = v
+            return {var.name: Seq(values, base.start)}
+        return bind_seq
+    if isinstance(base, np.ndarray) and base.ndim >= 1:
+        where = slice(idx.start - 1, idx.stop) if isinstance(idx, slice) else idx - 1
+
+        def bind_array(v: Any) -> dict[str, Any]:
+            new = np.array(base, dtype=float)
+            new[where] = v
+            return {var.name: new}
+        return bind_array
+    return lambda v: {var.full: v}
 
 
 def _is_function(node: t.Node, ctx: Ctx) -> bool:
@@ -999,6 +1172,50 @@ _HANDLERS: dict[type, Callable[[Any, Ctx], Any]] = {
 
 
 # --------------------------------------------------------------------------------------------------
+
+def law_value(node: t.Node, ctx: Ctx) -> ob.Distribution:
+    """The law a density expression stands for, where the other side of ``=`` is a law:
+    ``p(x_T) = \\mathcal{N}(0, 1)`` states the law of x_T, ``p(x_{t-1} \\mid x_t) = \\mathcal{N}(m, v)`` the
+    law of x_{t-1} given the value of x_t (the arguments name variables; their values do not matter)."""
+    if isinstance(node, t.Group):
+        return law_value(node.arg, ctx)
+    if isinstance(node, t.Call) and not node.semi:
+        target = evaluate(node.func, ctx)
+        if isinstance(target, ob.Model):
+            given = {identity(g, ctx): _numeric(evaluate(g, ctx), ctx, g) for g in node.given}
+            try:
+                return target.law([identity(a, ctx) for a in node.args], given)
+            except KeyError as exc:
+                raise EvalError(f"{ctx.part(node)!r}: {exc.args[0]}") from None
+        if isinstance(target, ob.Distribution) and not node.given:
+            return target
+    value = evaluate(node, ctx)
+    if isinstance(value, ob.Distribution):
+        return value
+    raise EvalError(f"{ctx.part(node)!r} is not a law, so it cannot equal one")
+
+
+def _moments(law: ob.Distribution) -> tuple[np.ndarray, np.ndarray] | None:
+    if isinstance(law, ob.Normal):
+        return np.array([law.mean]), np.array([[law.var_]])
+    if isinstance(law, ob.MVN):
+        return law.mean, law.cov
+    return None
+
+
+def same_law(a: ob.Distribution, b: ob.Distribution, rtol: float, atol: float) -> bool:
+    """Whether two laws are equal: Gaussians by mean and covariance, discrete laws by their probabilities."""
+    ma, mb = _moments(a), _moments(b)
+    if ma is not None and mb is not None:
+        if ma[0].size != mb[0].size:
+            return False
+        return compare(ma[0], mb[0], "=", rtol, atol) and compare(ma[1], mb[1], "=", rtol, atol)
+    if isinstance(a, ob.Discrete) and isinstance(b, ob.Discrete):
+        support = sorted({float(v) for v in [*(a.support or []), *(b.support or [])]})
+        return compare(np.array([a.pdf(v) for v in support]), np.array([b.pdf(v) for v in support]), "=", rtol,
+                       atol)
+    raise EvalError(f"cannot compare the laws {type(a).__name__} and {type(b).__name__}")
+
 
 def compare(a: Any, b: Any, op: str, rtol: float, atol: float) -> bool:
     """Whether ``a op b`` holds within the tolerance; a strict inequality fails at equality."""

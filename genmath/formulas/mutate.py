@@ -10,8 +10,10 @@ sign                   a + becomes - or a - becomes +
 factor                 the last side is multiplied by 2
 drop-term              one term of a sum disappears
 swap-fraction          numerator and denominator change places
-shift-index            a subscript or a limit of a sum/product moves by one (t -> t-1, t-1 -> t)
-swap-symbol            a symbol is replaced by another symbol of the same formula
+shift-index            a subscript or a limit of a sum/product moves by one (t -> t-1, t-1 -> t); not a
+                       subscript that names a non-number of the check (the D of L_D)
+swap-symbol            a symbol is replaced by another symbol of the same formula and kind (a number
+                       for a number, a function for a function of as many arguments)
 drop-power             ``^2`` (or any power) disappears
 change-exponent        an exponent n becomes n + 1
 drop-function          ``\log``, ``\exp`` or ``\sqrt`` disappears
@@ -24,7 +26,8 @@ move-transpose         ``A^\top B`` becomes ``A B^\top``
 =====================  ==============================================================================
 
 ``equivalent(original, mutant)`` asks sympy whether a surviving mutant means the same thing (symbols
-whose values are matrices do not commute), so that a survivor is either proven harmless or reported.
+whose values are matrices do not commute; two names the check gives the same object, such as p and
+p_\theta for one model, are one symbol), so that a survivor is either proven harmless or reported.
 """
 
 from __future__ import annotations
@@ -89,8 +92,22 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float, np.floating, np.integer)):
         return "number"
     if callable(value):
-        return "function"
+        return f"function of {_arity(value)} arguments"  # V(D, G) and D(x) are not confused
     return type(value).__name__
+
+
+def _arity(fn: Any) -> str:
+    """How many positional arguments a function takes (``?`` if Python cannot tell)."""
+    import inspect
+
+    try:
+        params = inspect.signature(getattr(fn, "fn", fn)).parameters.values()
+    except (TypeError, ValueError):
+        return "?"
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return "any"
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return str(sum(p.kind in positional and p.default is p.empty for p in params))
 
 
 def _symbol_kind(sym: t.Sym, scope: dict[str, Any], bound: set[str]) -> str | None:
@@ -185,7 +202,7 @@ def mutants(formula: t.Formula, scope: dict[str, Any] | None = None) -> list[Mut
             if n.deco_span is not None:
                 add("drop-decoration", _edit(text, n.deco_span[0], n.deco_span[1], " "),
                     f"drop the decoration of {text[n.start:n.end]!r}")
-            if n.sub is not None and _shiftable(n.sub):
+            if n.sub is not None and _shiftable(n.sub) and _counts(n.sub, scope or {}):
                 sub = n.sub
                 add("shift-index", _edit(text, sub.start, sub.end, f"{{{_shifted(text[sub.start:sub.end])}}}"),
                     f"shift the index of {text[n.start:n.end]!r}")
@@ -261,6 +278,15 @@ def _shiftable(sub: t.Node) -> bool:
     return bool(names & {"t", "s", "i", "j", "k", "d", "n", "T", "K", "D"}) or (bool(nums) and not names)
 
 
+def _counts(sub: t.Node, scope: dict[str, Any]) -> bool:
+    r"""Whether a subscript counts (``x_t``, ``\mathcal{L}_K``), rather than names something that is not a
+    number in the check (``\mathcal{L}_D``, the loss of the function D, has no neighbour D - 1)."""
+    import numpy as np
+
+    return all(not (n.full in scope and not isinstance(scope[n.full], (int, float, np.integer, np.floating)))
+               for n in sub.walk() if isinstance(n, t.Sym))
+
+
 def _shifted(text: str) -> str:
     text = text.strip()
     if text.endswith("-1"):
@@ -273,7 +299,7 @@ def _shifted(text: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # equivalence with sympy
 
-def to_sympy(node: t.Node, tex: str, matrices: set[str]) -> Any:
+def to_sympy(node: t.Node, tex: str, matrices: set[str], aliases: dict[str, str] | None = None) -> Any:
     """A sympy expression with the same algebra; operators sympy does not know are opaque functions."""
     import sympy
 
@@ -287,7 +313,7 @@ def to_sympy(node: t.Node, tex: str, matrices: set[str]) -> Any:
         if isinstance(n, t.Num):
             return sympy.nsimplify(n.text) if n.text and n.text != "\\infty" else sympy.oo
         if isinstance(n, t.Sym):
-            return sym(n.full)
+            return sym((aliases or {}).get(n.full, n.full))
         if isinstance(n, t.Unit):
             return sympy.Integer(1) if n.name == "nats" else sympy.log(2)
         if isinstance(n, t.Add):
@@ -324,7 +350,8 @@ def to_sympy(node: t.Node, tex: str, matrices: set[str]) -> Any:
                 args = sorted(args, key=str)
             return opaque(n.op, *args)
         if isinstance(n, t.Call):
-            head = tex[n.func.start:n.func.end].strip()
+            head = ((aliases or {}).get(n.func.full, n.func.full) if isinstance(n.func, t.Sym)
+                    else tex[n.func.start:n.func.end].strip())
             args = [go(a) for a in n.args] + [sympy.Symbol(";")] + [go(a) for a in n.semi] + \
                 [sympy.Symbol("|")] + [go(a) for a in n.given]
             return opaque("call" + _safe(head), *args)
@@ -340,7 +367,8 @@ def _safe(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text)
 
 
-def equivalent(original: t.Formula, mutant: t.Formula, matrices: set[str]) -> bool:
+def equivalent(original: t.Formula, mutant: t.Formula, matrices: set[str],
+               aliases: dict[str, str] | None = None) -> bool:
     """Whether every side of every statement means the same (sympy.simplify of the difference is 0)."""
     import sympy
 
@@ -351,8 +379,8 @@ def equivalent(original: t.Formula, mutant: t.Formula, matrices: set[str]) -> bo
             return False
         for sa, sb in zip(a.sides, b.sides):
             try:
-                ea = to_sympy(sa, original.tex, matrices)
-                eb = to_sympy(sb, mutant.tex, matrices)
+                ea = to_sympy(sa, original.tex, matrices, aliases)
+                eb = to_sympy(sb, mutant.tex, matrices, aliases)
                 if ea == eb:
                     continue
                 if sympy.simplify(sympy.expand(ea - eb)) != 0:

@@ -13,12 +13,16 @@ notation                               meaning (``genmath.formulas.evaluate``)
 ``\JSD(p \| q)``, ``\JSD(p, q)``       Jensen-Shannon divergence, in nats
 ``H(p)``, ``h(p)``, ``H(p, q)``        entropy, differential entropy, cross-entropy, in nats
 ``H_{\text{bits}}``                    the same in bits
-``\mathbb{E}_{x\sim p}[f]``            expectation (exact sum, quadrature or Gauss-Hermite; error-checked)
+``\mathbb{E}_{x\sim p}[f]``            expectation (exact sum, quadrature or Gauss-Hermite; error-checked); of
+                                       a vector too (sum, Gauss-Hermite or Monte Carlo)
 ``\mathbb{E}[f \mid y]``               conditional expectation under the check's joint distribution
 ``\mathrm{Var}[f]``                    variance, the same way
 ``\mathcal{N}(\mu, \Sigma)``           a Gaussian distribution (variance or covariance second)
 ``\mathcal{N}(x; \mu, \Sigma)``        its density at x
+``p(x) = \mathcal{N}(\mu, v)``          equal laws (a law on one side of = makes the density a law)
 ``\mathrm{Bern}(\pi)``                 a Bernoulli distribution on {0, 1}
+``p(x \mid z)``, ``P(y=1 \mid x)``     conditionals of the check's model, by variable names (events allowed
+                                       on either side: ``p(x \mid y = 1)``)
 ``\sum_{i=1}^n``, ``\sum_x``           sums over a range or over the variable's domain (from the check)
 ``\int \dots dx``                      integral over the variable's domain (from the check)
 ``\frac{d}{dx}``, ``\nabla_x``         derivatives, by Richardson-extrapolated central differences

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import scipy.integrate
+import scipy.linalg
 import scipy.special
 import scipy.stats
 
@@ -51,12 +52,18 @@ def _hermite(n: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, weights / math.sqrt(2 * math.pi)
 
 
+#: Largest tensor Gauss-Hermite rule (nodes in all dimensions) tried after the first three orders.
+GAUSS_NODES = 5_000
+
+
 def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.ndarray, *, tol: Tol,
-                 orders: tuple[int, ...] = (3, 4, 6)) -> float:
+                 orders: tuple[int, ...] = (3, 4, 6, 8, 12, 16, 24, 32)) -> float:
     """E[f(X)], X ~ N(mean, cov) (any dimension), by tensor Gauss-Hermite rules of growing order.
 
     Exact for polynomials of degree < 2n; the answer is accepted once two successive orders agree
-    within ``tol`` (the error estimate), else :class:`NumericalError`.
+    within ``tol`` (the error estimate), or both give the same infinity (log of a point mass's density),
+    else :class:`NumericalError`. Orders after the third are tried while the rule has at most
+    :data:`GAUSS_NODES` nodes (in low dimension, a smooth function that is not a polynomial still settles).
     """
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
     cov = np.atleast_2d(np.asarray(cov, dtype=float))
@@ -64,8 +71,9 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
     chol = np.linalg.cholesky(cov + 0.0 * np.eye(k))
     if k > 6:
         raise NumericalError(f"Gauss-Hermite expectation in {k} dimensions is too costly; use a Monte Carlo law")
-    previous = None
-    orders = orders if k > 1 else (8, 16, 32, 64)
+    previous: Any = None
+    before: Any = None
+    orders = orders[:3] + tuple(n for n in orders[3:] if n ** k <= GAUSS_NODES) if k > 1 else (8, 16, 32, 64)
     for n in orders:
         nodes, weights = _hermite(n)
         total = 0.0
@@ -73,16 +81,22 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
             w = float(np.prod(weights[list(idx)]))
             x = mean + chol @ nodes[list(idx)]
             total += w * f(x if k > 1 else x[:1])
-        if previous is not None and tol.ok(abs(total - previous), total):
-            return total
-        previous = total
-    raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {previous!r} "
-                         f"and {total!r} (tolerance {tol})")
+        if previous is not None:
+            if np.all(np.isinf(total)) and np.array_equal(total, previous):  # the same infinity at two rules
+                return total
+            with np.errstate(invalid="ignore"):
+                change = float(np.max(np.abs(np.asarray(total) - previous)))  # total: a number, or an array
+            if tol.ok(change, float(np.max(np.abs(total)))):
+                return total
+        before, previous = previous, total
+    raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {before!r} "
+                         f"and {previous!r} (tolerance {tol})")
 
 
 def quad_expect(f: Callable[[float], float], pdf: Callable[[float], float], lo: float, hi: float, *,
                 points: Sequence[float] = (), tol: Tol) -> float:
-    """∫ f(x) pdf(x) dx over [lo, hi] by scipy's adaptive quadrature, error estimate checked."""
+    """∫ f(x) pdf(x) dx over [lo, hi] by scipy's adaptive quadrature, error estimate checked (f real-valued;
+    vector-valued expectations need a Gauss-Hermite, discrete or Monte Carlo law)."""
     return quad(lambda x: f(x) * pdf(x) if pdf(x) > 0 else 0.0, lo, hi, points=points, tol=tol)
 
 
@@ -131,7 +145,8 @@ class Domain:
     """A finite set of values (``\\sum_x``) or an interval of the real line (``\\int dx``).
 
     ``points`` are break points for quadrature (modes, kinks); ``dim`` > 1 makes it R^dim, integrated
-    by Gauss-Hermite around ``center`` with covariance ``scale**2 * I``.
+    by Gauss-Hermite around ``center`` with covariance ``cov`` (default ``scale**2 * I``): the closer
+    that Gaussian is to the integrand's shape, the sooner the rule settles.
     """
     values: Sequence[Any] | None = None
     lo: float = -math.inf
@@ -140,6 +155,7 @@ class Domain:
     dim: int = 1
     center: Any = 0.0
     scale: float = 1.0
+    cov: Any = None
 
     @property
     def finite(self) -> bool:
@@ -151,13 +167,14 @@ class Domain:
         if self.dim == 1:
             return quad(g, self.lo, self.hi, points=self.points, tol=tol)
         center = np.broadcast_to(np.asarray(self.center, dtype=float), (self.dim,))
-        cov = self.scale ** 2 * np.eye(self.dim)
+        cov = self.scale ** 2 * np.eye(self.dim) if self.cov is None else np.asarray(self.cov, dtype=float)
         ref = scipy.stats.multivariate_normal(center, cov)
-        return gauss_expect(lambda z: g(z) / ref.pdf(z), center, cov, tol=tol, orders=(8, 12, 16))
+        return gauss_expect(lambda z: g(z) / ref.pdf(z), center, cov, tol=tol, orders=(8, 12, 16, 24, 32))
 
 
-def Reals(*, points: Sequence[float] = (), dim: int = 1, center: Any = 0.0, scale: float = 1.0) -> Domain:
-    return Domain(points=points, dim=dim, center=center, scale=scale)
+def Reals(*, points: Sequence[float] = (), dim: int = 1, center: Any = 0.0, scale: float = 1.0,
+          cov: Any = None) -> Domain:
+    return Domain(points=points, dim=dim, center=center, scale=scale, cov=cov)
 
 
 def Finite(values: Sequence[Any]) -> Domain:
@@ -192,7 +209,8 @@ class Distribution:
 
 @dataclass(eq=False)
 class Discrete(Distribution):
-    """Probabilities on a finite support (default 1..K). ``pdf`` is the probability mass."""
+    """Probabilities on a finite support (default 1..K; points may be vectors: a data set in R^d).
+    ``pdf`` is the probability mass."""
     probs: Any
     support: Sequence[Any] | None = None
     var: str = "x"
@@ -201,20 +219,27 @@ class Discrete(Distribution):
         self.probs = np.asarray(self.probs, dtype=float)
         if self.support is None:
             self.support = list(range(1, self.probs.size + 1))
-        self._index = {float(s): i for i, s in enumerate(self.support)}
+        self._index = {_point_key(s): i for i, s in enumerate(self.support)}
 
     def pdf(self, x: Any) -> float:
-        key = float(np.asarray(x).reshape(-1)[0]) if np.ndim(x) else float(x)
+        key = _point_key(x)
         if key not in self._index:
             return 0.0
         return float(self.probs[self._index[key]])
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
-        return float(sum(p * f(s) for p, s in zip(self.probs, self.support) if p > 0))  # type: ignore[arg-type]
+        total = sum(p * f(s) for p, s in zip(self.probs, self.support) if p > 0)  # type: ignore[arg-type]
+        return float(total) if np.ndim(total) == 0 else total
 
     @property
     def domain(self) -> Domain:
         return Finite(self.support)  # type: ignore[arg-type]
+
+
+def _point_key(x: Any) -> Any:
+    """A number for a number or a 1-element array, a tuple for a vector."""
+    flat = np.ravel(np.asarray(x, dtype=float))
+    return float(flat[0]) if flat.size == 1 else tuple(flat.tolist())
 
 
 def Bernoulli(p: float) -> Discrete:
@@ -223,27 +248,46 @@ def Bernoulli(p: float) -> Discrete:
 
 @dataclass(eq=False)
 class Normal(Distribution):
-    """N(mean, var) on the real line (``var`` is the variance, as in \\mathcal{N}(\\mu, \\sigma^2))."""
+    """N(mean, var) on the real line (``var`` is the variance, as in \\mathcal{N}(\\mu, \\sigma^2)).
+
+    ``var_ = 0`` is the point mass at the mean (a variable conditioned on itself, q(x_t | x_t)): its
+    density is +inf there and 0 elsewhere (equality within rounding of the mean)."""
     mean: float
     var_: float
     var: str = "x"
 
+    def _at_mean(self, x: float) -> bool:
+        return abs(x - self.mean) <= 1e-9 * max(1.0, abs(self.mean))
+
     def pdf(self, x: Any) -> float:
-        return float(scipy.stats.norm.pdf(float(np.squeeze(x)), self.mean, math.sqrt(self.var_)))
+        x = x if type(x) is float else float(np.squeeze(x))
+        if self.var_ == 0:
+            return math.inf if self._at_mean(x) else 0.0
+        return math.exp(self.logpdf(x))
 
     def logpdf(self, x: Any) -> float:
-        return float(scipy.stats.norm.logpdf(float(np.squeeze(x)), self.mean, math.sqrt(self.var_)))
+        """-((x - mean)^2 / var + log(2 pi var)) / 2, written out: scipy.stats.norm costs 20 times more a
+        call, and expectations make thousands."""
+        x = x if type(x) is float else float(np.squeeze(x))
+        if self.var_ == 0:
+            return math.inf if self._at_mean(x) else -math.inf
+        return -0.5 * ((x - self.mean) ** 2 / self.var_ + math.log(2 * math.pi * self.var_))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
+        if self.var_ == 0:
+            return float(f(self.mean))
         return gauss_expect(lambda v: f(float(v[0])), np.array([self.mean]), np.array([[self.var_]]), tol=tol)
 
 
 @dataclass(eq=False)
 class MVN(Distribution):
-    """N(mean, cov) in R^k (vectors are 1-D arrays)."""
+    """N(mean, cov) in R^k (vectors are 1-D arrays). ``blocks``: the sizes of the named variables in
+    ``var`` (``"x_1,x_2"``) when the law is that of several variables. A zero covariance is the point
+    mass at the mean (as for ``Normal``)."""
     mean: Any
     cov: Any
     var: str = "x"
+    blocks: Sequence[int] | None = None
 
     def __post_init__(self) -> None:
         self.mean = np.atleast_1d(np.asarray(self.mean, dtype=float))
@@ -254,32 +298,35 @@ class MVN(Distribution):
             else:
                 raise ValueError(f"mean of size {self.mean.size} and covariance of shape {self.cov.shape}")
 
-    def pdf(self, x: Any) -> float:
-        return float(scipy.stats.multivariate_normal(self.mean, self.cov).pdf(np.ravel(x)))
-
-    def logpdf(self, x: Any) -> float:
-        return float(scipy.stats.multivariate_normal(self.mean, self.cov).logpdf(np.ravel(x)))
-
-    def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
-        return gauss_expect(f, self.mean, self.cov, tol=tol)
-
-
-@dataclass(eq=False)
-class PointMass(Normal):
-    """N(mean, 0), the law of a variable given itself (p(x_2 | x_2)): it has no density. As the limit of
-    densities, ``pdf`` is +inf at the mean (within rounding) and 0 elsewhere; E[f] = f(mean)."""
+    def _point_mass(self) -> bool:
+        return not np.any(self.cov)
 
     def _at_mean(self, x: Any) -> bool:
-        return abs(float(np.squeeze(x)) - self.mean) <= 1e-9 * max(1.0, abs(self.mean))
+        return bool(np.all(np.abs(np.ravel(x) - self.mean) <= 1e-9 * np.maximum(1.0, np.abs(self.mean))))
 
     def pdf(self, x: Any) -> float:
-        return math.inf if self._at_mean(x) else 0.0
+        if self._point_mass():
+            return math.inf if self._at_mean(x) else 0.0
+        return math.exp(self.logpdf(x))
 
     def logpdf(self, x: Any) -> float:
-        return math.inf if self._at_mean(x) else -math.inf
+        """By the Cholesky factor of ``cov`` (kept while ``cov`` is the same array): a model's
+        conditionals call this thousands of times, and a scipy.stats.multivariate_normal costs 20
+        times more to build."""
+        if self._point_mass():
+            return math.inf if self._at_mean(x) else -math.inf
+        factor = getattr(self, "_factor", None)
+        if factor is None or factor[0] is not self.cov:
+            chol = np.linalg.cholesky(self.cov)  # LinAlgError if cov is not positive definite
+            factor = self._factor = (self.cov, chol, 2.0 * float(np.sum(np.log(np.diag(chol)))))
+        _, chol, logdet = factor
+        y = scipy.linalg.solve_triangular(chol, np.ravel(np.asarray(x, dtype=float)) - self.mean, lower=True)
+        return float(-0.5 * (y @ y + logdet + self.mean.size * math.log(2 * math.pi)))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
-        return float(f(self.mean))
+        if self._point_mass():
+            return float(f(self.mean))
+        return gauss_expect(f, self.mean, self.cov, tol=tol)
 
 
 @dataclass(eq=False)
@@ -319,14 +366,14 @@ class Density(Distribution):
     var: str = "x"
 
     def pdf(self, x: Any) -> float:
-        x = float(np.squeeze(x))
+        x = x if type(x) is float else float(np.squeeze(x))  # quadrature calls this with floats, often
         if self.pdf_fn is not None:
             return float(self.pdf_fn(x))
         assert self.logpdf_fn is not None
         return math.exp(self.logpdf_fn(x))
 
     def logpdf(self, x: Any) -> float:
-        x = float(np.squeeze(x))
+        x = x if type(x) is float else float(np.squeeze(x))
         if self.logpdf_fn is not None:
             return float(self.logpdf_fn(x))
         density = self.pdf(x)
@@ -388,11 +435,12 @@ class MonteCarlo(Distribution):
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
         draws = self.sample(np.random.default_rng(self.seed), self.n)
-        values = np.array([f(d) for d in draws], dtype=float)
-        se = float(values.std(ddof=1) / math.sqrt(values.size))
-        if not tol.ok(se, float(values.mean())):
+        values = np.array([f(d) for d in draws], dtype=float)  # (n,) or (n, ...) for a vector-valued f
+        se = float(np.max(values.std(axis=0, ddof=1)) / math.sqrt(len(values)))
+        mean = values.mean(axis=0)
+        if not tol.ok(se, float(np.max(np.abs(mean)))):
             raise NumericalError(f"Monte Carlo expectation: standard error {se:.3g} > tolerance {tol}")
-        return float(values.mean())
+        return float(mean) if mean.ndim == 0 else mean
 
 
 # --------------------------------------------------------------------------------------------------
@@ -404,10 +452,51 @@ class Model:
     ``law(targets, given)`` returns the Distribution of the target variables given values of others;
     the evaluator calls it for ``p(x \\mid z)`` (by the NAMES of the arguments) and uses it for
     ``\\mathbb{E}[\\cdot \\mid y]``. Subclasses compute every conditional from one joint law.
+    ``targets=None`` asks for every variable of the model that is not given (``q(\\cdot \\mid x)``), and
+    a name ``x_a:b`` (written ``x_{a:b}``) stands for the variables ``x_a, ..., x_b``.
     """
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        """The names of the model's variables."""
         raise NotImplementedError
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        raise NotImplementedError
+
+    def _targets(self, targets: Sequence[str] | None, given: dict[str, Any]) -> list[str]:
+        """The target names with ranges expanded; None: every variable that is not given."""
+        if targets is None:
+            return [v for v in self.variables if v not in given]
+        return expand_names(targets)
+
+
+def expand_names(names: Sequence[str]) -> list[str]:
+    """``["x_0:2", "z"]`` -> ``["x_0", "x_1", "x_2", "z"]`` (the notation x_{0:2} for a run of variables)."""
+    out = []
+    for name in names:
+        base, _, index = name.rpartition("_")
+        lo, colon, hi = index.partition(":")
+        if base and colon and lo.lstrip("-").isdigit() and hi.lstrip("-").isdigit():
+            out += [f"{base}_{k}" for k in range(int(lo), int(hi) + 1)]
+        else:
+            out.append(name)
+    return out
+
+
+def expand_given(given: dict[str, Any], dims: Callable[[str], int]) -> dict[str, Any]:
+    """Conditioning values with ranges split: ``{"x_1:2": [a, b]}`` -> ``{"x_1": a, "x_2": b}``."""
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        names = expand_names([name])
+        if len(names) == 1:
+            out[name] = value
+            continue
+        flat, start = np.ravel(np.asarray(value, dtype=float)), 0
+        for n in names:
+            out[n] = flat[start:start + dims(n)]
+            start += dims(n)
+    return out
 
 
 @dataclass(eq=False)
@@ -416,11 +505,32 @@ class Table(Model):
 
     Keys are the variable names of the arguments (``"z|x"`` for p(z | x)); a value is a Distribution,
     a function of the conditioning values returning one, or (for a joint written p(x, z)) a function
-    of all the variables returning the density.
+    of all the variables returning the density. A variable given itself (p(x | x)) is the point mass
+    at its value.
     """
     laws: dict[str, Any]
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        names: list[str] = []
+        for key in self.laws:
+            for name in key.replace("|", ",").split(","):
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        if targets is None:  # the one law in the table with exactly these conditions
+            cond = ",".join(given)
+            keys = [k for k in self.laws if (k.partition("|")[2] if "|" in k else "") == cond]
+            if len(keys) != 1:
+                raise KeyError(f"the model has no single law given {cond!r} (it has {sorted(self.laws)})")
+            targets = keys[0].partition("|")[0].split(",")
+        if targets and all(v in given for v in targets):  # a variable given itself: a point mass there
+            value = np.concatenate([np.ravel(np.asarray(given[v], dtype=float)) for v in targets])
+            if value.size == 1:
+                return Normal(float(value[0]), 0.0, var=",".join(targets))
+            return MVN(value, np.zeros((value.size, value.size)), var=",".join(targets))
         key = ",".join(targets) + ("|" + ",".join(given) if given else "")
         if key not in self.laws:
             raise KeyError(f"the model has no law for {key!r} (it has {sorted(self.laws)})")
@@ -453,7 +563,8 @@ class GaussianModel(Model):
     coordinates of a block are variables too, 1-based as on the page: ``x_d`` is coordinate d of block
     ``x`` and ``x_a:b`` its coordinates a..b (the evaluator names ``x_{<d}`` ``x_1:d-1``, empty at d = 1,
     and an empty condition conditions on nothing), so p(x_d | x_{<d}) is a conditional of p(x). A variable
-    given its own value has a :class:`PointMass` law, variables named twice a :class:`Degenerate` one; no
+    given its own value has a point-mass law (a :class:`Normal` of variance 0), variables named twice a
+    :class:`Degenerate` one; no
     variable at all has density 1.
     """
     blocks: dict[str, int]
@@ -464,6 +575,7 @@ class GaussianModel(Model):
         self.mean = np.asarray(self.mean, dtype=float)
         self.cov = np.asarray(self.cov, dtype=float)
         self._slices: dict[str, slice] = {}
+        self._conditionals: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Any, ...]] = {}  # cache
         start = 0
         for name, dim in self.blocks.items():
             self._slices[name] = slice(start, start + dim)
@@ -486,26 +598,46 @@ class GaussianModel(Model):
     def _index(self, names: Sequence[str]) -> np.ndarray:
         return np.concatenate([np.zeros(0, dtype=int), *(self._coordinates(n) for n in names)]).astype(int)
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        return list(self.blocks)
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
+        given = expand_given(given, lambda n: self.blocks.get(n, 1))
+        targets = self._targets(targets, given)
         a = self._index(targets)
         if a.size == 0:  # p(x_{<1}): the law of no variable
             return Degenerate(np.zeros(0), np.zeros((0, 0)), var=",".join(targets))
-        mean, cov = self.mean[a], self.cov[np.ix_(a, a)]
-        scale = float(np.max(np.diag(cov)))
         given = {name: value for name, value in given.items() if self._coordinates(name).size}
+        key = (tuple(targets), tuple(given))
+        if key not in self._conditionals:  # the gain and the covariance do not depend on the observed values
+            b = self._index(list(given)) if given else np.zeros(0, dtype=int)
+            gain = (np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T if given
+                    else np.zeros((a.size, 0)))
+            cov = self.cov[np.ix_(a, a)] - gain @ self.cov[np.ix_(b, a)]
+            # a variable given itself (or a function of the conditions) is a point mass: variance 0, not rounding
+            if np.all(np.abs(cov) <= 1e-12 * np.max(np.abs(self.cov[np.ix_(a, a)]))):
+                cov = np.zeros_like(cov)
+            self._conditionals[key] = (a, b, gain, cov, None)
+        a, b, gain, cov, factor = self._conditionals[key]
+        mean = self.mean[a]
         if given:
-            b = self._index(list(given))
             obs = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in given.values()])
-            gain = np.linalg.solve(self.cov[np.ix_(b, b)], self.cov[np.ix_(b, a)]).T
             mean = mean + gain @ (obs - self.mean[b])
-            cov = cov - gain @ self.cov[np.ix_(b, a)]
-        if np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_2 | x_2), p(x_1, x_1): no density
-            if a.size == 1:
-                return PointMass(float(mean[0]), 0.0, var=",".join(targets))
-            return Degenerate(mean, cov, var=",".join(targets))
         if a.size == 1:
             return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
-        return MVN(mean, cov, var=",".join(targets))
+        scale = float(np.max(np.diag(self.cov[np.ix_(a, a)])))
+        if np.any(cov) and np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_1, x_1): no density
+            return Degenerate(mean, cov, var=",".join(targets))
+        law = MVN(mean, cov, var=",".join(targets), blocks=[self._coordinates(n).size for n in targets])
+        if not np.any(cov):
+            return law  # a point mass
+        if factor is not None:
+            law._factor = factor  # type: ignore[attr-defined]  # the Cholesky factor of the same covariance
+        else:
+            law.logpdf(mean)  # factorises cov once for every later law with this key
+            self._conditionals[key] = (a, b, gain, cov, law._factor)  # type: ignore[attr-defined]
+        return law
 
 
 @dataclass(eq=False)
@@ -519,8 +651,13 @@ class Bayes1D(Model):
     names: tuple[str, str] = ("x", "y")
     tol: Tol = Tol(1e-13, 1e-11)
 
-    def law(self, targets: Sequence[str], given: dict[str, Any]) -> Distribution:
+    @property
+    def variables(self) -> list[str]:
+        return list(self.names)
+
+    def law(self, targets: Sequence[str] | None, given: dict[str, Any]) -> Distribution:
         x, y = self.names
+        targets = self._targets(targets, given)
         lo, hi, points = _support(self.prior)
         if list(targets) == [x] and list(given) == [y]:
             obs = float(np.squeeze(given[y]))
@@ -578,7 +715,12 @@ def _torch_kl(p: Distribution, q: Distribution) -> float:
 
     k = max(getattr(p, "mean", np.zeros(1)).size if isinstance(p, MVN) else 1,
             getattr(q, "mean", np.zeros(1)).size if isinstance(q, MVN) else 1)
-    return float(kl_divergence(as_torch(p, k), as_torch(q, k)))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: on a busy machine, worker threads spin (40 ms a KL, not 0.7 ms)
+    try:
+        return float(kl_divergence(as_torch(p, k), as_torch(q, k)))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def entropy(p: Distribution, tol: Tol) -> float:

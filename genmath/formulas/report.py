@@ -55,6 +55,7 @@ def mutate_formula(tex: str, check: Any, *, label: str, file: str, line: int) ->
     memo: dict[Any, Any] = {}
     verify_formula(original, check, where=label, pts=pts, memo=memo)  # fills the memo with true values
     matrices = {name for name, v in pts[0].items() if isinstance(v, np.ndarray) and v.ndim == 2}
+    aliases = _aliases(pts[0])
     out = []
     for mutant in mutants(original, pts[0]):
         try:
@@ -70,9 +71,22 @@ def mutate_formula(tex: str, check: Any, *, label: str, file: str, line: int) ->
         except Exception as exc:  # noqa: BLE001 - a crash on a mutant counts as not caught by value
             out.append(Outcome(label, file, line, mutant, "unreadable", f"{type(exc).__name__}: {exc}"))
             continue
-        verdict = "equivalent" if equivalent(original, parsed, matrices) else "survived"
+        verdict = "equivalent" if equivalent(original, parsed, matrices, aliases) else "survived"
         out.append(Outcome(label, file, line, mutant, verdict))
     return out
+
+
+def _aliases(point: dict[str, Any]) -> dict[str, str]:
+    """Names the check gives the very same object (not a number), mapped to one of them: ``p_theta`` and
+    ``p`` for one model are one symbol when sympy decides equivalence."""
+    first: dict[int, str] = {}
+    out = {}
+    for name in sorted(point):
+        value = point[name]
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            continue
+        out[name] = first.setdefault(id(value), name)
+    return {name: canonical for name, canonical in out.items() if name != canonical}
 
 
 def mutation_report(runner: Any, chapters: list[Any]) -> tuple[str, bool]:

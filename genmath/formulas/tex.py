@@ -583,7 +583,10 @@ class Parser:
         if name == "int":
             return self.integral(t)
         if name == "nabla":
-            wrt = self.subscript_node() if self.is_("sym", "_") else None
+            wrt = None
+            if self.is_("sym", "_"):
+                self.take()  # the subscript is the variable: \nabla_x
+                wrt = self.subscript_node()
             if wrt is None:
                 raise self.error("\\nabla needs a subscript (\\nabla_x)")
             body = self.term()
@@ -594,7 +597,8 @@ class Parser:
             self.take()
             power = self.script_argument()
         fname = FUNCTION_OPERATORS[name]
-        if power is not None and isinstance(power, Num) and power.value == -1:
+        if power is not None and (isinstance(power, Num) and power.value == -1 or isinstance(power, Neg)
+                                  and isinstance(power.arg, Num) and power.arg.value == 1):  # \sinh^{-1}
             fname, power = {"sinh": "arcsinh", "cosh": "arccosh", "tanh": "arctanh", "sin": "arcsin",
                             "cos": "arccos", "tan": "arctan"}.get(fname, fname), None
         head_end = self.toks[self.i - 1].end
@@ -1154,7 +1158,8 @@ def _derivative_head(toks: list[Tok]) -> tuple[int, list[Tok]] | None:
     first = toks[0]
     if first.kind == "cmd" and first.value == "\\partial" or first.kind == "letter" and first.value == "d" and len(toks) > 1 and (
             toks[1].kind == "end" or toks[1].kind in ("letter", "cmd", "font") and not
-            (toks[1].kind == "cmd" and toks[1].value in ("\\cdot", "\\times"))):
+            (toks[1].kind == "cmd" and toks[1].value in ("\\cdot", "\\times")) or
+            toks[1].value == "{"):  # d{x}, as a substitution leaves it
         rest = toks[1:]
     else:
         return None

@@ -32,6 +32,7 @@ class Config:
     docs_dir: Path
     snippets_dir: Path
     cache_dir: Path
+    formulas_dir: Path  # formulas/<chapter>.py: the checks of each chapter's display formulas
     timeout: float = 60.0  # default per-snippet timeout, seconds
     workers: int | None = None  # parallel snippet processes; default: the number of cores
     refresh: bool = False  # GENMATH_REFRESH=1: ignore the cache, re-execute every snippet
@@ -45,6 +46,7 @@ class Config:
             docs_dir=root / options.get("docs_dir", "docs"),
             snippets_dir=root / options.get("snippets_dir", "snippets"),
             cache_dir=root / options.get("cache_dir", ".genmath-cache"),
+            formulas_dir=root / options.get("formulas_dir", "formulas"),
             timeout=float(options.get("timeout", 60)),
             workers=options.get("workers"),
             refresh=os.environ.get("GENMATH_REFRESH", "") not in ("", "0"),
@@ -162,6 +164,21 @@ def _check_math(site: Site, errors: list[BuildError]) -> None:
     site.katex.save()
 
 
+def _check_formulas(site: Site, errors: list[BuildError]) -> None:
+    """Every display formula is checked by value or exempt with a reason (genmath.formulas)."""
+    from genmath.formulas.run import FAILING, Runner
+
+    runner = Runner(site.config.root, docs_dir=site.config.docs_dir, formulas_dir=site.config.formulas_dir,
+                    cache_dir=site.config.cache_dir)
+    for chapter in site.chapters.values():
+        for result in runner.check_chapter(chapter):
+            if result.status in FAILING:
+                name = f"formula {result.id!r}" if result.id else "display formula"
+                errors.append(BuildError(f"{name} is {result.status}: {result.message}",
+                                         Location(chapter.path, result.line)))
+    runner.save()
+
+
 def install_assets(config: Config) -> None:
     """Copy KaTeX's CSS and fonts into docs/assets/katex (gitignored) so the site serves them."""
     Katex(config.root, config.cache_dir).install_assets(config.docs_dir / "assets" / "katex")
@@ -223,6 +240,7 @@ def prepare(config: Config) -> Site:
     for chapter in chapters.values():
         _check_chapter(site, chapter, errors)
     _check_math(site, errors)
+    _check_formulas(site, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else BuildErrors(errors)
     site.katex.install_assets(config.docs_dir / "assets" / "katex")  # type: ignore[union-attr]

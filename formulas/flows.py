@@ -1,0 +1,200 @@
+r"""Formula checks for docs/flows.md: change of variables, sinh-arcsinh flow, coupling layers, dequantisation.
+
+References. No value comes from ``genmath.flows``.
+
+- The sinh-arcsinh map and its inverse are written in exponential form, sinh u = (e^u - e^-u)/2 and
+  sinh^{-1} z = log(z + sqrt(1 + z^2)), a closed form derived differently from the page's; its density
+  is the one printed by Jones & Pewsey (2009, Biometrika, eq. 2), written out here.
+- The 2-D flow of the change-of-variables checks is that map on each coordinate followed by a rotation,
+  so its density is the product of the 1-D densities at the rotated-back point (a rotation keeps volume);
+  Jacobians and derivatives are Richardson differences (the evaluator), not written derivatives.
+- The coupling layer's (u, v) pairs come from its inverse (Dinh et al. 2017, below eq. 5), and its
+  Jacobian from differences of the layer.
+- Expectations over the dequantisation noise by quadrature (error-checked); P(x) from scipy's normal
+  cdf; the rescaled density from scipy's Gaussian at the rescaled mean and covariance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from scipy import stats
+
+from genmath.formulas import MVN, Check, Density, Function, Lazy, Normal
+from genmath.formulas.evaluate import Scope
+from genmath.formulas.objects import Distribution
+
+# --------------------------------------------------------------------------------------------------
+# the sinh-arcsinh transformation (Jones & Pewsey 2009) in exponential form
+
+
+def _sas_forward(epsilon: float, delta: float) -> Callable[[float], float]:
+    """x = f(z) = sinh((asinh z + epsilon)/delta) = (w^{1/delta} e^{epsilon/delta} - its inverse)/2 with
+    w = z + sqrt(1+z^2)."""
+    def f(z: float) -> float:
+        w = z + math.sqrt(1.0 + z * z) if z >= 0 else 1.0 / (math.sqrt(1.0 + z * z) - z)
+        e = math.exp(math.log(w) / delta + epsilon / delta)
+        return 0.5 * (e - 1.0 / e)
+    return f
+
+
+def _sas_inverse(epsilon: float, delta: float) -> Callable[[float], float]:
+    """z = f^{-1}(x) = sinh(delta asinh x - epsilon) = (w^delta e^{-epsilon} - its inverse)/2 with
+    w = x + sqrt(1+x^2)."""
+    def g(x: float) -> float:
+        w = x + math.sqrt(1.0 + x * x) if x >= 0 else 1.0 / (math.sqrt(1.0 + x * x) - x)
+        e = math.exp(delta * math.log(w) - epsilon)
+        return 0.5 * (e - 1.0 / e)
+    return g
+
+
+def _sas_pdf(epsilon: float, delta: float) -> Callable[[float], float]:
+    """Jones & Pewsey (2009), eq. 2: delta C(x) exp(-S(x)^2/2) / sqrt(2 pi (1 + x^2)) with
+    S = sinh(delta asinh x - epsilon) and C = sqrt(1 + S^2)."""
+    def p(x: float) -> float:
+        S = math.sinh(delta * math.asinh(x) - epsilon)
+        C = math.sqrt(1.0 + S * S)
+        return delta * C * math.exp(-0.5 * S * S) / math.sqrt(2.0 * math.pi * (1.0 + x * x))
+    return p
+
+
+def _sas_params(rng: np.random.Generator) -> tuple[float, float]:
+    """(epsilon, delta) away from the identity (0, 1)."""
+    return float(rng.choice([-1, 1]) * rng.uniform(0.2, 1.0)), float(rng.choice([rng.uniform(0.4, 0.8),
+                                                                                  rng.uniform(1.3, 2.0)]))
+
+
+def _sas_1d(rng: np.random.Generator, lo: float = 0.05, hi: float = 0.95) -> dict:
+    """The flow, its density (Jones & Pewsey) and the base law at a point x in (lo, hi). In (0, 1) a
+    swapped-in inverse of F_Z and log(1 - x^2) have values, so such mistakes are caught by value."""
+    epsilon, delta = _sas_params(rng)
+    inverse = _sas_inverse(epsilon, delta)
+    f = Function(_sas_forward(epsilon, delta), inverse)
+    x = float(rng.uniform(lo, hi))
+    return {"epsilon": epsilon, "delta": delta, "f": f, "x": x, "z": inverse(x),
+            "p_X": Density(pdf_fn=_sas_pdf(epsilon, delta)), "p_Z": Normal(0.0, 1.0),
+            "F_Z": Function(lambda v: float(stats.norm.cdf(v)), lambda w: float(stats.norm.ppf(w)))}
+
+
+# --------------------------------------------------------------------------------------------------
+# a 2-D flow: sinh-arcsinh on each coordinate, then a rotation
+
+def _flow_2d(rng: np.random.Generator) -> dict:
+    params = [_sas_params(rng) for _ in range(2)]
+    fwd = [_sas_forward(e, d) for e, d in params]
+    inv = [_sas_inverse(e, d) for e, d in params]
+    pdf = [_sas_pdf(e, d) for e, d in params]
+    angle = float(rng.uniform(0.3, 1.2))
+    rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    shift = rng.normal(size=2)
+
+    def f(z: np.ndarray) -> np.ndarray:
+        return rot @ np.array([fwd[0](z[0]), fwd[1](z[1])]) + shift
+
+    def f_inv(x: np.ndarray) -> np.ndarray:
+        y = rot.T @ (np.asarray(x, dtype=float) - shift)
+        return np.array([inv[0](y[0]), inv[1](y[1])])
+
+    def p_X(x: np.ndarray) -> float:
+        y = rot.T @ (np.asarray(x, dtype=float) - shift)
+        return pdf[0](y[0]) * pdf[1](y[1])
+
+    z = rng.normal(size=2)
+    return {"f": Function(f, f_inv), "p_X": _Law2D(p_X), "p_Z": MVN(np.zeros(2), np.eye(2)), "z": z,
+            "x": f(z)}
+
+
+class _Law2D(Distribution):
+    """A law on R^2 given by its density (what the formula needs of p_X)."""
+
+    def __init__(self, pdf: Callable[[np.ndarray], float]) -> None:
+        self._pdf = pdf
+
+    def pdf(self, x: object) -> float:
+        return float(self._pdf(np.asarray(x, dtype=float)))
+
+
+def _affine(rng: np.random.Generator) -> dict:
+    mu, sigma = float(rng.normal()), float(rng.uniform(0.3, 3.0))
+    return {"x": float(rng.normal(mu, 2 * sigma)), "mu": mu, "sigma": sigma, "p_X": Normal(mu, sigma ** 2)}
+
+
+# --------------------------------------------------------------------------------------------------
+# the affine coupling layer (Dinh et al. 2017, eqs. 4-6)
+
+def _net(rng: np.random.Generator, d_in: int, d_out: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A small random network R^d_in -> R^d_out (one tanh layer)."""
+    w1, b1 = rng.normal(size=(4, d_in)), rng.normal(size=4)
+    w2, b2 = rng.normal(scale=0.6, size=(d_out, 4)), rng.normal(scale=0.3, size=d_out)
+    return lambda u: w2 @ np.tanh(w1 @ np.atleast_1d(np.asarray(u, dtype=float)) + b1) + b2
+
+
+def _coupling(rng: np.random.Generator) -> dict:
+    """u from v by the inverse layer: u_{1:d} = v_{1:d},
+    u_{d+1:D} = (v_{d+1:D} - t(v_{1:d})) exp(-s(v_{1:d}))."""
+    D = int(rng.integers(3, 5))
+    d = int(rng.integers(1, D))
+    s, t = _net(rng, d, D - d), _net(rng, d, D - d)
+    v = rng.normal(size=D)
+    u = np.concatenate([v[:d], (v[d:] - t(v[:d])) * np.exp(-s(v[:d]))])
+    return {"D": D, "d": d, "s": s, "t": t, "u": u, "v": v}
+
+
+def _coupling_jacobian(rng: np.random.Generator) -> dict:
+    """v as a function of u (the layer), so that derivatives with respect to u follow."""
+    point = _coupling(rng)
+    s, t, d = point["s"], point["t"], point["d"]
+    def layer(sc: Scope) -> np.ndarray:
+        u = sc["u"]
+        return np.concatenate([u[:d], u[d:] * np.exp(s(u[:d])) + t(u[:d])])
+
+    point["v"] = Lazy(layer)
+    return point
+
+
+# --------------------------------------------------------------------------------------------------
+# dequantisation
+
+def _uniform_cell() -> Density:
+    return Density(pdf_fn=lambda w: 1.0 if 0.0 <= w <= 1.0 else 0.0, lo=0.0, hi=1.0, var="u")
+
+
+def _dequant(rng: np.random.Generator) -> dict:
+    """A continuous model p of 8-bit data (its density, a function) and P(x), the mass of the cell [x, x+1).
+    One point in three has a density constant on each cell (a histogram): then Jensen's inequality is an
+    equality."""
+    x = int(rng.integers(40, 215))
+    if rng.uniform() < 1 / 3:
+        heights = rng.dirichlet(np.ones(256))
+        return {"x": x, "u": _uniform_cell(), "p": lambda y: float(heights[math.floor(y)]),
+                "P": lambda k: float(heights[math.floor(k)])}
+    mu, sd = float(x + rng.normal(scale=10.0)), float(rng.uniform(0.5, 20.0))
+    return {"x": x, "u": _uniform_cell(), "p": lambda y: float(stats.norm.pdf(y, mu, sd)),
+            "P": lambda k: float(stats.norm.cdf(k + 1, mu, sd) - stats.norm.cdf(k, mu, sd))}
+
+
+def _rescale(rng: np.random.Generator) -> dict:
+    """p: a Gaussian on the 8-bit scale; p_[0,1): the law of y/256, the Gaussian with mean/256, cov/256^2."""
+    D = int(rng.integers(1, 4))
+    mean = rng.uniform(50, 200, size=D)
+    a = rng.normal(size=(D, D))
+    cov = a @ a.T * 100 + np.eye(D) * 50
+    return {"D": D, "y": rng.multivariate_normal(mean, cov), "p": MVN(mean, cov),
+            "p_[0,1)": MVN(mean / 256, cov / 256 ** 2)}
+
+
+CHECKS = {
+    "flows-cdf-derivative": Check(_sas_1d, rtol=1e-8, atol=1e-10),
+    "flows-cov-inverse": Check(_flow_2d, rtol=1e-8, atol=1e-10),
+    "flows-cov-forward": Check(_flow_2d, rtol=1e-8, atol=1e-10),
+    "flows-affine": Check(_affine),
+    "flows-sas": Check(lambda rng: _sas_1d(rng, -2.0, 2.0)),
+    "flows-sas-logdet": Check(_sas_1d, rtol=1e-8, atol=1e-10),
+    "flows-coupling": Check(_coupling),
+    "flows-coupling-jacobian": Check(_coupling_jacobian, n_points=10, rtol=1e-7, atol=1e-9),
+    "flows-coupling-logdet": Check(_coupling_jacobian, n_points=10, rtol=1e-7, atol=1e-9),
+    "flows-dequant-bound": Check(_dequant, n_points=10, rtol=1e-9, atol=1e-11),
+    "flows-rescale": Check(_rescale),
+}
