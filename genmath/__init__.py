@@ -168,6 +168,8 @@ _EXPORTS: dict[str, str] = {
     "ring_centres": "diffusion",
     "ring_mixture": "diffusion",
     "ring_mixture_logpdf": "diffusion",
+    "ring_near_fraction": "diffusion",
+    "ring_near_probability": "diffusion",
     "scaled_linear_betas": "diffusion",
     "snr": "diffusion",
     "time_embedding": "diffusion",

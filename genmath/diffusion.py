@@ -553,6 +553,36 @@ def ring_mixture_logpdf(x: ArrayLike, k: int = 8, radius: float = 1.0, std: floa
     return logsumexp(comp, axis=1) - math.log(centres.shape[0])
 
 
+def ring_near_fraction(x: ArrayLike, r: float = 0.25, k: int = 8, radius: float = 1.0) -> float:
+    r"""Fraction of the points ``x`` (shape ``(n, 2)``) within distance ``r`` of a mean of
+    :func:`ring_mixture`: a measure of how much mass a model puts near the modes."""
+    x = v.array(x, "x")
+    if x.ndim != 2 or x.shape[1] != 2:
+        v.fail("x", "an (n, 2) array", x.shape, " as its shape")
+    r = float(v.positive(r, "r"))
+    dist = np.linalg.norm(x[:, None, :] - ring_centres(k, radius)[None], axis=2).min(axis=1)
+    return float(np.mean(dist < r))
+
+
+def ring_near_probability(r: float = 0.25, k: int = 8, radius: float = 1.0, std: float = 0.1) -> float:
+    r"""The exact value of :func:`ring_near_fraction` for :func:`ring_mixture` data, when the discs of
+    radius ``r`` around the means do not overlap (``r`` at most half the distance between neighbouring
+    means, :math:`2\,\mathrm{radius}\sin(\pi/k)`): the Rayleigh probability
+    :math:`1 - e^{-r^2/(2\,\mathrm{std}^2)}` of its own disc, plus the (tiny) probability of landing
+    in another component's disc, by quadrature of the noncentral distance distribution."""
+    r = float(v.positive(r, "r"))
+    std = float(v.positive(std, "std"))
+    centres = ring_centres(k, radius)
+    if k > 1 and 2 * r > np.linalg.norm(centres[1] - centres[0]):
+        v.fail("r", f"at most half the distance between neighbouring means, "
+                    f"{np.linalg.norm(centres[1] - centres[0]) / 2:.4g}", r)
+    own = -math.expm1(-(r**2) / (2 * std**2))
+    # another disc at distance d: |x - c_j|/std is noncentral chi with 2 dof and noncentrality d/std
+    others = sum(stats.ncx2.cdf((r / std) ** 2, 2, (np.linalg.norm(c - centres[0]) / std) ** 2)
+                 for c in centres[1:])
+    return float(own + others)
+
+
 def time_embedding(t: Any, dim: int = 32) -> Any:
     r"""Sinusoidal embedding of the paper's step t (Vaswani et al. 2017, as in Ho et al. 2020,
     Sec. 4): :math:`[\sin(t\,\omega_j), \cos(t\,\omega_j)]_j` with

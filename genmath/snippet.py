@@ -5,9 +5,11 @@ A snippet is a plain script under ``snippets/<chapter>/``. Run on its own
 Run by the site build (``genmath.sitebuild.child`` sets ``GENMATH_BUILD=1``), the same calls are
 recorded so chapters can quote values as ``{{ mle.coin.p_hat:.3f }}`` and show the figures.
 
-    from genmath.snippet import publish, table, figure
+    from genmath.snippet import claim, figure, publish, table
     p_hat = publish("mle.coin.p_hat", 7 / 10)
-    figure(fig, "mle.coin.likelihood", alt="Likelihood of p for 7 heads in 10 tosses")
+    rate = publish("mle.sim.rate", hits / n, se=math.sqrt(hits / n * (1 - hits / n) / n))
+    claim(p_hat > 0.5, "the coin favours heads")  # a sentence of the chapter that depends on the run
+    figure(fig, "mle.coin.likelihood", alt="Likelihood of p for {{ mle.coin.heads }} heads")
 """
 
 from __future__ import annotations
@@ -41,16 +43,26 @@ def _check_name(name: str, kind: str) -> None:
         raise ValueError(f"{kind} name must be dotted lowercase like 'mle.coin.p_hat'; got {name!r}")
 
 
-def publish(name: str, value: T, *, unit: str | None = None) -> T:
+def publish(name: str, value: T, *, unit: str | None = None, se: float | None = None) -> T:
     """Publish a scalar under ``name`` (a number, bool or short string) and print it.
 
     ``unit`` (for example ``"nats"`` or ``"bits"``) is printed after the value. NaN is refused;
     ``inf`` is allowed (for example an infinite KL divergence) and quoted as ``\\infty``.
+
+    ``se`` is the standard error of a simulated statistic (a Monte Carlo estimate, a fraction of
+    random draws). It is published as ``<name>_se`` (same unit), and the build then refuses a quote
+    of ``name`` that prints digits the simulation does not determine: quoted next to its standard
+    error, no digit below the standard error's leading digit; quoted alone, the last printed digit
+    must be worth at least two standard errors (see ``genmath.sitebuild.quotecheck``).
     Returns ``value`` so it can be used inline.
     """
     _check_name(name, "value")
     if name in RECORD["values"] and _in_build():  # in a notebook, re-running a cell is fine
         raise ValueError(f"value {name!r} is published twice")
+    if se is not None:
+        se = float(se.item() if hasattr(se, "item") else se)  # type: ignore[assignment]
+        if not (math.isfinite(se) and se >= 0):  # type: ignore[arg-type]
+            raise ValueError(f"standard error of {name!r} must be finite and >= 0; got {se!r}")
     item: Any = value.item() if hasattr(value, "item") and not isinstance(value, str) else value
     if isinstance(item, bool) or isinstance(item, str):
         pass
@@ -63,8 +75,29 @@ def publish(name: str, value: T, *, unit: str | None = None) -> T:
     else:
         raise ValueError(f"value {name!r} must be a scalar number, bool or str; got {type(value).__name__}")
     RECORD["values"][name] = {"value": item, "unit": unit}
-    print(f"{name} = {item!r}" + (f" {unit}" if unit else ""))
+    if se is not None:
+        RECORD["values"][name]["se"] = se
+        RECORD["values"][f"{name}_se"] = {"value": se, "unit": unit}
+    print(f"{name} = {item!r}" + (f" ± {se:.2g}" if se is not None else "") + (f" {unit}" if unit else ""))
     return value
+
+
+class ClaimError(AssertionError):
+    """A sentence of a chapter that depends on a snippet's run is not true for this run."""
+
+
+def claim(condition: Any, text: str) -> None:
+    """Assert a run-dependent statement the chapter makes ("no mode is dropped", "β = 4 collapses").
+
+    ``text`` is the statement, in the chapter's words. If ``condition`` is false the snippet raises
+    ClaimError, so the build fails naming the chapter, the snippet line of this call and the
+    statement; if true, the statement is printed as checked.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("claim(...) needs the statement it checks, in the chapter's words")
+    if not bool(condition):
+        raise ClaimError(f"claim does not hold for this run: {text}")
+    print(f"checked: {text}")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str = ".4g",
@@ -82,6 +115,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, fmt: str = "
     print("  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip())
     for row in cells:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def pm(value: float, se: float) -> str:
+    """``value ± se`` for a table cell, rounded to the standard error's leading digit ("−25.3 ± 0.2").
+
+    Quotes of values published with ``se=`` are checked by the build; table cells are text, so format
+    simulated statistics with this to keep them to the digits the simulation determines.
+    """
+    value, se = float(value), float(se)
+    if not (math.isfinite(se) and se > 0):
+        return f"{value:.6g} ± {se:.1g}"
+    decimals = max(0, -math.floor(math.log10(se)))
+    return f"{value:.{decimals}f} ± {se:.{decimals}f}"
 
 
 def _cell(value: Any, fmt: str) -> str:

@@ -412,3 +412,22 @@ def test_other_bad_inputs_name_argument_and_value():
         d.prior_term(0.0, 0.0)
     with pytest.raises(ValueError, match=r"`eps_mse` must be an \(n, T\)"):
         d.bound_from_eps_mse(np.zeros((3, 4)), np.zeros((3, 2)), b)
+
+
+def test_ring_near_probability_matches_a_large_sample_and_the_rayleigh_law():
+    # the exact value against 10^6 draws (binomial standard error 2e-4)
+    x = d.ring_mixture(1_000_000, seed=7)
+    p = d.ring_near_probability(0.25)
+    assert abs(d.ring_near_fraction(x, 0.25) - p) < 1e-3
+    # with one component there are no other discs: the Rayleigh probability exactly
+    assert d.ring_near_probability(0.25, k=1) == pytest.approx(1 - np.exp(-0.25**2 / 0.02), rel=1e-14)
+    # the other discs add a little, never more than the rest of the mass
+    assert p - d.ring_near_probability(0.25, k=1) < 1e-5
+
+
+def test_ring_near_fraction_counts_points_inside_the_discs_only():
+    centres = d.ring_centres()
+    assert d.ring_near_fraction(centres) == 1.0
+    assert d.ring_near_fraction(np.zeros((3, 2))) == 0.0  # the origin is 1 away from every mean
+    with pytest.raises(ValueError, match="`r`"):
+        d.ring_near_probability(0.5)  # discs of neighbouring means would overlap

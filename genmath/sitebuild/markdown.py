@@ -139,7 +139,7 @@ class GenmathPreprocessor(Preprocessor):
                 raise BuildError(f"unknown figure {d.target!r}", Location(_PAGE["path"], d.line))
             fig = dict(site.figures[d.target])
             if d.options.get("caption"):
-                fig["caption"] = d.options["caption"]
+                fig["caption"] = site.resolve_text(d.options["caption"], Location(_PAGE["path"], d.line))
             return ["", stash(figure_html(fig)), ""]
         payload = site.results.get(d.target)
         if payload is None:  # not prepared (e.g. a page added after the pre-build step)

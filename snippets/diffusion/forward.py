@@ -4,7 +4,7 @@ against a step-by-step simulation of the chain, and variance preservation."""
 import numpy as np
 
 from genmath import alpha_bars, forward_step, linear_betas, q_moments
-from genmath.snippet import publish, table
+from genmath.snippet import claim, publish, table
 
 betas = linear_betas(T=1000, beta_start=1e-4, beta_end=0.02)  # element t-1 is the paper's beta_t
 ab = alpha_bars(betas)
@@ -27,12 +27,15 @@ for t in range(1, betas.size + 1):
     if t in (1, 10, 100, 250, 500, 1000):
         mean, var = (float(a) for a in q_moments(x0, t, betas))
         rows.append([t, ab[t - 1], mean, x.mean(), var, x.var()])
+        # standard errors of a sample mean and (normal data) of a sample variance
+        mean_se, var_se = np.sqrt(x.var() / n), x.var() * np.sqrt(2 / (n - 1))
+        claim(abs(x.mean() - mean) < 4 * mean_se and abs(x.var() - var) < 4 * var_se,
+              f"the simulated moments at t = {t} agree with the closed form")
         if t == 250:
-            publish("diffusion.forward.mc_mean_250", x.mean())
+            publish("diffusion.forward.mc_mean_250", x.mean(), se=mean_se)
             publish("diffusion.forward.exact_mean_250", mean)
-            publish("diffusion.forward.mc_var_250", x.var())
+            publish("diffusion.forward.mc_var_250", x.var(), se=var_se)
             publish("diffusion.forward.exact_var_250", var)
-            publish("diffusion.forward.mean_se_250", np.sqrt(var / n))
 table(["t", "ᾱ_t", "mean √ᾱ_t·x₀", "simulated mean", "variance 1−ᾱ_t", "simulated variance"],
       rows, fmt=".5f")
 
@@ -40,4 +43,5 @@ table(["t", "ᾱ_t", "mean √ᾱ_t·x₀", "simulated mean", "variance 1−ᾱ_
 z = rng.standard_normal(n)
 for t in range(1, betas.size + 1):
     z = forward_step(z, t, rng.standard_normal(n), betas)
-publish("diffusion.forward.unit_var_after", z.var())
+publish("diffusion.forward.unit_var_after", z.var(), se=z.var() * np.sqrt(2 / (n - 1)))
+claim(abs(z.var() - 1) < 4 * np.sqrt(2 / (n - 1)), "unit-variance samples keep unit variance after T steps")

@@ -2,7 +2,7 @@
 Bayes' rule by quadrature, and a simulation (regress x_{t-1} on x_t with x_0 fixed)."""
 
 import numpy as np
-from scipy import integrate, stats
+from scipy import stats
 
 from genmath import (
     forward_step,
@@ -13,7 +13,8 @@ from genmath import (
     q_moments,
     q_sample,
 )
-from genmath.snippet import publish, table
+from genmath.numerics import integrate
+from genmath.snippet import claim, publish, table
 
 betas = linear_betas()  # T = 1000, 1e-4 .. 0.02
 coef_x0, coef_xt = posterior_mean_coefs(betas)
@@ -40,9 +41,10 @@ def unnormalised(x):
 
 
 lo, hi = mu - 12 * sd, mu + 12 * sd
-Z = integrate.quad(unnormalised, lo, hi, epsrel=1e-12, epsabs=0, limit=200)[0]
-q_mean = integrate.quad(lambda x: x * unnormalised(x), lo, hi, epsrel=1e-12, epsabs=0, limit=200)[0] / Z
-q_var = integrate.quad(lambda x: (x - q_mean) ** 2 * unnormalised(x), lo, hi, epsrel=1e-12, epsabs=0, limit=200)[0] / Z
+Z = integrate(unnormalised, lo, hi, name="q(x_t | x_{t-1}) q(x_{t-1} | x_0)", loc=mu, scale=sd, rtol=1e-12)
+q_mean = integrate(lambda x: x * unnormalised(x), lo, hi, name="x q(...) q(...)", loc=mu, scale=sd, rtol=1e-12) / Z
+q_var = integrate(lambda x: (x - q_mean) ** 2 * unnormalised(x), lo, hi, name="(x - mean)^2 q(...) q(...)",
+                  loc=mu, scale=sd, rtol=1e-12) / Z
 publish("diffusion.posterior.t", t)
 publish("diffusion.posterior.x0", x0)
 publish("diffusion.posterior.xt", xt)
@@ -64,5 +66,12 @@ table(["quantity", "closed form", "simulated (200 000 chains)"],
       [["coef. of x_t", coef_xt[t - 1], slope],
        ["coef. of x₀ · x₀", coef_x0[t - 1] * x0, intercept],
        ["β̃_t", beta_tilde[t - 1], np.var(x_prev - slope * x_t - intercept)]], fmt=".6f")
-publish("diffusion.posterior.sim_slope", slope)
-publish("diffusion.posterior.sim_resvar", np.var(x_prev - slope * x_t - intercept))
+resvar = np.var(x_prev - slope * x_t - intercept)
+slope_se = np.sqrt(resvar / (n * np.var(x_t)))  # least-squares standard error of the slope
+publish("diffusion.posterior.sim_slope", slope, se=slope_se)
+publish("diffusion.posterior.sim_resvar", resvar, se=resvar * np.sqrt(2 / (n - 2)))
+claim(abs(slope - coef_xt[t - 1]) < 4 * slope_se, "the simulated slope agrees with the x_t coefficient")
+claim(abs(resvar - beta_tilde[t - 1]) < 4 * resvar * np.sqrt(2 / (n - 2)),
+      "the simulated residual variance agrees with beta_tilde_t")
+claim(abs(q_mean - mu) < 1e-10 and abs(q_var / beta_tilde[t - 1] - 1) < 1e-8,
+      "Bayes' rule by quadrature agrees with the closed-form posterior")

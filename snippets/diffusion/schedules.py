@@ -27,6 +27,7 @@ for name, b in sched.items():
     publish(f"diffusion.sched.{name}.log_snr_last", log_snr(b)[-1])
     # fraction of the steps spent at nearly pure noise (alpha_bar_t < 0.01, i.e. SNR < 1/99)
     publish(f"diffusion.sched.{name}.frac_noise", float(np.mean(ab < 0.01)))
+    publish(f"diffusion.sched.{name}.first_noise_frac", (int(np.argmax(ab < 0.01)) + 1) / T)
 publish("diffusion.sched.cosine.beta_last", sched["cosine"][-1])
 
 rows = []
@@ -61,9 +62,10 @@ ax2.set_xlabel("t / T")
 ax2.set_ylabel(r"$\log\,\mathrm{SNR}(t)$ (natural log)")
 ax2.legend(fontsize=8)
 figure(fig, "diffusion.sched.curves",
-       alt="Left: alpha_bar_t against t/T; the linear schedule falls to near zero by t/T of about 0.6, "
-           "the cosine one falls smoothly to zero at t/T = 1, and the linear schedule copied to T = 100 "
-           "only reaches about 0.36. Right: log-SNR against t/T; cosine is nearly linear in t, linear "
-           "drops fast early and reaches about -10 at t = T.",
+       alt="Left: alpha_bar_t against t/T; the linear schedule falls below one hundredth at "
+           "t/T = {{ diffusion.sched.linear.first_noise_frac:.2f }}, the cosine one falls smoothly to zero at "
+           "t/T = 1, and the linear schedule copied to T = 100 only reaches "
+           "{{ diffusion.sched.copied100.alpha_bar_last:.2f }}. Right: log-SNR against t/T; cosine is nearly "
+           "linear in t, linear drops fast early and reaches {{ diffusion.sched.linear.log_snr_last:.1f }} at t = T.",
        caption="Left: ᾱ_t for the linear (T = 1000), cosine (T = 1000) and copied linear (T = 100) "
                "schedules. Right: log SNR(t) = log(ᾱ_t/(1−ᾱ_t)) in nats.")

@@ -5,7 +5,7 @@ import numpy as np
 
 from genmath import linear_betas, loss_weights, reverse_variances, snr
 from genmath.figures import subplots
-from genmath.snippet import figure, publish, table
+from genmath.snippet import claim, figure, publish, table
 
 betas = linear_betas()  # T = 1000, 1e-4 .. 0.02
 t = np.arange(1, betas.size + 1)
@@ -21,6 +21,11 @@ for kind, weight in lam.items():  # weight[t - 1] is lambda_t
     publish(f"diffusion.weights.{kind}.max_over_min", weight.max() / weight.min())
     # share of the total weight carried by the first 10 of the 1000 steps (L_simple: 1 %)
     publish(f"diffusion.weights.{kind}.share_first10", weight[:10].sum() / weight.sum())
+    publish(f"diffusion.weights.{kind}.min", weight.min())
+    t_min = publish(f"diffusion.weights.{kind}.argmin", int(np.argmin(weight)) + 1)
+    claim(np.all(np.diff(weight[:t_min]) < 0) and np.all(np.diff(weight[t_min - 1:]) > 0),
+          f"lambda_t ({kind}) falls to a single minimum and rises after it")
+publish("diffusion.weights.steps_t", betas.size)
 
 # the SNR form for sigma^2 = beta_tilde: lambda_t = (SNR(t-1) - SNR(t)) / (2 SNR(t)), t >= 2
 s = snr(betas)
@@ -36,7 +41,12 @@ ax.set_xlabel("t (paper's 1-based step)")
 ax.set_ylabel(r"$\lambda_t$")
 ax.legend()
 figure(fig, "diffusion.weights.lambda",
-       alt="Log-log plot of the bound weight lambda_t against t for T = 1000: both curves fall from "
-           "about 0.5 at t = 1 to about 0.01 at t = 1000; L_simple uses weight 1 everywhere.",
+       alt="Log-log plot of the bound weight lambda_t against t for T = {{ diffusion.weights.steps_t }}: at "
+           "t = 1 the beta_t curve starts at {{ diffusion.weights.beta.t1:.2f }} and the beta_tilde_t curve at "
+           "{{ diffusion.weights.beta_tilde.t1:.3f }}; both fall to a minimum of about "
+           "{{ diffusion.weights.beta.min:.3f }} near t = {{ diffusion.weights.beta.argmin }} and rise again to "
+           "{{ diffusion.weights.beta.t1000:.4f }} at t = {{ diffusion.weights.steps_t }}; L_simple uses weight 1 "
+           "everywhere.",
        caption="The weight λ_t of the ε-error in the true bound (Ho et al. 2020, eq. 12), linear "
-               "schedule, T = 1000. L_simple replaces it by 1, which up-weights large t relative to the bound.")
+               "schedule, T = {{ diffusion.weights.steps_t }}. L_simple replaces it by 1, which up-weights large "
+               "t relative to the bound.")

@@ -32,7 +32,8 @@ ax.set_xlim(0, 1)
 ax.set_ylim(0, 1.05)
 ax.legend(loc="upper left")
 figure(fig, "entropy.binary.curve",
-       alt="Binary entropy H_b(p) against p: two arches peaking at p = 0.5, the bits curve at 1 "
-           f"and the nats curve at log 2 = {math.log(2.0):.3f}, both zero at p = 0 and p = 1.",
+       alt="Binary entropy H_b(p) against p: two arches peaking at p = 1/2, the bits curve at "
+           "{{ entropy.binary.max_bits:g }} bit and the nats curve at log 2 = {{ entropy.binary.max_nats:.3f }} "
+           "nats, both zero at p = 0 and p = 1.",
        caption="Binary entropy in bits and in nats. The two curves differ by the constant factor "
-               f"log 2: the nats curve is the bits curve times {math.log(2.0):.3f}.")
+               "log 2: the nats curve is the bits curve times {{ entropy.log2:.3f }} nats per bit.")

@@ -49,8 +49,8 @@ ax.set_ylabel("bits")
 ax.set_ylim(0, 3.5)
 ax.legend(loc="upper center")
 figure(fig, "entropy.ce.bernoulli",
-       alt=f"Cross-entropy in bits of Bernoulli({p_heads}) data under a Bernoulli(theta) model, "
-           "against theta: a U-shaped curve whose minimum touches the horizontal line H(p) at "
-           f"theta = {p_heads}; the vertical gap between curve and line is the KL divergence.",
-       caption=f"Cross-entropy of data from Bernoulli({p_heads}) under the model Bernoulli(θ). "
+       alt="Cross-entropy in bits of Bernoulli({{ entropy.ce.bern_p:g }}) data under a Bernoulli(theta) "
+           "model, against theta: a U-shaped curve whose minimum touches the horizontal line H(p) at "
+           "theta = {{ entropy.ce.bern_p:g }}; the vertical gap between curve and line is the KL divergence.",
+       caption="Cross-entropy of data from Bernoulli({{ entropy.ce.bern_p:g }}) under the model Bernoulli(θ). "
                "It never drops below the entropy H(p); the gap is KL(p ‖ q_θ), zero only at θ = p.")

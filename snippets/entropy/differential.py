@@ -3,13 +3,13 @@
 import math
 
 import numpy as np
-import scipy.integrate
 import scipy.optimize
 import scipy.stats
 
 import genmath
 from genmath.figures import subplots
-from genmath.snippet import figure, publish, table
+from genmath.numerics import integrate
+from genmath.snippet import claim, figure, publish, table
 
 rng = np.random.default_rng(0)
 
@@ -18,13 +18,17 @@ rows = []
 for sigma in (0.1, 0.5, 1.0, 3.0):
     closed = genmath.gaussian_entropy(sigma)
     density = scipy.stats.norm(0.0, sigma)
-    by_quad, _ = scipy.integrate.quad(lambda x, d=density: -d.pdf(x) * d.logpdf(x), -np.inf, np.inf)
+    by_quad = integrate(lambda x, d=density: -d.pdf(x) * d.logpdf(x), name=f"-p log p, sigma = {sigma}",
+                        loc=0.0, scale=sigma)
     x = density.rvs(size=100_000, random_state=rng)
     neg_log_p = -density.logpdf(x)
     rows.append([f"{sigma:g}", closed, by_quad, neg_log_p.mean(), neg_log_p.std(ddof=1) / math.sqrt(x.size),
                  genmath.gaussian_entropy(sigma, base=2)])
 table(["sigma", "closed form (nats)", "quadrature (nats)", "Monte Carlo (nats)", "MC std. error (nats)",
        "closed form (bits)"], rows, fmt=".6f")
+for sigma, closed, by_quad, mc, mc_se, _ in rows:
+    claim(abs(by_quad - closed) < 1e-8, f"quadrature agrees with the closed form at sigma = {sigma}")
+    claim(abs(mc - closed) < 3 * mc_se, f"Monte Carlo agrees within three standard errors at sigma = {sigma}")
 
 publish("entropy.gauss.h_unit_nats", genmath.gaussian_entropy(1.0), unit="nats")
 publish("entropy.gauss.h_unit_bits", genmath.gaussian_entropy(1.0, base=2), unit="bits")
@@ -64,7 +68,7 @@ ax.set_ylabel("differential entropy $h$")
 ax.legend(loc="upper left")
 figure(fig, "entropy.gauss.curve",
        alt="Differential entropy of a Gaussian against its standard deviation on a log axis: two "
-           f"straight lines (nats and bits) crossing zero at sigma = {sigma_zero:.3f}, negative "
+           "straight lines (nats and bits) crossing zero at sigma = {{ entropy.gauss.sigma_zero:.3f }}, negative "
            "for smaller sigma.",
        caption="Differential entropy of a Gaussian is linear in log σ and crosses zero at "
                "σ = 1/√(2πe): narrower Gaussians have negative differential entropy.")

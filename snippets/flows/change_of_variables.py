@@ -86,8 +86,10 @@ ax_pdf.set_ylabel("density")
 ax_pdf.legend()
 ax_pdf.set_title("densities")
 figure(fig, "flows.sas.figure",
-       alt="Left: the sinh-arcsinh map x = f(z) for epsilon 0.5 and delta 1.5, an increasing S-shaped curve "
+       alt="Left: the sinh-arcsinh map x = f(z) for epsilon {{ flows.sas.epsilon:g }} and delta "
+           "{{ flows.sas.delta:g }}, an increasing S-shaped curve "
            "compared with the identity. Right: the standard normal base density and the flow density, which is "
            "shifted to the right, skewed and narrower.",
-       caption="The sinh-arcsinh flow with ε = 0.5, δ = 1.5: the map (left) and the density it induces (right). "
+       caption="The sinh-arcsinh flow with ε = {{ flows.sas.epsilon:g }}, δ = {{ flows.sas.delta:g }}: the map (left) "
+               "and the density it induces (right). "
                "The dotted line marks the point x where the log-density is evaluated.")

@@ -34,4 +34,5 @@ for ax in (ax1, ax2):
     ax.axvline(p_hat, color="C2", linestyle="--", linewidth=1.2, label=f"p̂ = {p_hat:.1f}")
     ax.legend(loc="lower center")
 figure(fig, "home.coin.curves",
-       alt="Likelihood p^7 (1-p)^3 and its logarithm for p from 0 to 1; both peak at p = 0.7.")
+       alt="Likelihood p^k (1-p)^(n-k) for k = {{ home.coin.heads }} heads in n = {{ home.coin.tosses }} tosses, "
+           "and its logarithm, for p from 0 to 1; both peak at p = {{ home.coin.p_hat:g }}.")

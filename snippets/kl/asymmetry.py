@@ -44,9 +44,10 @@ ax2.set_xlabel("$x$")
 ax2.set_ylabel("integrand (nats per unit $x$)")
 ax2.legend(loc="upper left", fontsize=8)
 figure(fig, "kl.asym.integrands",
-       alt="Left: a narrow standard normal p and a wide normal q with standard deviation 3. Right: "
+       alt="Left: a narrow standard normal p and a wide normal q with standard deviation "
+           "{{ kl.asym.sigma_q:g }}. Right: "
            "the integrand p log(p/q) is a small bump near zero, while q log(q/p) is negative near "
            "zero and has large positive lobes in the tails where q has mass and p has almost none.",
-       caption=f"Unequal variances. Integrating the right panel gives KL(p || q) = {forward:.3f} nats "
-               f"(blue) and KL(q || p) = {reverse:.3f} nats (orange): q is penalised for putting mass "
+       caption="Unequal variances. Integrating the right panel gives KL(p || q) = {{ kl.asym.pq:.3f }} nats "
+               "(blue) and KL(q || p) = {{ kl.asym.qp:.3f }} nats (orange): q is penalised for putting mass "
                "where p has little.")

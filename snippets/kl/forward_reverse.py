@@ -1,14 +1,14 @@
 """Fit one Gaussian to a two-component mixture by forward KL(p || q) and by reverse KL(q || p)."""
 
 import numpy as np
-import scipy.integrate
 import scipy.optimize
 import scipy.stats
 from scipy.special import logsumexp
 
 import genmath
 from genmath.figures import subplots
-from genmath.snippet import figure, publish, table
+from genmath.numerics import integrate
+from genmath.snippet import claim, figure, publish, table
 
 # Target p = 0.5 N(1, 1) + 0.5 N(10, 1.5^2)
 weights = np.array([0.5, 0.5])
@@ -50,9 +50,9 @@ def fit(objective, start):
 mu_f, sigma_f, _ = fit(forward_kl, [0.0, 0.0])
 mean_closed = float(weights @ means)
 var_closed = float(weights @ (sigmas**2 + means**2) - mean_closed**2)
-mean_quad, _ = scipy.integrate.quad(lambda x: x * np.exp(log_p(x)), LOWER, UPPER, points=MODES)
-var_quad, _ = scipy.integrate.quad(lambda x: (x - mean_quad) ** 2 * np.exp(log_p(x)), LOWER, UPPER,
-                                   points=MODES)
+mean_quad = integrate(lambda x: x * np.exp(log_p(x)), LOWER, UPPER, name="x p(x)", loc=means, scale=sigmas)
+var_quad = integrate(lambda x: (x - mean_quad) ** 2 * np.exp(log_p(x)), LOWER, UPPER, name="(x - mean)^2 p(x)",
+                     loc=means, scale=sigmas)
 publish("kl.fr.mu_fwd", mu_f)
 publish("kl.fr.sigma_fwd", sigma_f)
 publish("kl.fr.mu_moment", mean_closed)
@@ -80,6 +80,15 @@ for name, label in (("fwd", "argmin KL(p || q)"), ("rev_a", "argmin KL(q || p), 
     publish(f"kl.fr.{name}_reverse", r, unit="nats")
     rows.append([label, mu, sigma, f, r])
 table(["fit q = N(mu, sigma^2)", "mu", "sigma", "KL(p || q) (nats)", "KL(q || p) (nats)"], rows, fmt=".4f")
+claim(max(abs(mu_f - mean_closed), abs(sigma_f - np.sqrt(var_closed))) < 1e-4,
+      "the forward-KL fit matches the mixture's mean and standard deviation")
+for name, k in (("rev_a", 0), ("rev_b", 1)):
+    mu, sigma = fits[name]
+    claim(abs(mu - means[k]) < 0.1 and abs(sigma - sigmas[k]) < 0.1,
+          f"the reverse-KL fit started near mode {k + 1} is close to that component of the mixture")
+    r = reverse_kl([mu, np.log(sigma)])
+    claim(np.log(2) - 0.01 < r < np.log(2), "each reverse-KL fit reaches a reverse KL just under log 2")
+    claim(forward_kl([mu, np.log(sigma)]) > 5 * np.log(2), "each reverse-KL fit is bad under the forward KL")
 
 # Figure
 x = np.linspace(-6, 18, 961)
@@ -95,8 +104,8 @@ ax.set_ylabel("density")
 ax.legend(loc="upper right", fontsize=8)
 figure(fig, "kl.fr.fits",
        alt="A bimodal target with modes at 1 and 10. The forward-KL Gaussian is wide and centred "
-           f"at {mu_f:.1f}, between the modes, covering both. The two reverse-KL Gaussians each sit "
-           "on one mode with roughly that mode's width.",
+           "at {{ kl.fr.mu_fwd:.1f }}, between the modes, covering both. The two reverse-KL Gaussians each "
+           "sit on one mode with roughly that mode's width.",
        caption="Fitting one Gaussian to a bimodal target. Forward KL (blue) covers both modes and "
                "puts its peak where the target has almost no mass; reverse KL (orange) locks onto "
                "one mode and ignores the other. Both reverse fits are local minima.")

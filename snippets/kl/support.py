@@ -19,7 +19,11 @@ p2 = rng.dirichlet(np.ones(5))
 q2 = rng.dirichlet(np.ones(5))
 neg_kl = -genmath.kl_divergence(p2, q2)                  # E_p[log(q/p)]
 jensen_bound = np.log(np.sum(p2 * (q2 / p2)))          # log E_p[q/p] = log sum q = 0
-table(["p", "q"], [[np.array2string(p2, precision=3), np.array2string(q2, precision=3)]])
+table(["pair", "p", "q", "KL(p || q) (nats)", "KL(q || p) (nats)"],
+      [["supports differ", np.array2string(p, precision=3), np.array2string(q, precision=3),
+        genmath.kl_divergence(p, q), genmath.kl_divergence(q, p)],
+       ["random (Gibbs)", np.array2string(p2, precision=3), np.array2string(q2, precision=3),
+        genmath.kl_divergence(p2, q2), genmath.kl_divergence(q2, p2)]])
 publish("kl.gibbs.neg_kl", neg_kl, unit="nats")
 publish("kl.gibbs.jensen_bound", jensen_bound, unit="nats")
 publish("kl.gibbs.kl", genmath.kl_divergence(p2, q2), unit="nats")

@@ -5,7 +5,7 @@ import torch
 
 from genmath.figures import subplots
 from genmath.mle import fit_gaussian_gradient_descent, gaussian_log_likelihood, gaussian_mle
-from genmath.snippet import figure, publish
+from genmath.snippet import claim, figure, publish
 
 torch.set_num_threads(1)
 rng = np.random.default_rng(0)
@@ -33,6 +33,9 @@ publish("mle.gd.nll_gap", fit.nll[-1] - nll_hat, unit="nats")
 gap = fit.nll - nll_hat
 first_close = int(np.argmax(np.abs(fit.mu - mu_hat) < 1e-3))
 publish("mle.gd.steps_to_1e3", first_close)
+claim(abs(fit.mu[-1] - mu_hat) < 1e-9 and abs(fit.sigma[-1] - sigma_hat) < 1e-9,
+      "gradient descent ends at the closed-form MLE")
+claim(np.all(np.diff(gap) <= 1e-15), "the mean NLL falls at every step")
 
 fig, (ax1, ax2) = subplots(1, 2, figsize=(7.6, 3.2))
 t = np.arange(steps + 1)
@@ -46,6 +49,6 @@ visible = gap > 1e-14  # below this the gap is float64 round-off
 ax2.semilogy(t[visible], gap[visible], color="C2")
 ax2.set(xlabel="gradient step t", ylabel="mean NLL minus its minimum (nats)", title="Optimality gap")
 figure(fig, "mle.gd.trajectory",
-       alt=f"Gradient descent on the Gaussian mean NLL: mu and sigma move from {mu0:g} and {sigma0:g} "
-           f"to the closed-form MLE ({mu_hat:.3f}, {sigma_hat:.3f}); the gap in mean NLL falls "
-           "geometrically on a log scale.")
+       alt="Gradient descent on the Gaussian mean NLL: mu and sigma move from {{ mle.gd.mu0:g }} and "
+           "{{ mle.gd.sigma0:g }} to the closed-form MLE ({{ mle.gd.mu_hat:.3f }}, {{ mle.gd.sigma_hat:.3f }}); "
+           "the gap in mean NLL falls geometrically on a log scale.")

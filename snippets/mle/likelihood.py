@@ -1,12 +1,12 @@
 """Likelihood versus probability for Poisson counts: L(lambda) is not a density over lambda."""
 
 import numpy as np
-from scipy.integrate import quad
+from scipy.special import gammaln
 from scipy.stats import poisson
 
 from genmath.figures import subplots
 from genmath.mle import poisson_log_likelihood, poisson_mle
-from genmath.snippet import figure, publish
+from genmath.snippet import claim, figure, publish
 
 rng = np.random.default_rng(0)
 true_rate, n = 3.0, 10
@@ -25,9 +25,13 @@ publish("mle.like.sum_over_data", poisson.pmf(k, true_rate).sum())
 lam_hat = publish("mle.like.lam_hat", poisson_mle(x))
 loglik_max = publish("mle.like.loglik_max", poisson_log_likelihood(lam_hat, x), unit="nats")
 publish("mle.like.lik_max", np.exp(loglik_max))
-integral, _ = quad(lambda lam: np.exp(poisson_log_likelihood(lam, x)), 0, np.inf)
-publish("mle.like.integral_over_lambda", integral)
-publish("mle.like.loglik_true", poisson_log_likelihood(true_rate, x), unit="nats")
+# its integral over the rate in closed form: L(lam) = lam^S e^{-n lam} / prod x_i! with S = sum x_i, and
+# int_0^inf lam^S e^{-n lam} dlam = S! / n^(S+1)  (a Gamma integral)
+S = int(x.sum())
+log_integral = gammaln(S + 1) - (S + 1) * np.log(n) - gammaln(x + 1).sum()
+publish("mle.like.integral_over_lambda", np.exp(log_integral))
+loglik_true = publish("mle.like.loglik_true", poisson_log_likelihood(true_rate, x), unit="nats")
+claim(loglik_true < loglik_max, "the true rate has a lower log-likelihood than the MLE")
 
 lam = np.linspace(0.05, 8, 400)
 loglik = poisson_log_likelihood(lam, x)
@@ -41,5 +45,5 @@ for ax in (ax1, ax2):
     ax.axvline(true_rate, color="C3", linestyle=":", linewidth=1.2, label=f"true λ = {true_rate:g}")
     ax.legend(loc="upper right", fontsize=8)
 figure(fig, "mle.like.poisson",
-       alt=f"Likelihood and log-likelihood of the Poisson rate for {n} counts; both peak at the "
-           f"sample mean {lam_hat:.3g}, close to the true rate {true_rate:g}.")
+       alt="Likelihood and log-likelihood of the Poisson rate for {{ mle.like.n }} counts; both peak at the "
+           "sample mean {{ mle.like.lam_hat:g }}, close to the true rate {{ mle.like.true_rate:g }}.")

@@ -42,6 +42,6 @@ for i, (a, b) in enumerate(((1, 1), (2, 2), (5, 5))):
 ax.set(xlabel="p", ylabel="posterior density", ylim=(0, 4.5))
 ax.legend(loc="upper left", fontsize=8)
 figure(fig, "mle.map.posteriors",
-       alt=f"Posterior densities of p after {k} heads in {n} tosses under Beta(1,1), Beta(2,2) and Beta(5,5) "
-           "priors, with dashed lines at their modes: 1 for the uniform prior (the MLE), "
-           f"{bernoulli_map(k, n, 2, 2):.2f} and {bernoulli_map(k, n, 5, 5):.2f} for the others.")
+       alt="Posterior densities of p after {{ mle.map.k }} heads in {{ mle.map.n }} tosses under Beta(1,1), "
+           "Beta(2,2) and Beta(5,5) priors, with dashed lines at their modes: {{ mle.map.p_mle:g }} for the "
+           "uniform prior (the MLE), {{ mle.map.p_map_2_2:.2f }} and {{ mle.map.p_map_5_5:.2f }} for the others.")

@@ -9,7 +9,7 @@ import numpy as np
 
 from genmath.info import entropy
 from genmath.mle import bits_per_dim, categorical_log_likelihood
-from genmath.snippet import publish, table
+from genmath.snippet import claim, publish, table
 
 # joint[x1, x2, x3], 8 probabilities summing to 1
 joint = np.array([[[0.20, 0.05], [0.10, 0.05]],
@@ -52,3 +52,12 @@ publish("overview.ar.ll_bits", -float(bits_per_dim(-ll_chain, 1)), unit="bits")
 publish("overview.ar.nll_bits_per_sample", float(bits_per_dim(-ll_chain / n, 1)), unit="bits")
 publish("overview.ar.bpd", float(bits_per_dim(-ll_chain / n, 3)), unit="bits")
 publish("overview.ar.entropy_bits", float(entropy(joint.ravel(), base=2)), unit="bits")
+
+# As an estimate of the entropy, the average NLL per draw of this data set has a sampling standard error:
+# the standard deviation of -log2 p(x) under p, over sqrt(n).
+surprisal = -np.log2(joint.ravel())
+sd = np.sqrt(np.sum(joint.ravel() * surprisal**2) - np.sum(joint.ravel() * surprisal) ** 2)
+se = publish("overview.ar.entropy_estimate_se", sd / np.sqrt(n), unit="bits")
+claim(abs(float(bits_per_dim(-ll_chain / n, 1)) - float(entropy(joint.ravel(), base=2))) < 3 * se,
+      "the difference between the per-draw NLL and the entropy is within the sampling noise")
+claim(abs(float(ll_joint - ll_chain)) < 1e-12, "the joint table and the chain rule give the same log-likelihood")

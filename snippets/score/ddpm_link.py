@@ -12,7 +12,7 @@ from genmath.score import (
     regress_noise_on_xt,
     score_from_noise,
 )
-from genmath.snippet import publish, table
+from genmath.snippet import claim, publish, table
 
 rng = np.random.default_rng(0)
 T = publish("score.ddpm.steps", 1000)
@@ -52,3 +52,27 @@ publish("score.ddpm.max_cond_err", max(r[2] for r in rows))
 publish("score.ddpm.max_closed_err", max(r[4] for r in rows))
 publish("score.ddpm.t10.mc_rel_err", rows[0][3])
 publish("score.ddpm.t900.mc_rel_err", rows[-1][3])
+claim(max(r[2] for r in rows) < 1e-10, "the conditional identity holds for every sample to rounding")
+claim(rows[0][3] > 3 * rows[2][3], "the least-squares fit is worse at t = 10 than at t = 500")
+
+# Why: at t = 10 the marginal score is of order one (q(x_t) is close to the data distribution), but
+# the regression recovers E[eps | x_t], which is small -- of order sqrt(1 - abar_t) -- from a target eps
+# of unit variance; dividing by sqrt(1 - abar_t) then multiplies its absolute error by 1/sqrt(1 - abar_t).
+a10 = abar[9]
+m10, c10 = ddpm_gaussian_marginal(mu, cov, a10)
+x10 = rng.multivariate_normal(m10, c10, size=n)
+publish("score.ddpm.t10.sqrt_one_minus_abar", np.sqrt(1 - a10))
+publish("score.ddpm.t10.marginal_score_rms", np.sqrt(np.mean(np.sum(gaussian_score(x10, m10, c10) ** 2, axis=1) / 2)))
+publish("score.ddpm.t10.conditional_score_rms", 1 / np.sqrt(1 - a10))  # eps / sqrt(1 - abar), per coordinate
+noise_mean = ddpm_gaussian_noise_posterior_mean(x10, mu, cov, a10)
+publish("score.ddpm.t10.noise_mean_rms", np.sqrt(np.mean(np.sum(noise_mean**2, axis=1) / 2)))
+
+# The DDPM sampler (Ho et al. 2020, Algorithm 2) uses eps_theta through
+# x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps_theta) / sqrt(alpha_t) + sigma_t z: an error in eps_theta
+# moves x_{t-1} by at most this coefficient. The implied score -eps/sqrt(1 - abar_t) amplifies it by
+# 1/sqrt(1 - abar_t), largest at t = 1; the implied x_0 = (x_t - sqrt(1 - abar_t) eps)/sqrt(abar_t) by
+# sqrt((1 - abar_t)/abar_t), largest at t = T.
+sampler_coef = betas / (np.sqrt(1 - betas) * np.sqrt(1 - abar))
+publish("score.ddpm.sampler_coef_max", sampler_coef.max())
+publish("score.ddpm.score_amp_t1", 1 / np.sqrt(1 - abar[0]))
+publish("score.ddpm.x0_amp_t_last", np.sqrt((1 - abar[-1]) / abar[-1]))

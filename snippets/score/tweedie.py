@@ -4,8 +4,9 @@ and on a two-component mixture (posterior mean by quadrature)."""
 import math
 
 import numpy as np
-from scipy import integrate, stats
+from scipy import stats
 
+from genmath.numerics import integrate
 from genmath.score import (
     gaussian_posterior_mean,
     gaussian_score,
@@ -36,8 +37,9 @@ for xt in x_tilde[:, 0]:
     def joint(x, xt=xt):
         return math.exp(mixture_log_prob([x], w, means, covs)) * stats.norm.pdf(xt, x, sigma)
 
-    posterior_mean = integrate.quad(lambda x: x * joint(x), -np.inf, np.inf)[0] / integrate.quad(joint, -np.inf,
-                                                                                                 np.inf)[0]
+    where = {"loc": means[:, 0], "scale": np.sqrt(covs[:, 0, 0])}  # the mixture's components
+    posterior_mean = (integrate(lambda x: x * joint(x), name="x p(x) N(x~; x, sigma^2)", **where)
+                      / integrate(joint, name="p(x) N(x~; x, sigma^2)", **where))
     via_score = tweedie_denoiser([xt], sigma, mixture_score([xt], w, means, noisy_covs(covs, sigma)))[0]
     rows.append([xt, via_score, posterior_mean])
     diffs.append(abs(via_score - posterior_mean))

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from genmath.figures import apply_style, subplots
-from genmath.snippet import figure, publish
+from genmath.snippet import claim, figure, publish
 from genmath.vae import load_digits_data, train_vae, vae_iwae_bound
 
 torch.set_num_threads(1)
@@ -23,23 +23,50 @@ publish("vae.train.hidden_dim", hidden_dim)
 result = train_vae(data.train_x, test_x=data.test_x, latent_dim=latent_dim, hidden_dim=hidden_dim,
                    epochs=epochs, batch_size=64, lr=2e-3, seed=0)
 model = result.model
-publish("vae.train.elbo", result.elbo[-1], unit="nats")
-publish("vae.train.rec", result.reconstruction[-1], unit="nats")
-publish("vae.train.kl", result.kl[-1], unit="nats")
-publish("vae.train.test_elbo", result.test_elbo[-1], unit="nats")
-publish("vae.train.elbo_first", result.elbo[0], unit="nats")
-publish("vae.train.kl_dim1", result.kl_per_dim[0], unit="nats")
-publish("vae.train.kl_dim2", result.kl_per_dim[1], unit="nats")
+
+
+def mc_terms(x, draws=64, seed=100):
+    """The final model's ELBO terms averaged over `draws` independent noise draws per image, with the
+    Monte Carlo standard error of that average (nats per image; the KL term is in closed form)."""
+    x_t = torch.from_numpy(x)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        runs = [model.elbo_terms(x_t, gen) for _ in range(draws)]
+    out = {}
+    for key in ("elbo", "reconstruction", "kl"):
+        per = torch.stack([r[key] for r in runs]).numpy()            # (draws, images)
+        # variance over the noise, per image, averaged over images; the mean has draws * images terms
+        out[key] = (per.mean(), np.sqrt(per.var(axis=0, ddof=1).mean() / per.size))
+    out["kl_per_dim"] = runs[0]["kl_per_dim"].mean(0).numpy()         # closed form: no noise
+    return out
+
+
+train_terms, test_terms = mc_terms(data.train_x), mc_terms(data.test_x)
+publish("vae.train.elbo", train_terms["elbo"][0], unit="nats", se=train_terms["elbo"][1])
+publish("vae.train.rec", train_terms["reconstruction"][0], unit="nats", se=train_terms["reconstruction"][1])
+publish("vae.train.kl", train_terms["kl"][0], unit="nats")
+publish("vae.train.test_elbo", test_terms["elbo"][0], unit="nats", se=test_terms["elbo"][1])
+publish("vae.train.elbo_first", result.elbo[0], unit="nats")  # the first epoch's one-draw evaluation
+kl1, kl2 = publish("vae.train.kl_dim1", train_terms["kl_per_dim"][0], unit="nats"), \
+    publish("vae.train.kl_dim2", train_terms["kl_per_dim"][1], unit="nats")
+claim(abs(kl1 - kl2) < 0.15 * (kl1 + kl2), "the KL term is split almost evenly between the two latent dimensions")
 
 # Independent-pixel baseline: the best model that ignores z, Bernoulli(pixel mean), in nats per image
 p = np.clip(data.train_x.mean(axis=0), 1e-3, 1 - 1e-3)
 baseline = (data.test_x * np.log(p) + (1 - data.test_x) * np.log1p(-p)).sum(axis=1).mean()
 publish("vae.train.baseline_test", baseline, unit="nats")
+claim(test_terms["elbo"][0] > baseline + 1, "the VAE's test ELBO is well above the independent-pixel model")
 
-# a tighter estimate of the test log-likelihood with the importance-weighted bound
-iwae = {K: publish(f"vae.train.test_iwae_k{K}", np.mean(vae_iwae_bound(model, data.test_x, K, seed=1)),
-                   unit="nats") for K in (1, 100, 1000)}
-publish("vae.train.iwae_gain", iwae[1000] - iwae[1], unit="nats")
+# a tighter estimate of the test log-likelihood with the importance-weighted bound; two independent
+# evaluations give the Monte Carlo standard error of the average over the test images
+K = publish("vae.train.iwae_k", 1000)
+runs = [vae_iwae_bound(model, data.test_x, K, seed=seed) for seed in (1, 2)]
+iwae = np.mean(runs, axis=0)
+iwae_se = np.sqrt(np.mean((runs[0] - runs[1]) ** 2 / 2) / (2 * len(iwae)))
+publish("vae.train.test_iwae", iwae.mean(), unit="nats", se=iwae_se)
+gain_se = np.hypot(iwae_se, test_terms["elbo"][1])
+gain = publish("vae.train.iwae_gain", iwae.mean() - test_terms["elbo"][0], unit="nats", se=gain_se)
+claim(gain > 3 * gain_se, "the importance-weighted bound is tighter than the ELBO on the test set")
 
 # --- training curves
 ep = np.arange(1, epochs + 1)
@@ -53,9 +80,9 @@ ax2.plot(ep, result.kl, color="C3", label="KL(q(z|x) ‖ p(z)), total")
 ax2.set(xlabel="epoch", ylabel="nats per image", title="KL term (the rate)")
 ax2.legend(fontsize=8)
 figure(fig, "vae.train.curves",
-       alt=f"Training curves over {epochs} epochs: the ELBO rises from {result.elbo[0]:.1f} to "
-           f"{result.elbo[-1]:.1f} nats per image (test {result.test_elbo[-1]:.1f}); the KL term grows to "
-           f"{result.kl[-1]:.2f} nats.")
+       alt="Training curves over {{ vae.train.epochs }} epochs: the ELBO rises from "
+           "{{ vae.train.elbo_first:.0f }} to {{ vae.train.elbo:.1f }} nats per image (test "
+           "{{ vae.train.test_elbo:.1f }} nats); the KL term grows to {{ vae.train.kl:.2f }} nats.")
 
 # --- reconstructions of test digits (decoder mean at the encoder mean)
 shown = [int(np.flatnonzero(data.test_y == digit)[0]) for digit in range(10)]   # one per class
@@ -100,8 +127,21 @@ def typical(digit):
     return int(idx[np.argmin(np.sum((mu_all[idx] - centre) ** 2, axis=1))])
 
 
+# "the encoder means cluster by class": a 5-nearest-neighbour vote among the other test digits
+dist = np.sum((mu_all[:, None] - mu_all[None]) ** 2, axis=2)
+np.fill_diagonal(dist, np.inf)
+votes = data.test_y[np.argsort(dist, axis=1)[:, :5]]
+knn = np.mean([np.bincount(v, minlength=10).argmax() == y for v, y in zip(votes, data.test_y)])
+publish("vae.train.knn_accuracy", knn, se=np.sqrt(knn * (1 - knn) / len(mu_all)))
+claim(knn > 0.5, "the encoder means of the test digits cluster by class")
+
 a, b = typical(0), typical(7)
 path = np.linspace(0, 1, 9)[:, None] * (mu_all[b] - mu_all[a]) + mu_all[a]
+# the class of the nearest test encoding at each point of the path
+crossed = [int(data.test_y[np.argmin(np.sum((mu_all - z) ** 2, axis=1))]) for z in path]
+others = sorted(set(crossed) - {0, 7})
+publish("vae.train.path_classes", ", ".join(map(str, others)))
+claim(others, "the straight path from a 0 to a 7 crosses the regions of other classes")
 with torch.no_grad():
     path_images = model.decode_mean(torch.from_numpy(path)).numpy()
 fig = plt.figure(figsize=(7.2, 4.8), layout="constrained")
