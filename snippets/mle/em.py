@@ -116,8 +116,10 @@ ax2.axhline(ll[-1], color="C1", linestyle="--", linewidth=1.2, label="EM fit")
 ax2.set(xscale="log", xlabel="σ₁ of the spike", ylabel="log-likelihood (nats)", title="the singularity")
 ax2.legend(fontsize=9, loc="upper right")
 figure(fig, "mle.em.singularity",
-       alt=f"Top: histogram of {n} observations with the two-component mixture that EM fits "
-           f"(log-likelihood {ll[-1]:.1f} nats). Bottom: the log-likelihood when a third component of weight {eps:g} "
-           f"sits on the observation x = {x_j:.2f} and its standard deviation shrinks from 3 to 1e-8 on a log axis: "
-           f"it rises without bound like -log sigma, passing the EM fit below sigma = {cross:.2g} and reaching "
-           f"{ll_spike[0]:.1f} nats at 1e-8, always above the dotted lower bound.")
+       alt="Top: histogram of {{ mle.em.n }} observations with the two-component mixture that EM fits "
+           "(log-likelihood {{ mle.em.ll_final:.1f }} nats). Bottom: the log-likelihood when a third component of "
+           "weight {{ mle.em.spike_weight:g }} sits on the observation x = {{ mle.em.x_spike:.2f }} and its standard "
+           "deviation shrinks from 3 to {{ mle.em.spike_sigma_min:.0e }} on a log axis: it rises without bound like "
+           "-log sigma, passing the EM fit below sigma = {{ mle.em.spike_cross_sigma:.2g }} and reaching "
+           "{{ mle.em.ll_spike_min_sigma:.1f }} nats at sigma = {{ mle.em.spike_sigma_min:.0e }}, always above the "
+           "dotted lower bound.")

@@ -86,6 +86,7 @@ ax2.set(xlabel="φ = log(p / (1 − p))", ylabel="posterior density of φ", titl
 for ax in (ax1, ax2):
     ax.legend(fontsize=9, loc="upper left")
 figure(fig, "mle.inv.map",
-       alt=f"One posterior, uniform prior and {k} heads in {n_toss} tosses, drawn as a density of p (top, rising "
-           f"to its mode at p = {p_map:g}) and as a density of the log-odds φ (bottom, a hump with its mode at "
-           f"φ = {phi_map:.2f}, which is p = {expit(phi_map):.2f}). The two modes are different points.")
+       alt="One posterior, uniform prior and {{ mle.inv.k }} heads in {{ mle.inv.n_toss }} tosses, drawn as a "
+           "density of p (top, rising to its mode at p = {{ mle.inv.p_map_1_1:g }}) and as a density of the log-odds "
+           "φ (bottom, a hump with its mode at φ = {{ mle.inv.phi_map_1_1:.2f }}, which is p = "
+           "{{ mle.inv.p_of_phi_map_1_1:.2f }}). The two modes are different points.")

@@ -94,6 +94,7 @@ ax.plot(grid, norm.pdf(grid, 0, np.sqrt(naive[1, 1])), color="C2", linestyle="--
 ax.set(xlabel="√n (σ̂² − σ*²)", ylabel="density")
 ax.legend(fontsize=9, loc="upper right")
 figure(fig, "mle.mis.hist",
-       alt=f"Histogram of sqrt(n)(sigma2_hat - sigma*^2) for a Gaussian fitted to exponential data, {trials} data "
-           f"sets of n = {n}. It matches the sandwich normal density of variance {sandwich[1, 1]:g}, and is "
-           f"much wider than the naive normal density of variance {naive[1, 1]:g}.")
+       alt="Histogram of sqrt(n)(sigma2_hat - sigma*^2) for a Gaussian fitted to exponential data, "
+           "{{ mle.mis.trials:, }} data sets of n = {{ mle.mis.n }}. It matches the sandwich normal density of "
+           "variance {{ mle.mis.sandwich_vv:.4g }}, and is much wider than the naive normal density of variance "
+           "{{ mle.mis.naive_vv:.4g }}.")
