@@ -7,6 +7,7 @@ genmath modules it really imports (see ``genmath.sitebuild.cache``).
 Where things live (one module per topic, one test file per module):
 
 - ``genmath.validate``   -- input checks shared by every module; messages name the argument and value
+- ``genmath.numerics``   -- quadrature that locates the mass and raises when its result cannot be trusted
 - ``genmath.info``       -- entropy, cross-entropy, KL, JSD, Gaussian KLs
 - ``genmath.mle``        -- maximum-likelihood estimates and log-likelihoods
 - ``genmath.vae``        -- ELBO, linear-Gaussian model, IWAE, a small torch VAE
@@ -158,6 +159,7 @@ _EXPORTS: dict[str, str] = {
     "log_snr": "diffusion",
     "loss_weights": "diffusion",
     "make_eps_net": "diffusion",
+    "one_minus_alpha_bars": "diffusion",
     "posterior_mean": "diffusion",
     "posterior_mean_coefs": "diffusion",
     "posterior_variance": "diffusion",

@@ -14,6 +14,15 @@ step t. Every function that takes a step ``t`` takes the paper's 1-based t (an i
 
 All information quantities are in nats, per dimension unless stated otherwise. Variances are
 variances (:math:`\sigma^2`); :func:`genmath.kl_normal` takes standard deviations.
+
+**Small betas.** Schedules are handled in log space: :math:`\log\bar\alpha_t = \sum_{s \le t}
+\log(1 - \beta_s)` (``log1p``), :math:`\bar\alpha_t = e^{\log\bar\alpha_t}` and
+:math:`1 - \bar\alpha_t = -\mathrm{expm1}(\log\bar\alpha_t)` (:func:`one_minus_alpha_bars`), never
+:math:`1 - \bar\alpha_t` by subtraction, which is 0 for :math:`\beta < 2^{-53}`. Every schedule
+quantity is therefore right for :math:`\beta_t` down to the smallest positive float (posterior
+variances of :math:`\beta = 10^{-17}`: 0, 5e-18, 6.7e-18; the coefficient of :math:`x_0` at t = 1 is
+exactly 1). A quantity that exceeds float64 (the SNR of :math:`\beta_1 < 5.6 \times 10^{-309}`)
+raises ``ValueError`` naming ``betas``; :func:`log_snr` is finite for every schedule.
 """
 
 from __future__ import annotations
@@ -138,10 +147,24 @@ def alphas(betas: ArrayLike) -> NDArray[np.float64]:
     return 1.0 - check_betas(betas)
 
 
+def _log_alpha_bars(b: NDArray[np.float64]) -> NDArray[np.float64]:
+    r""":math:`\log\bar\alpha_t = \sum_{s=1}^t \log(1 - \beta_s)`, with ``log1p`` (exact for tiny beta)."""
+    return np.cumsum(np.log1p(-b))
+
+
 def alpha_bars(betas: ArrayLike) -> NDArray[np.float64]:
     r""":math:`\bar\alpha_t = \prod_{s=1}^{t}\alpha_s` (Ho et al. 2020, Sec. 2); element t-1 is
-    the paper's t, so ``alpha_bars(betas)[-1]`` is :math:`\bar\alpha_T`."""
-    return np.cumprod(alphas(betas), dtype=np.float64)
+    the paper's t, so ``alpha_bars(betas)[-1]`` is :math:`\bar\alpha_T`. Computed as
+    :math:`\exp\sum_s \log(1 - \beta_s)`; in (0, 1], and equal to 1 in float64 when
+    :math:`1 - \bar\alpha_t < 2^{-53}` (use :func:`one_minus_alpha_bars` for that gap)."""
+    return np.exp(_log_alpha_bars(check_betas(betas)))
+
+
+def one_minus_alpha_bars(betas: ArrayLike) -> NDArray[np.float64]:
+    r""":math:`1 - \bar\alpha_t = -\mathrm{expm1}\big(\sum_{s \le t} \log(1 - \beta_s)\big)`, the variance
+    of :math:`q(x_t \mid x_0)`; element t-1 is the paper's t. Exact to rounding for every beta: for
+    :math:`\beta_1 = 10^{-17}` it is 1e-17, where ``1 - alpha_bars(betas)`` is 0. In (0, 1)."""
+    return -np.expm1(_log_alpha_bars(check_betas(betas)))
 
 
 def alpha_bars_prev(betas: ArrayLike) -> NDArray[np.float64]:
@@ -151,15 +174,23 @@ def alpha_bars_prev(betas: ArrayLike) -> NDArray[np.float64]:
 
 def snr(betas: ArrayLike) -> NDArray[np.float64]:
     r"""Signal-to-noise ratio :math:`\mathrm{SNR}(t) = \bar\alpha_t / (1-\bar\alpha_t)`
-    (Kingma et al. 2021, in this discrete form); element t-1 is the paper's t."""
-    ab = alpha_bars(betas)
-    return ab / (1.0 - ab)
+    (Kingma et al. 2021, in this discrete form); element t-1 is the paper's t. Positive and finite;
+    an SNR beyond float64 (:math:`1 - \bar\alpha_t < 5.6 \times 10^{-309}`) raises ``ValueError``
+    naming ``betas`` -- :func:`log_snr` has no such limit."""
+    b = check_betas(betas)
+    log_ab = _log_alpha_bars(b)
+    with np.errstate(divide="ignore", over="ignore"):
+        ratio = np.exp(log_ab) / -np.expm1(log_ab)
+    v.no_overflow(ratio, "SNR(t) = alpha_bar_t / (1 - alpha_bar_t) (use log_snr)",
+                  (np.cumsum(b), "betas (summed up to t)"))
+    return ratio
 
 
 def log_snr(betas: ArrayLike) -> NDArray[np.float64]:
-    r""":math:`\log\mathrm{SNR}(t) = \log\bar\alpha_t - \log(1-\bar\alpha_t)` (natural log)."""
-    ab = alpha_bars(betas)
-    return np.log(ab) - np.log1p(-ab)
+    r""":math:`\log\mathrm{SNR}(t) = \log\bar\alpha_t - \log(1-\bar\alpha_t)` (natural log), from
+    :math:`\log\bar\alpha_t` directly (finite for every schedule)."""
+    log_ab = _log_alpha_bars(check_betas(betas))
+    return log_ab - np.log(-np.expm1(log_ab))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -179,16 +210,28 @@ def forward_step(x_prev: ArrayLike, t: int, noise: ArrayLike, betas: ArrayLike) 
     return np.sqrt(1.0 - beta_t) * x + np.sqrt(beta_t) * eps
 
 
+def _at_steps(values: NDArray[np.float64], t: Any, x: NDArray[np.float64], x_name: str
+              ) -> NDArray[np.float64]:
+    """``values[t - 1]`` shaped to broadcast against ``x``: a scalar step, or one step per entry of
+    ``x``'s leading axes (``t`` of shape ``x.shape[:t.ndim]``); ValueError naming ``t`` otherwise."""
+    t_arr = np.asarray(t)
+    if t_arr.ndim > x.ndim or t_arr.shape != x.shape[:t_arr.ndim]:
+        v.fail("t", f"a single step or one step per entry of the leading axes of `{x_name}` (shape "
+               f"{x.shape[:max(t_arr.ndim, 1)]})", t_arr.shape, f" as its shape, with `{x_name}` of shape {x.shape}")
+    picked = values[t_arr - 1]
+    return picked.reshape(picked.shape + (1,) * (x.ndim - picked.ndim))
+
+
 def q_moments(x0: ArrayLike, t: Any, betas: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Mean and variance of :math:`q(x_t\mid x_0) = \mathcal N(\sqrt{\bar\alpha_t}\,x_0,\,
-    (1-\bar\alpha_t) I)` (Ho et al. 2020, eq. 4), with the paper's 1-based t (int or int array
-    broadcasting against ``x0``'s leading axis)."""
+    (1-\bar\alpha_t) I)` (Ho et al. 2020, eq. 4), with the paper's 1-based t (int, or an int array
+    with one step per entry of ``x0``'s leading axes; ``ValueError`` naming ``t`` otherwise)."""
     b = check_betas(betas)
     t = _step(t, b.size)
     x = v.array(x0, "x0")
-    ab_t = alpha_bars(b)[np.asarray(t) - 1]
-    ab_t = ab_t.reshape(ab_t.shape + (1,) * max(x.ndim - ab_t.ndim, 0))
-    return np.sqrt(ab_t) * x, np.broadcast_to(1.0 - ab_t, np.broadcast_shapes(ab_t.shape, x.shape))
+    ab_t = _at_steps(alpha_bars(b), t, x, "x0")
+    var_t = _at_steps(one_minus_alpha_bars(b), t, x, "x0")
+    return np.sqrt(ab_t) * x, np.broadcast_to(var_t, np.broadcast_shapes(var_t.shape, x.shape))
 
 
 def q_sample(x0: ArrayLike, t: Any, noise: ArrayLike, betas: ArrayLike) -> NDArray[np.float64]:
@@ -200,9 +243,9 @@ def q_sample(x0: ArrayLike, t: Any, noise: ArrayLike, betas: ArrayLike) -> NDArr
     :math:`\bar\alpha_1 = 1-\beta_1` (``betas[0]``), ``q_sample(x0, T, ...)`` uses
     :math:`\bar\alpha_T`. ``t`` may be an integer array with one step per row of ``x0``.
     """
-    mean, var = q_moments(x0, t, betas)
     eps = v.array(noise, "noise")
     v.same_shape(v.array(x0, "x0"), eps, "x0", "noise")
+    mean, var = q_moments(x0, t, betas)
     return mean + np.sqrt(var) * eps
 
 
@@ -214,9 +257,11 @@ def q_sample(x0: ArrayLike, t: Any, noise: ArrayLike, betas: ArrayLike) -> NDArr
 def posterior_variance(betas: ArrayLike) -> NDArray[np.float64]:
     r""":math:`\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t`
     (Ho et al. 2020, eq. 7). Element t-1 is the paper's t, so element 0 is
-    :math:`\tilde\beta_1 = 0` (because :math:`\bar\alpha_0 = 1`)."""
+    :math:`\tilde\beta_1 = 0` (because :math:`\bar\alpha_0 = 1`). In :math:`[0, \beta_t)`."""
     b = check_betas(betas)
-    return (1.0 - alpha_bars_prev(b)) / (1.0 - alpha_bars(b)) * b
+    one_minus = one_minus_alpha_bars(b)
+    one_minus_prev = np.concatenate(([0.0], one_minus[:-1]))
+    return one_minus_prev / one_minus * b
 
 
 def posterior_mean_coefs(betas: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -229,9 +274,11 @@ def posterior_mean_coefs(betas: ArrayLike) -> tuple[NDArray[np.float64], NDArray
     Returns ``(coef_x0, coef_xt)``, arrays of length T (element t-1 is the paper's t).
     """
     b = check_betas(betas)
-    ab, ab_prev = alpha_bars(b), alpha_bars_prev(b)
-    coef_x0 = np.sqrt(ab_prev) * b / (1.0 - ab)
-    coef_xt = np.sqrt(1.0 - b) * (1.0 - ab_prev) / (1.0 - ab)
+    ab_prev = alpha_bars_prev(b)
+    one_minus = one_minus_alpha_bars(b)
+    one_minus_prev = np.concatenate(([0.0], one_minus[:-1]))
+    coef_x0 = np.sqrt(ab_prev) * b / one_minus
+    coef_xt = np.sqrt(1.0 - b) * one_minus_prev / one_minus
     return coef_x0, coef_xt
 
 
@@ -241,8 +288,7 @@ def posterior_mean(x0: ArrayLike, xt: ArrayLike, t: int, betas: ArrayLike) -> ND
     b = check_betas(betas)
     t = _scalar_step(t, b.size)
     c0, ct = posterior_mean_coefs(b)
-    x0 = v.array(x0, "x0")
-    xt = v.array(xt, "xt")
+    x0, xt = v.broadcast((v.array(x0, "x0"), "x0"), (v.array(xt, "xt"), "xt"))
     return c0[t - 1] * x0 + ct[t - 1] * xt
 
 
@@ -282,7 +328,7 @@ def loss_weights(betas: ArrayLike, sigma2: ArrayLike) -> NDArray[np.float64]:
     s2 = v.positive(sigma2, "sigma2")
     if s2.shape != b.shape:
         v.fail("sigma2", f"of the same shape as betas {b.shape}", s2.shape, " as its shape")
-    return b**2 / (2.0 * s2 * (1.0 - b) * (1.0 - alpha_bars(b)))
+    return b**2 / (2.0 * s2 * (1.0 - b) * one_minus_alpha_bars(b))
 
 
 def eps_to_mean(xt: ArrayLike, eps: ArrayLike, t: Any, betas: ArrayLike) -> NDArray[np.float64]:
@@ -290,15 +336,13 @@ def eps_to_mean(xt: ArrayLike, eps: ArrayLike, t: Any, betas: ArrayLike) -> NDAr
     :math:`\mu_\theta(x_t, t) = \frac{1}{\sqrt{\alpha_t}}\left(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}
     \epsilon_\theta(x_t, t)\right)`. With the true ε it equals :math:`\tilde\mu_t` (eq. 10)."""
     b = check_betas(betas)
-    t = np.asarray(_step(t, b.size))
+    t = _step(t, b.size)
     x = v.array(xt, "xt")
     e = v.array(eps, "eps")
     v.same_shape(x, e, "xt", "eps")
-    beta_t = b[t - 1]
-    ab_t = alpha_bars(b)[t - 1]
-    shape = beta_t.shape + (1,) * max(x.ndim - beta_t.ndim, 0)
-    beta_t, ab_t = beta_t.reshape(shape), ab_t.reshape(shape)
-    return (x - beta_t / np.sqrt(1.0 - ab_t) * e) / np.sqrt(1.0 - beta_t)
+    beta_t = _at_steps(b, t, x, "xt")
+    one_minus_ab_t = _at_steps(one_minus_alpha_bars(b), t, x, "xt")
+    return (x - beta_t / np.sqrt(one_minus_ab_t) * e) / np.sqrt(1.0 - beta_t)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -376,23 +420,28 @@ def expected_kl_affine(mean_diff: ArrayLike, var_diff: ArrayLike, var_q: ArrayLi
                      0.0, np.sqrt(vp)) + vd / (2.0 * vp)
 
 
-def _affine_moments(g: Any, h: Any, c: Any, sqrt_ab: Any, one_minus_ab: Any,
-                    m0: float, v0: float) -> tuple[Any, Any]:
-    r"""Mean and variance of :math:`d = g\,x_0 + h\,x_t + c` when :math:`x_0 \sim \mathcal N(m_0, v_0)`
-    and :math:`x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon`."""
-    k = g + h * sqrt_ab
-    return k * m0 + c, k**2 * v0 + h**2 * one_minus_ab
-
-
 def gaussian_marginals(betas: ArrayLike, m: float, s: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Means and variances of :math:`q(x_t)` for t = 0..T when :math:`x_0\sim\mathcal N(m, s^2)`:
     :math:`\mu_t = \sqrt{\bar\alpha_t}\,m`, :math:`v_t = \bar\alpha_t s^2 + 1 - \bar\alpha_t`.
-    Here (only) element t is step t, element 0 being the data."""
+    Here (only) element t is step t, element 0 being the data. ``m`` and ``s`` > 0 are limited to
+    :math:`|m| \le 10^{150}` and :math:`10^{-150} \le s \le 10^{150}`, so that :math:`s^2` and every
+    moment of the exact bound are normal float64 numbers (``ValueError`` naming them otherwise)."""
     b = check_betas(betas)
-    m = float(v.array(m, "m"))
-    s = float(v.positive(s, "s"))
+    m, s = _data_moments(m, s)
     ab = np.concatenate(([1.0], alpha_bars(b)))
-    return np.sqrt(ab) * m, ab * s**2 + (1.0 - ab)
+    one_minus = np.concatenate(([0.0], one_minus_alpha_bars(b)))
+    return np.sqrt(ab) * m, ab * s**2 + one_minus
+
+
+def _data_moments(m: Any, s: Any) -> tuple[float, float]:
+    """Validated mean and standard deviation of the Gaussian data (see :func:`gaussian_marginals`)."""
+    m_f = float(v.array(m, "m"))
+    s_f = float(v.positive(s, "s"))
+    if not abs(m_f) <= 1e150:
+        v.fail("m", "in [-1e150, 1e150] (larger means overflow the squared terms of the bound)", m_f)
+    if not 1e-150 <= s_f <= 1e150:
+        v.fail("s", "in [1e-150, 1e150] (the data variance s^2 must be a normal float64)", s_f)
+    return m_f, s_f
 
 
 def gaussian_reverse_kernel(betas: ArrayLike, m: float, s: float
@@ -401,15 +450,25 @@ def gaussian_reverse_kernel(betas: ArrayLike, m: float, s: float
     Gaussian data :math:`x_0\sim\mathcal N(m, s^2)` (Gaussian conditioning on the joint of
     :math:`(x_{t-1}, x_t)`):
 
-    .. math:: a_t = \frac{\sqrt{\alpha_t}\,v_{t-1}}{v_t},\quad b_t = \mu_{t-1} - a_t\mu_t,\quad
-              r_t = \frac{\beta_t\,v_{t-1}}{v_t}.
+    .. math:: a_t = \frac{\sqrt{\alpha_t}\,v_{t-1}}{v_t},\quad b_t = \mu_{t-1} - a_t\mu_t
+              = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{v_t}\, m,\quad r_t = \frac{\beta_t\,v_{t-1}}{v_t}.
 
+    (The closed form of :math:`b_t` uses :math:`v_t - \alpha_t v_{t-1} = \beta_t`; it avoids the
+    cancellation of :math:`\mu_{t-1} - a_t\mu_t` when :math:`\beta_t` is tiny.)
     Returns ``(a, b, r)``, element t-1 is the paper's t.
     """
     bb = check_betas(betas)
-    mu, var = gaussian_marginals(bb, m, s)
+    _, var = gaussian_marginals(bb, m, s)
     a = np.sqrt(1.0 - bb) * var[:-1] / var[1:]
-    return a, mu[:-1] - a * mu[1:], bb * var[:-1] / var[1:]
+    return a, _k_coefficients(bb, var) * float(m), bb * var[:-1] / var[1:]
+
+
+def _k_coefficients(b: NDArray[np.float64], var: NDArray[np.float64]) -> NDArray[np.float64]:
+    r""":math:`k_t = \sqrt{\bar\alpha_{t-1}}\,\beta_t / v_t` for t = 1..T (``var`` from
+    :func:`gaussian_marginals`, element t = step t): the coefficient of :math:`x_0 - m` in the gap
+    between the posterior mean :math:`\tilde\mu_t(x_t, x_0)` and the optimal reverse mean
+    :math:`a_t x_t + b_t` (and in :math:`b_t = k_t m`)."""
+    return np.sqrt(alpha_bars_prev(b)) * b / var[1:]
 
 
 def kernel_variances(betas: ArrayLike, m: float, s: float, kernel: str) -> NDArray[np.float64]:
@@ -474,36 +533,52 @@ def gaussian_bound(betas: ArrayLike, m: float, s: float, kernel: str = "exact",
     """
     b = check_betas(betas)
     T = b.size
+    m, s = _data_moments(m, s)
     sigma2 = kernel_variances(b, m, s, kernel)
-    a, c, _ = gaussian_reverse_kernel(b, m, s)
-    m, s = float(m), float(s)
+    a, _, _ = gaussian_reverse_kernel(b, m, s)
     if x0 is None:
         m0, v0 = m, s**2
     else:
         m0, v0 = float(v.array(x0, "x0")), 0.0
-
-    ab = alpha_bars(b)
-    sqrt_ab, one_minus_ab = np.sqrt(ab), 1.0 - ab
-    coef_x0, coef_xt = posterior_mean_coefs(b)
+        if not abs(m0) <= 1e150:
+            v.fail("x0", "in [-1e150, 1e150] (larger values overflow the squared terms of the bound)", m0)
+    one_minus_ab = one_minus_alpha_bars(b)
+    beta_tilde = posterior_variance(b)
+    for values, what in ((beta_tilde[1:], "every posterior variance beta_tilde_t (t >= 2)"),
+                         (sigma2, f"every reverse variance sigma_t^2 of kernel {kernel!r}")):
+        tiny = ~(values > 0)
+        if tiny.any():
+            t_bad = int(np.argmax(tiny)) + (2 if values is not sigma2 else 1)
+            v.fail("betas", f"large enough that {what} is a positive float64", float(b[t_bad - 1]),
+                   f" at t = {t_bad} (it underflows to 0)")
+    _, var = gaussian_marginals(b, m, s)
+    k = _k_coefficients(b, var)  # coefficient of x0 - m in the mean gap of every reverse step
     terms = np.empty(T + 1)
 
-    # L_T: q(x_T|x0) = N(sqrt(ab_T) x0, 1 - ab_T) against N(0, 1); the mean difference is sqrt(ab_T) x0.
-    md, vd = _affine_moments(sqrt_ab[-1], 0.0, 0.0, sqrt_ab[-1], one_minus_ab[-1], m0, v0)
-    terms[T] = expected_kl_affine(md, vd, one_minus_ab[-1], 1.0)
+    # With x0 ~ N(m0, v0) and x_t = sqrt(ab_t) x0 + sqrt(1 - ab_t) eps, each mean gap below is
+    # k (x0 - m) + h sqrt(1 - ab_t) eps: its mean is k (m0 - m), its variance k^2 v0 + h^2 (1 - ab_t).
+    # The closed forms of k and h avoid the cancellations of the coefficients they replace.
 
-    # L_{t-1}, t = 2..T: mean difference mu_tilde - mu = coef_x0 x0 + (coef_xt - a_t) x_t - b_t.
+    # L_T: q(x_T|x0) = N(sqrt(ab_T) x0, 1 - ab_T) against N(0, 1); the mean gap is sqrt(ab_T) x0.
+    sqrt_ab_T = math.sqrt(float(alpha_bars(b)[-1]))
+    terms[T] = expected_kl_affine(sqrt_ab_T * m0, sqrt_ab_T**2 * v0, one_minus_ab[-1], 1.0)
+
+    # L_{t-1}, t = 2..T: mu_tilde - (a_t x_t + b_t), where h_t = coef_xt - a_t
+    # = -sqrt(alpha_t) s^2 ab_{t-1} beta_t / ((1 - ab_t) v_t).
     i = np.arange(1, T)  # array index of the paper's t = i + 1
-    md, vd = _affine_moments(coef_x0[i], coef_xt[i] - a[i], -c[i], sqrt_ab[i], one_minus_ab[i], m0, v0)
-    terms[1:T] = expected_kl_affine(md, vd, posterior_variance(b)[i], sigma2[i])
+    h = -np.sqrt(1.0 - b[i]) * s**2 * alpha_bars_prev(b)[i] * b[i] / (one_minus_ab[i] * var[i + 1])
+    md, vd = k[i] * (m0 - m), k[i] ** 2 * v0 + h**2 * one_minus_ab[i]
+    terms[1:T] = expected_kl_affine(md, vd, beta_tilde[i], sigma2[i])
 
-    # L_0 = E[-log N(x0; a_1 x_1 + b_1, sigma_1^2)], residual x0 - a_1 x_1 - b_1.
-    md, vd = _affine_moments(1.0, -a[0], -c[0], sqrt_ab[0], one_minus_ab[0], m0, v0)
+    # L_0 = E[-log N(x0; a_1 x_1 + b_1, sigma_1^2)]: residual k_1 (x0 - m) - a_1 sqrt(1 - ab_1) eps.
+    md, vd = k[0] * (m0 - m), k[0] ** 2 * v0 + a[0] ** 2 * one_minus_ab[0]
     terms[0] = 0.5 * math.log(2.0 * math.pi * sigma2[0]) + (md**2 + vd) / (2.0 * sigma2[0])
 
     # The model's exact marginal p(x_0): N(0,1) pushed through the T linear-Gaussian kernels.
     mean_p, var_p = 0.0, 1.0
-    for k in range(T - 1, -1, -1):
-        mean_p, var_p = a[k] * mean_p + c[k], a[k] ** 2 * var_p + sigma2[k]
+    c = k * m  # b_t = k_t m
+    for j in range(T - 1, -1, -1):
+        mean_p, var_p = a[j] * mean_p + c[j], a[j] ** 2 * var_p + sigma2[j]
     if x0 is None:
         data_entropy = float(gaussian_entropy(s))
         nll = data_entropy + float(kl_normal(m, s, mean_p, math.sqrt(var_p)))
@@ -583,15 +658,20 @@ def ring_near_probability(r: float = 0.25, k: int = 8, radius: float = 1.0, std:
     return float(own + others)
 
 
-def time_embedding(t: Any, dim: int = 32) -> Any:
+def time_embedding(t: Any, dim: int = 32, dtype: Any = None) -> Any:
     r"""Sinusoidal embedding of the paper's step t (Vaswani et al. 2017, as in Ho et al. 2020,
     Sec. 4): :math:`[\sin(t\,\omega_j), \cos(t\,\omega_j)]_j` with
-    :math:`\omega_j = 10000^{-j/(d/2-1)}`. ``t``: a torch integer tensor of steps."""
+    :math:`\omega_j = 10000^{-j/(d/2-1)}`. ``t``: a torch integer tensor of steps; ``dtype``: the
+    floating dtype of the embedding (default ``torch.float32``; the ε-network passes its input's
+    dtype, so a network in float64 runs in float64 throughout)."""
     import torch
 
+    dtype = torch.float32 if dtype is None else dtype
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        v.fail("dtype", "a floating torch dtype (e.g. torch.float64)", dtype)
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / max(half - 1, 1))
-    args = t.to(torch.float32)[:, None] * freqs[None]
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=dtype) / max(half - 1, 1))
+    args = t.to(dtype)[:, None] * freqs[None]
     return torch.cat([torch.sin(args), torch.cos(args)], dim=1)
 
 
@@ -613,7 +693,7 @@ def _eps_mlp_class() -> type:
             self.out = nn.Linear(hidden, data_dim)
 
         def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            emb = time_embedding(t, self.embed_dim)
+            emb = time_embedding(t, self.embed_dim, x.dtype)  # float64 x: float64 throughout
             h = x
             for layer, time in zip(self.layers, self.time):
                 h = torch.nn.functional.silu(layer(h) + time(emb))
@@ -641,8 +721,20 @@ class TrainedDDPM:
     losses: NDArray[np.float64]
 
 
+#: Floating dtypes the ε-network can be trained and run in.
+DTYPES = ("float32", "float64")
+
+
+def _torch_dtype(dtype: str) -> Any:
+    import torch
+
+    if dtype not in DTYPES:
+        v.fail("dtype", f"one of {DTYPES}", dtype)
+    return getattr(torch, dtype)
+
+
 def train_ddpm(data: ArrayLike, betas: ArrayLike, *, steps: int = 3000, batch_size: int = 256,
-               lr: float = 2e-3, hidden: int = 128, seed: int = 0) -> TrainedDDPM:
+               lr: float = 2e-3, hidden: int = 128, seed: int = 0, dtype: str = "float32") -> TrainedDDPM:
     r"""Train :math:`\epsilon_\theta` on :math:`L_\text{simple} = \mathbb E_{t,x_0,\epsilon}
     \|\epsilon - \epsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon, t)\|^2`
     (Ho et al. 2020, eq. 14 and Algorithm 1; t uniform on 1..T), with Adam.
@@ -651,9 +743,12 @@ def train_ddpm(data: ArrayLike, betas: ArrayLike, *, steps: int = 3000, batch_si
     seeded generators (call ``torch.set_num_threads(1)`` first for bit-identical runs).
     The loss recorded per step is the minibatch mean over examples of :math:`\|\epsilon-\epsilon_\theta\|^2`
     (summed over dimensions). The learning rate decays from ``lr`` to ``lr/20`` on a cosine.
+    ``dtype``: ``"float32"`` (default) or ``"float64"`` -- the network, the data, the noise and the time
+    embedding all use it; :func:`ddpm_sample` and :func:`ddpm_eps_mse` follow the trained model's dtype.
     """
     import torch
 
+    torch_dtype = _torch_dtype(dtype)
     b = check_betas(betas)
     x = v.array(data, "data")
     if x.ndim != 2:
@@ -662,18 +757,18 @@ def train_ddpm(data: ArrayLike, betas: ArrayLike, *, steps: int = 3000, batch_si
     batch_size = v.integer(batch_size, "batch_size", lo=1)
     lr = float(v.positive(lr, "lr"))
     T = b.size
-    model = make_eps_net(x.shape[1], hidden=hidden, seed=seed)
+    model = make_eps_net(x.shape[1], hidden=hidden, seed=seed).to(torch_dtype)
     gen = torch.Generator().manual_seed(seed)
-    x_all = torch.as_tensor(x, dtype=torch.float32)
-    sqrt_ab = torch.as_tensor(np.sqrt(alpha_bars(b)), dtype=torch.float32)
-    sqrt_1m_ab = torch.as_tensor(np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
+    x_all = torch.as_tensor(x, dtype=torch_dtype)
+    sqrt_ab = torch.as_tensor(np.sqrt(alpha_bars(b)), dtype=torch_dtype)
+    sqrt_1m_ab = torch.as_tensor(np.sqrt(one_minus_alpha_bars(b)), dtype=torch_dtype)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
     losses = np.empty(steps)
     for step in range(steps):
         idx = torch.randint(0, x_all.shape[0], (batch_size,), generator=gen)
         t = torch.randint(1, T + 1, (batch_size,), generator=gen)  # paper's 1-based t
-        eps = torch.randn((batch_size, x_all.shape[1]), generator=gen)
+        eps = torch.randn((batch_size, x_all.shape[1]), generator=gen, dtype=torch_dtype)
         xt = sqrt_ab[t - 1, None] * x_all[idx] + sqrt_1m_ab[t - 1, None] * eps
         loss = ((eps - model(xt, t)) ** 2).sum(1).mean()
         opt.zero_grad()
@@ -698,12 +793,13 @@ def ddpm_sample(trained: TrainedDDPM, n: int, *, kind: str = "beta", seed: int =
     n = v.integer(n, "n", lo=1)
     for r in record:
         v.integer(r, "record", lo=0, hi=T)
-    sigma = torch.as_tensor(np.sqrt(reverse_variances(b, kind)), dtype=torch.float32)
-    coef_eps = torch.as_tensor(b / np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
-    inv_sqrt_alpha = torch.as_tensor(1.0 / np.sqrt(1.0 - b), dtype=torch.float32)
+    dtype = next(trained.model.parameters()).dtype
+    sigma = torch.as_tensor(np.sqrt(reverse_variances(b, kind)), dtype=dtype)
+    coef_eps = torch.as_tensor(b / np.sqrt(one_minus_alpha_bars(b)), dtype=dtype)
+    inv_sqrt_alpha = torch.as_tensor(1.0 / np.sqrt(1.0 - b), dtype=dtype)
     gen = torch.Generator().manual_seed(seed)
     dim = trained.model.out.out_features
-    x = torch.randn((n, dim), generator=gen)
+    x = torch.randn((n, dim), generator=gen, dtype=dtype)
     states: dict[int, NDArray[np.float64]] = {}
     if T in record:
         states[T] = x.numpy().astype(np.float64)
@@ -711,7 +807,7 @@ def ddpm_sample(trained: TrainedDDPM, n: int, *, kind: str = "beta", seed: int =
         for t in range(T, 0, -1):
             tt = torch.full((n,), t, dtype=torch.int64)
             mean = inv_sqrt_alpha[t - 1] * (x - coef_eps[t - 1] * trained.model(x, tt))
-            z = torch.randn((n, dim), generator=gen) if t > 1 else torch.zeros((n, dim))
+            z = torch.randn((n, dim), generator=gen, dtype=dtype) if t > 1 else torch.zeros((n, dim), dtype=dtype)
             x = mean + sigma[t - 1] * z
             if t - 1 in record:
                 states[t - 1] = x.numpy().astype(np.float64)
@@ -750,14 +846,15 @@ def ddpm_eps_mse(trained: TrainedDDPM, x0: ArrayLike, *, seed: int = 0) -> NDArr
 
     b = trained.betas
     T = b.size
-    x = torch.as_tensor(v.array(x0, "x0"), dtype=torch.float32)
+    dtype = next(trained.model.parameters()).dtype
+    x = torch.as_tensor(v.array(x0, "x0"), dtype=dtype)
     gen = torch.Generator().manual_seed(seed)
-    sqrt_ab = torch.as_tensor(np.sqrt(alpha_bars(b)), dtype=torch.float32)
-    sqrt_1m_ab = torch.as_tensor(np.sqrt(1.0 - alpha_bars(b)), dtype=torch.float32)
+    sqrt_ab = torch.as_tensor(np.sqrt(alpha_bars(b)), dtype=dtype)
+    sqrt_1m_ab = torch.as_tensor(np.sqrt(one_minus_alpha_bars(b)), dtype=dtype)
     out = np.empty((x.shape[0], T))
     with torch.no_grad():
         for t in range(1, T + 1):
-            eps = torch.randn(x.shape, generator=gen)
+            eps = torch.randn(x.shape, generator=gen, dtype=dtype)
             xt = sqrt_ab[t - 1] * x + sqrt_1m_ab[t - 1] * eps
             tt = torch.full((x.shape[0],), t, dtype=torch.int64)
             out[:, t - 1] = ((eps - trained.model(xt, tt)) ** 2).sum(1).double().numpy()
@@ -779,8 +876,8 @@ def bound_from_eps_mse(eps_mse: ArrayLike, x0: ArrayLike, betas: ArrayLike, kind
     lam = loss_weights(b, sigma2)
     const = bound_constants(b, sigma2)
     dim = x.shape[1]
-    ab_T = alpha_bars(b)[-1]
-    prior = prior_term(np.sqrt(ab_T) * x, np.full(x.shape, 1.0 - ab_T)).sum(1)
+    ab_T, one_minus_ab_T = alpha_bars(b)[-1], one_minus_alpha_bars(b)[-1]
+    prior = prior_term(np.sqrt(ab_T) * x, np.full(x.shape, one_minus_ab_T)).sum(1)
     per_example_steps = lam[None] * mse + dim * const[None]
     per_example = prior + per_example_steps.sum(1)
     n = x.shape[0]

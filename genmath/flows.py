@@ -25,12 +25,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, special, stats
 
-from genmath import validate
+from genmath import numerics, validate
 
 FloatArray = NDArray[np.float64]
 
@@ -201,11 +202,27 @@ def sinh_arcsinh_cdf(x: ArrayLike, epsilon: ArrayLike, delta: ArrayLike) -> Floa
     return special.ndtr(sinh_arcsinh_inverse(x, epsilon, delta))
 
 
-def integrate_density_1d(log_prob: Callable[[float], float], lo: float = -np.inf, hi: float = np.inf
-                         ) -> tuple[float, float]:
-    r""":math:`\int_{lo}^{hi} \exp(\log p(x))\,dx` by ``scipy.integrate.quad``; returns (value, abs error)."""
-    value, err = integrate.quad(lambda t: math.exp(float(log_prob(t))), lo, hi, limit=200)
-    return float(value), float(err)
+def integrate_density_1d(log_prob: Callable[[float], float], lo: float = -np.inf, hi: float = np.inf, *,
+                         loc: ArrayLike | None = None, scale: ArrayLike | None = None,
+                         points: ArrayLike | None = None) -> tuple[float, float]:
+    r""":math:`\int_{lo}^{hi} \exp(\log p(x))\,dx` by :func:`genmath.numerics.integral`
+    (``scipy.integrate.quad`` on pieces cut where the mass is); returns (value, error estimate).
+
+    ``log_prob``: a log-density of a scalar. An infinite limit needs the mass located: ``log_prob`` a
+    method of a ``scipy.stats`` distribution (e.g. ``norm(1000, 1).logpdf``), or ``loc`` and ``scale``
+    (where the mass sits and how wide it is). ``points``: break points (kinks, support edges). The
+    value is >= 0; ``log_prob`` may be ``-inf`` (density 0) but not NaN or ``+inf`` (``ValueError``);
+    :class:`genmath.numerics.QuadratureError` if the error estimate exceeds 1e-8 relative.
+    """
+    def density(t: float) -> float:
+        log_p = float(np.asarray(log_prob(t), dtype=np.float64).reshape(()))
+        if math.isnan(log_p) or log_p == math.inf:
+            validate.fail("log_prob", "a log-density (not NaN, not +inf)", log_p, f" at x = {t!r}")
+        return math.exp(log_p)
+
+    result = numerics.integral(density, lo, hi, name="the integral of exp(log_prob)", loc=loc, scale=scale,
+                               points=points, mass_of={"log_prob": log_prob})
+    return max(result.value, 0.0), result.error
 
 
 # --------------------------------------------------------------------------------------------------
@@ -385,24 +402,138 @@ def integrate_density_2d(log_prob: Callable[[FloatArray], FloatArray], lo: Array
 # Dequantisation (Theis, van den Oord & Bethge, 2016; Ho et al., 2019)
 # --------------------------------------------------------------------------------------------------
 
-def discrete_log_prob_from_cdf(cdf: Callable[[FloatArray], FloatArray], x_int: ArrayLike) -> FloatArray:
+def _log1mexp(d: FloatArray) -> FloatArray:
+    r""":math:`\log(1 - e^{d})` for :math:`d \le 0`, without cancellation (Mächler 2012, "Accurately
+    computing log(1 - exp(-|a|))", Rmpfr vignette): ``log(-expm1(d))`` for :math:`d > -\log 2`,
+    ``log1p(-exp(d))`` otherwise. :math:`-\infty` at :math:`d = 0`."""
+    with np.errstate(divide="ignore"):
+        return np.where(d > -math.log(2.0), np.log(-np.expm1(np.minimum(d, 0.0))), np.log1p(-np.exp(d)))
+
+
+def _log_bin_from_logs(dist: Any, x: FloatArray) -> FloatArray:
+    r""":math:`\log(F(x+1) - F(x))` from a distribution's ``logcdf`` (left half: :math:`F(x+1) \le 1/2`)
+    or ``logsf`` (right half): :math:`\log F(b) + \log(1 - F(a)/F(b))`, or
+    :math:`\log S(a) + \log(1 - S(b)/S(a))` with the survival function :math:`S = 1 - F`. Exact in
+    both tails, where :math:`F(x+1) - F(x)` underflows or cancels.
+
+    Where even these cancel -- a bin holding a tiny fraction of the mass on its side, i.e. narrow
+    against the local scale of the density (near the centre of a wide distribution, or far out in a
+    tail) -- the rounding of the logs (about 1e-16 |log F|) would dominate; there the bin's mass is
+    :math:`\int_x^{x+1} p(t)\,dt` by :func:`genmath.numerics.integrate` instead, computed as
+    :math:`e^{m} \int e^{\log p(t) - m}\,dt` so that it underflows nowhere."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        la, lb = np.asarray(dist.logcdf(x), dtype=np.float64), np.asarray(dist.logcdf(x + 1.0), dtype=np.float64)
+        sa, sb = np.asarray(dist.logsf(x), dtype=np.float64), np.asarray(dist.logsf(x + 1.0), dtype=np.float64)
+        decreasing = (la > lb) | (sb > sa)
+        if decreasing.any():
+            i = int(np.argmax(decreasing.ravel()))
+            validate.fail("cdf", "non-decreasing", float(x.ravel()[i]), f" (log F(x) = {la.ravel()[i]!r} > "
+                          f"log F(x + 1) = {lb.ravel()[i]!r} at that x_int)")
+        use_left = lb <= -math.log(2.0)
+        hi_log, lo_log = np.where(use_left, lb, sa), np.where(use_left, la, sb)  # log of the larger, smaller
+        gap = lo_log - hi_log  # <= 0
+        out = hi_log + _log1mexp(np.where(hi_log > -np.inf, gap, -np.inf))
+        # error of log P from the rounding of the two logs, eps (|lo| + |hi|) / |gap|, against the
+        # precision of log P itself (far out in a tail log P is huge and its own ulp is large)
+        error = np.finfo(np.float64).eps * (np.abs(lo_log) + np.abs(hi_log)) / np.abs(gap)
+        shaky = (hi_log > -np.inf) & ((gap == 0) | (error > 1e-12 * np.maximum(1.0, np.abs(out))))
+    flat, x_flat = np.array(out, dtype=np.float64).reshape(-1), x.reshape(-1)
+    for j in np.flatnonzero(shaky):
+        xi = float(x_flat[j])
+        flat[j] = _log_bin_by_quadrature(dist, xi)
+    return flat.reshape(np.shape(out))
+
+
+def _log_bin_by_quadrature(dist: Any, xi: float) -> float:
+    """log of the mass of [xi, xi + 1) as peak + log of the integral of exp(log p - peak)."""
+    peak = float(np.max(dist.logpdf(np.array([xi, xi + 0.5, xi + 1.0]))))
+    if peak == -math.inf:  # no density anywhere near the bin
+        return -math.inf
+
+    def scaled_density(t: float) -> float:
+        return math.exp(float(dist.logpdf(t)) - peak)
+
+    mass = numerics.integrate(scaled_density, xi, xi + 1.0, name=f"the mass of the bin [{xi:g}, {xi + 1:g})",
+                              rtol=1e-10)
+    return peak + math.log(mass)
+
+
+def discrete_log_prob_from_cdf(cdf: Callable[[FloatArray], FloatArray], x_int: ArrayLike, *,
+                               sf: Callable[[FloatArray], FloatArray] | None = None) -> FloatArray:
     r"""Exact log-probability (nats) of integer data under a continuous model, per dimension:
-    :math:`\log P(x) = \log \int_{[0,1)} p(x + u)\,du = \log(F(x+1) - F(x))`."""
+    :math:`\log P(x) = \log \int_{[0,1)} p(x + u)\,du = \log(F(x+1) - F(x))`.
+
+    ``cdf``: the model's vectorised CDF :math:`F`; ``x_int``: integer-valued data, any shape.
+
+    * When ``cdf`` is a method of a ``scipy.stats`` distribution (``norm(0, 1).cdf``, or ``norm.cdf``),
+      its ``logcdf`` and ``logsf`` are used instead, and the result is exact in both tails
+      (``x_int = -39``: -726.6; ``x_int = 9``: -43.6, where :math:`F(10) - F(9)` is 0 in float64).
+    * Otherwise :math:`F(x+1) - F(x)` is formed from the values of ``cdf`` -- or, where
+      :math:`F(x+1) > 1/2` and ``sf`` (the survival function :math:`1 - F`) is given, as
+      :math:`S(x) - S(x+1)`. A difference that has lost more than half of float64's digits to
+      cancellation (:math:`F(x+1) / (F(x+1) - F(x)) > 4.5 \times 10^{7}`) or to underflow (below
+      2.2e-308), or that is 0 (underflow or zero mass: the values cannot say which), raises
+      ``ValueError`` naming ``x_int`` and suggesting ``sf`` or a scipy distribution.
+
+    Values of ``cdf``/``sf`` outside [0, 1], or a ``cdf`` that decreases, raise ``ValueError``.
+    """
     x = validate.array(x_int, "x_int")
     if (x != np.round(x)).any():
         validate.fail("x_int", "integer-valued", float(x[x != np.round(x)].flat[0]))
-    return np.log(cdf(x + 1.0) - cdf(x))
+    owner = getattr(cdf, "__self__", None)
+    if (getattr(cdf, "__name__", None) == "cdf" and callable(getattr(owner, "logcdf", None))
+            and callable(getattr(owner, "logsf", None))):  # the .cdf of a scipy.stats distribution
+        return _log_bin_from_logs(owner, x)
+
+    def values(f: Callable[[FloatArray], FloatArray], at: FloatArray, name: str) -> FloatArray:
+        out = np.broadcast_to(np.asarray(f(at), dtype=np.float64), at.shape)
+        bad = ~((out >= 0.0) & (out <= 1.0))  # also NaN
+        if bad.any():
+            validate.fail(name, "a CDF with values in [0, 1]" if name == "cdf" else "a survival function "
+                          "with values in [0, 1]", float(out[bad].flat[0]), f" at x = {at[bad].flat[0]!r}")
+        return out
+
+    f_a, f_b = values(cdf, x, "cdf"), values(cdf, x + 1.0, "cdf")
+    if (f_b < f_a).any():
+        i = np.argwhere(f_b < f_a)[0]
+        validate.fail("cdf", "non-decreasing", float(f_b[tuple(i)]), f" as cdf({x[tuple(i)] + 1:g}) < cdf("
+                      f"{x[tuple(i)]:g}) = {float(f_a[tuple(i)])!r}")
+    top, mass = f_b, f_b - f_a
+    if sf is not None:
+        s_a, s_b = values(sf, x, "sf"), values(sf, x + 1.0, "sf")
+        if (s_a < s_b).any():
+            validate.fail("sf", "non-increasing", float(s_b[s_a < s_b].flat[0]))
+        upper = f_b > 0.5
+        top, mass = np.where(upper, s_a, f_b), np.where(upper, s_a - s_b, mass)
+    with np.errstate(divide="ignore"):
+        lost = (mass < np.finfo(np.float64).tiny) | (top / np.where(mass > 0, mass, 1.0) > 4.5e7)
+    if lost.any():
+        i = tuple(np.argwhere(lost)[0])
+        validate.fail("x_int", "where F(x + 1) - F(x) is representable from the values of `cdf`",
+                      float(x[i]), f" (F(x) = {float(f_a[i])!r}, F(x + 1) = {float(f_b[i])!r}: the difference "
+                      f"{'underflows or is 0' if mass[i] < np.finfo(np.float64).tiny else 'cancels'}); pass "
+                      f"`sf` (1 - F) for the upper tail, or the `.cdf` of a scipy.stats distribution, "
+                      f"whose logcdf and logsf are then used")
+    return np.log(mass)
 
 
 def dequantized_log_density_bound(log_prob: Callable[[float], float], x_int: ArrayLike) -> FloatArray:
-    r"""The uniform-dequantisation objective (nats) per integer value, by ``quad`` over the unit bin:
+    r"""The uniform-dequantisation objective (nats) per integer value, by quadrature over the unit bin:
 
     .. math:: \mathbb{E}_{u\sim U[0,1)}[\log p(x+u)] = \int_0^1 \log p(x+u)\,du \;\le\; \log P(x),
 
-    the inequality by Jensen (Theis et al., 2016, Sec. 3.1, Eq. 6).
+    the inequality by Jensen (Theis et al., 2016, Sec. 3.1, Eq. 6). ``x_int``: integer-valued data
+    (``ValueError`` otherwise), any shape. Each bin through :func:`genmath.numerics.integrate`; a
+    ``log_prob`` that is NaN or infinite in a bin raises ``ValueError`` naming the point (an
+    infinite value would make the bound :math:`-\infty`).
     """
     x = validate.array(x_int, "x_int")
-    flat = [integrate.quad(lambda u, xi=xi: float(log_prob(xi + u)), 0.0, 1.0)[0] for xi in x.ravel()]
+    if (x != np.round(x)).any():
+        validate.fail("x_int", "integer-valued", float(x[x != np.round(x)].flat[0]))
+    def bin_bound(xi: float) -> float:
+        return numerics.integrate(lambda u: log_prob(xi + u), 0.0, 1.0, name=f"E_u[log p({xi:g} + u)]")
+
+    flat = [bin_bound(float(xi)) for xi in x.ravel()]
     return np.asarray(flat, dtype=np.float64).reshape(x.shape)
 
 

@@ -12,26 +12,27 @@ Notation follows Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014 
   :math:`C(G) = V(D^*_G, G) = -\log 4 + 2\,\mathrm{JSD}(p_{\mathrm{data}} \,\|\, p_g)`.
 
 Every information quantity is in nats unless ``base=2`` (bits) is passed. Densities on the real
-line are scalar callables ``x -> p(x)``; integrals use ``scipy.integrate.quad`` (finite or
-infinite limits, split at ``points`` where the integrand is sharp). Inputs are checked with
+line are scalar callables ``x -> p(x)``; integrals go through :func:`genmath.numerics.integral`
+(``scipy.integrate.quad`` on pieces cut where the mass is: at the location and scale of each
+density when it is a method of a ``scipy.stats`` distribution or of :class:`GaussianMixture1D`, at
+``loc``/``scale`` given by the caller, at ``points``; infinite limits need one of these). A result whose
+error estimate is too large raises :class:`genmath.numerics.QuadratureError`. Inputs are checked with
 :mod:`genmath.validate`; nothing returns NaN silently.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.integrate
-import scipy.special
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from genmath import validate
+from genmath import numerics, validate
+from genmath.info import _js_terms
 
 if TYPE_CHECKING:  # torch is imported lazily: the quadrature half of this module does not need it
     import torch
@@ -66,11 +67,6 @@ LOG4 = math.log(4.0)
 
 Density = Callable[[float], float]
 
-#: Tolerances of every quadrature in this module (absolute, relative) and the subdivision limit.
-QUAD_EPSABS = 1e-13
-QUAD_EPSREL = 1e-12
-QUAD_LIMIT = 500
-
 
 # --------------------------------------------------------------------------------------------
 # The optimal discriminator
@@ -87,13 +83,19 @@ def optimal_discriminator(p_data: ArrayLike, p_model: ArrayLike) -> NDArray[np.f
     ``p_data`` and ``p_model`` are density values (finite, >= 0) that broadcast together.
     Where BOTH are 0 the pointwise objective is identically 0, every :math:`y` maximises it and
     :math:`D^*` is undefined (outside :math:`\mathrm{supp}\,p_{\mathrm{data}} \cup \mathrm{supp}\,p_g`):
-    this raises ``ValueError`` rather than inventing a value.
+    this raises ``ValueError`` rather than inventing a value. Where :math:`a + b` overflows, both
+    values are first divided by the larger (``optimal_discriminator(1e308, 1e308)`` = 1/2).
+    Range [0, 1].
     """
     a = validate.non_negative(p_data, "p_data")
     b = validate.non_negative(p_model, "p_model")
     a, b = validate.broadcast((a, "p_data"), (b, "p_model"))
     validate.not_both_zero(a, b, "p_data", "p_model")  # D* is undefined where both vanish
-    d_star = a / (a + b)
+    with np.errstate(over="ignore"):
+        total = a + b
+    big = np.maximum(a, b)  # > 0 everywhere now
+    d_star = np.where(np.isfinite(total), a / np.where(np.isfinite(total), total, 1.0),
+                      (a / big) / (a / big + b / big))
     return d_star[()] if d_star.ndim == 0 else d_star
 
 
@@ -126,41 +128,30 @@ def _log_ratio(a: float, b: float) -> float:
 # Quadrature on the real line
 # --------------------------------------------------------------------------------------------
 
-def _limits(lower: float, upper: float, points: Sequence[float] | ArrayLike | None
-            ) -> list[float]:
-    """Validated integration limits, with the break points strictly between them, sorted."""
-    lo, hi = float(lower), float(upper)
-    if math.isnan(lo) or math.isnan(hi) or not lo < hi:
-        raise ValueError(f"`lower` must be < `upper`; got {lower!r} and {upper!r}")
-    inner: list[float] = []
-    if points is not None:
-        pts = validate.array(points, "points").ravel()
-        inner = sorted({float(p) for p in pts if lo < p < hi})
-    return [lo, *inner, hi]
-
-
 def _integrate(integrand: Callable[[float], float], lower: float, upper: float,
-               points: Sequence[float] | ArrayLike | None, what: str) -> float:
-    r""":math:`\int_{\mathrm{lower}}^{\mathrm{upper}} f(x)\,dx` by ``scipy.integrate.quad``, one call per
-    piece between consecutive ``points`` (so infinite limits and break points can be combined).
+               points: Sequence[float] | ArrayLike | None, loc: ArrayLike | None, scale: ArrayLike | None,
+               what: str, mass_of: dict[str, Callable[..., Any]]) -> numerics.Integral:
+    r""":math:`\int_{\mathrm{lower}}^{\mathrm{upper}} f(x)\,dx` by :func:`genmath.numerics.integral`,
+    with the mass located from ``mass_of`` (the caller's densities or CDFs) and ``loc``/``scale``.
 
-    Raises ``ValueError`` if the result is NaN and ``RuntimeError`` if quad reports an error
-    estimate above 1e-8 (absolute and relative): no silently inaccurate numbers.
+    Raises ``ValueError`` for invalid limits or points, an infinite range whose mass nothing locates,
+    or a non-finite integrand; :class:`genmath.numerics.QuadratureError` (a ``RuntimeError``) when the
+    error estimate exceeds 1e-8 relative: no silently inaccurate numbers.
     """
-    edges = _limits(lower, upper, points)
-    total = 0.0
-    for a, b in itertools.pairwise(edges):
-        value, abserr, _info, *rest = scipy.integrate.quad(
-            integrand, a, b, epsabs=QUAD_EPSABS, epsrel=QUAD_EPSREL, limit=QUAD_LIMIT,
-            full_output=1)
-        if math.isnan(value):
-            raise ValueError(f"quadrature of {what} on [{a:g}, {b:g}] gave NaN")
-        if rest and abserr > 1e-8 * max(1.0, abs(value)) and math.isfinite(value):
-            raise RuntimeError(f"quadrature of {what} on [{a:g}, {b:g}] is inaccurate: "
-                               f"estimate {value:.6g}, error estimate {abserr:.2g}; "
-                               f"pass `points` at the modes or finite limits")
-        total += value
-    return total
+    return numerics.integral(integrand, lower, upper, name=what, loc=loc, scale=scale, points=points,
+                             mass_of=mass_of)
+
+
+def _in_range(result: numerics.Integral, lo: float, hi: float, what: str, inputs: str) -> float:
+    """``result.value`` clipped into [lo, hi] when it is outside by no more than twice its error
+    estimate (quadrature rounding); ``ValueError`` when it is outside by more (the inputs are not what
+    they claim to be, e.g. densities that do not integrate to 1)."""
+    value, slack = result.value, 2.0 * result.error
+    if value < lo - slack or value > hi + slack:
+        raise ValueError(f"{what} by quadrature is {value:.10g}, outside [{lo:.10g}, {hi:.10g}] beyond its "
+                         f"error estimate {result.error:.2g}: {inputs} must be probability densities that "
+                         f"integrate to 1")
+    return min(max(value, lo), hi)
 
 
 def _density_at(density: Density, x: float, name: str) -> float:
@@ -193,14 +184,29 @@ def _log_probabilities(d: float, *, logit: bool, x: float) -> tuple[float, float
 
 def _value_integrand(a: float, b: float, d: float, *, logit: bool, x: float) -> float:
     r"""The integrand of :math:`V(D, G)` at one point: :math:`a \log D + b \log(1 - D)` with
-    :math:`a = p_{\mathrm{data}}(x)`, :math:`b = p_g(x)`; ``d`` is :math:`D(x)` or its logit."""
+    :math:`a = p_{\mathrm{data}}(x)`, :math:`b = p_g(x)`; ``d`` is :math:`D(x)` or its logit.
+
+    A probability of exactly 0 where :math:`a > 0` (or 1 where :math:`b > 0`) makes the term
+    :math:`-\infty`; it is refused, because it is either a discriminator that really is 0 or 1 there
+    (then :math:`V = -\infty`) or a probability that ROUNDED to 0 or 1 in the tails (then V is finite),
+    and the two cannot be told apart from the number."""
     log_d, log_one_minus_d = _log_probabilities(d, logit=logit, x=x)
+    for weight, log_value, density, rounded in ((a, log_d, "p_data", 0.0), (b, log_one_minus_d, "p_model", 1.0)):
+        if weight > 0 and log_value == -math.inf:
+            if logit:
+                validate.fail("discriminator", "a finite logit where the densities are positive (V would be -inf)",
+                              d, f" at x = {x!r}, where `{density}` = {weight:.3g}")
+            validate.fail("discriminator", f"a probability strictly inside (0, 1) where `{density}` > 0 (D = "
+                          f"{rounded:g} makes V = -inf, or is a probability that rounded to {rounded:g}: pass "
+                          f"the logit with logit=True, e.g. optimal_discriminator_logit)", d,
+                          f" at x = {x!r}, where `{density}` = {weight:.3g}")
     return _weighted(a, log_d) + _weighted(b, log_one_minus_d)
 
 
 def value_function(discriminator: Callable[[float], float], p_data: Density, p_model: Density, *,
                    logit: bool = False, lower: float = -np.inf, upper: float = np.inf,
-                   points: Sequence[float] | ArrayLike | None = None) -> float:
+                   points: Sequence[float] | ArrayLike | None = None, loc: ArrayLike | None = None,
+                   scale: ArrayLike | None = None) -> float:
     r"""The GAN value function (Goodfellow et al. 2014, Eq. 1) by quadrature, in nats:
 
     .. math:: V(D, G) = \int \Big[ p_{\mathrm{data}}(x) \log D(x) + p_g(x) \log\big(1 - D(x)\big)
@@ -210,12 +216,15 @@ def value_function(discriminator: Callable[[float], float], p_data: Density, p_m
     expectation under :math:`p_g` (law of the unconscious statistician).
 
     ``discriminator``: ``x -> D(x)`` with values in [0, 1], or, with ``logit=True``,
-    ``x -> \ell(x)`` with :math:`D = \sigma(\ell)` (values in :math:`[-\infty, \infty]`; stable in the
-    tails). ``p_data``, ``p_model``: densities on ``[lower, upper]`` (infinite limits allowed);
-    ``points``: break points (e.g. mixture modes). Where both densities vanish the integrand is 0
-    and ``discriminator`` is not called there; a term of zero density contributes 0.
-    Returns :math:`V \le 0`; ``-inf`` if :math:`D = 0` where :math:`p_{\mathrm{data}} > 0` (or
-    :math:`D = 1` where :math:`p_g > 0`) on a set of positive measure.
+    ``x -> \ell(x)`` with :math:`D = \sigma(\ell)` (stable in the tails, where a probability rounds to
+    0 or 1). ``p_data``, ``p_model``: densities on ``[lower, upper]`` (infinite limits allowed when both
+    are methods of ``scipy.stats`` distributions or of :class:`GaussianMixture1D`, or ``loc``/``scale``
+    locate their mass); ``points``: break points (e.g. mixture modes). Where both densities vanish the
+    integrand is 0 and ``discriminator`` is not called there; a term of zero density contributes 0.
+
+    Returns :math:`V \le 0` (every term is <= 0). Raises ``ValueError`` where :math:`D` is 0 (or its
+    logit :math:`-\infty`) while :math:`p_{\mathrm{data}} > 0`, or 1 (:math:`+\infty`) while
+    :math:`p_g > 0`: the value would be :math:`-\infty`, or the probability has rounded -- pass logits.
     """
     def integrand(x: float) -> float:
         a = _density_at(p_data, x, "p_data")
@@ -224,17 +233,22 @@ def value_function(discriminator: Callable[[float], float], p_data: Density, p_m
             return 0.0
         return _value_integrand(a, b, float(discriminator(x)), logit=logit, x=x)
 
-    return _integrate(integrand, lower, upper, points, "V(D, G)")
+    result = _integrate(integrand, lower, upper, points, loc, scale, "V(D, G)",
+                        {"p_data": p_data, "p_model": p_model})
+    return min(result.value, 0.0)  # every term is <= 0; quad's positive Kronrod weights keep the sum <= 0
 
 
 def optimal_value(p_data: Density, p_model: Density, *, lower: float = -np.inf,
-                  upper: float = np.inf, points: Sequence[float] | ArrayLike | None = None
-                  ) -> float:
+                  upper: float = np.inf, points: Sequence[float] | ArrayLike | None = None,
+                  loc: ArrayLike | None = None, scale: ArrayLike | None = None) -> float:
     r""":math:`C(G) = \max_D V(D, G) = V(D^*_G, G)` by quadrature, in nats (Goodfellow et al. 2014,
-    Thm. 1 proof): :func:`value_function` evaluated at :func:`optimal_discriminator`.
+    Thm. 1 proof): :func:`value_function` evaluated at :func:`optimal_discriminator`, through its logit
+    :math:`\log p_{\mathrm{data}} - \log p_g` (exact in the tails).
 
     Equals :math:`-\log 4 + 2\,\mathrm{JSD}(p_{\mathrm{data}} \,\|\, p_g)`, so it lies in
-    :math:`[-\log 4, 0]`. Arguments as in :func:`value_function`.
+    :math:`[-\log 4, 0]`: a result outside by no more than twice the error estimate is clipped to the
+    range; one further outside raises ``ValueError`` (the densities do not integrate to 1).
+    Arguments as in :func:`value_function`.
     """
     def integrand(x: float) -> float:
         a = _density_at(p_data, x, "p_data")
@@ -243,47 +257,52 @@ def optimal_value(p_data: Density, p_model: Density, *, lower: float = -np.inf,
             return 0.0
         return _value_integrand(a, b, _log_ratio(a, b), logit=True, x=x)
 
-    return _integrate(integrand, lower, upper, points, "C(G) = V(D*, G)")
+    result = _integrate(integrand, lower, upper, points, loc, scale, "C(G) = V(D*, G)",
+                        {"p_data": p_data, "p_model": p_model})
+    return _in_range(result, -LOG4, 0.0, "C(G) = V(D*, G)", "`p_data` and `p_model`")
 
 
 def jensen_shannon_quad(p: Density, q: Density, *, lower: float = -np.inf, upper: float = np.inf,
                         points: Sequence[float] | ArrayLike | None = None,
-                        base: float | None = None) -> float:
+                        base: float | None = None, loc: ArrayLike | None = None,
+                        scale: ArrayLike | None = None) -> float:
     r"""Jensen-Shannon divergence of two densities on the real line by quadrature (Lin 1991, Eq. 4.1):
 
     .. math:: \mathrm{JSD}(p \,\|\, q) = \tfrac12 \int p \log\frac{p}{m}\, dx
               + \tfrac12 \int q \log\frac{q}{m}\, dx, \qquad m = \tfrac12 (p + q),
 
-    the continuous counterpart of :func:`genmath.info.jensen_shannon`. The divergence itself, not
-    its square root. Nats for ``base=None``, bits for ``base=2``; always in
-    :math:`[0, \log 2]` nats = [0, 1] bit. Terms with zero density contribute 0
-    (:math:`0 \log 0 = 0`); since :math:`m \ge p/2`, every term is finite.
+    the continuous counterpart of :func:`genmath.info.jensen_shannon`, with the same integrand
+    :math:`j(p(x), q(x)) \in [0, \tfrac12 (p(x) + q(x)) \log 2]` (no cancellation, no overflow), so the
+    integral lies in :math:`[0, \log 2]` nats = [0, 1] bit: a result outside by no more than twice the
+    error estimate is clipped, one further outside raises ``ValueError`` (the densities do not integrate
+    to 1). The divergence itself, not its square root. Nats for ``base=None``, bits for ``base=2``.
+    Infinite limits need the mass located: ``p`` and ``q`` methods of ``scipy.stats`` distributions or
+    of :class:`GaussianMixture1D`, or ``loc``/``scale``.
     """
     divisor = validate.log_base(base)
 
     def integrand(x: float) -> float:
         a = _density_at(p, x, "p")
         b = _density_at(q, x, "q")
-        m = 0.5 * (a + b)
-        if m == 0.0:
-            return 0.0
-        return 0.5 * float(scipy.special.rel_entr(a, m)) + 0.5 * float(scipy.special.rel_entr(b, m))
+        return float(_js_terms(a, b))
 
-    jsd = _integrate(integrand, lower, upper, points, "JSD")
-    # quadrature error can leave |JSD| ~ 1e-16 below 0 for p = q; JSD >= 0 exactly.
-    return max(jsd, 0.0) / divisor
+    result = _integrate(integrand, lower, upper, points, loc, scale, "JSD(p || q)", {"p": p, "q": q})
+    return _in_range(result, 0.0, math.log(2.0), "JSD(p || q)", "`p` and `q`") / divisor
 
 
 def wasserstein_1_quad(cdf_p: Callable[[float], float], cdf_q: Callable[[float], float], *,
                        lower: float = -np.inf, upper: float = np.inf,
-                       points: Sequence[float] | ArrayLike | None = None) -> float:
+                       points: Sequence[float] | ArrayLike | None = None, loc: ArrayLike | None = None,
+                       scale: ArrayLike | None = None) -> float:
     r"""Wasserstein-1 (earth mover's) distance on the real line from the two CDFs, by quadrature:
 
     .. math:: W_1(P, Q) = \int_{-\infty}^{\infty} \big| F_P(x) - F_Q(x) \big|\, dx
 
     (Vallender 1974; the identity ``scipy.stats.wasserstein_distance`` uses for samples). In the
-    units of ``x`` (a distance, not an information quantity). ``cdf_p``, ``cdf_q``: scalar
-    callables with values in [0, 1].
+    units of ``x`` (a distance, not an information quantity), >= 0. ``cdf_p``, ``cdf_q``: scalar
+    callables with values in [0, 1]; infinite limits need their mass located (methods of ``scipy.stats``
+    distributions or of :class:`GaussianMixture1D`, or ``loc``/``scale``). An infinite :math:`W_1`
+    (e.g. a Cauchy distribution) raises :class:`genmath.numerics.QuadratureError`.
     """
     def integrand(x: float) -> float:
         f_p, f_q = float(cdf_p(x)), float(cdf_q(x))
@@ -292,7 +311,8 @@ def wasserstein_1_quad(cdf_p: Callable[[float], float], cdf_q: Callable[[float],
                 validate.fail(name, "a CDF with values in [0, 1]", value, f" at x = {x!r}")
         return abs(f_p - f_q)
 
-    return _integrate(integrand, lower, upper, points, "W1")
+    return _integrate(integrand, lower, upper, points, loc, scale, "W1",
+                      {"cdf_p": cdf_p, "cdf_q": cdf_q}).value
 
 
 def jensen_shannon_from_value(value: ArrayLike, *, base: float | None = None

@@ -223,6 +223,12 @@ def gaussian_log_likelihood(x: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> An
     with :math:`\mathrm{MSE} = \frac1n\sum_i (x_i-\mu)^2` (PRML eqs. 1.54, 1.62). ``mu`` and
     ``sigma`` (> 0) broadcast against the leading axes of ``x``, e.g. ``mu`` of shape ``(m,)``
     with 1-D ``x`` evaluates the log-likelihood on a grid of ``m`` means.
+
+    Computed as :math:`-\tfrac12 \sum_i z_i^2 - n \log\sigma - \tfrac n2 \log 2\pi` with
+    :math:`z_i = (x_i - \mu)/\sigma`, never forming :math:`\sigma^2`, so it is exact for
+    :math:`\sigma` anywhere from 1e-300 to 1e300 (``x = [0], mu = 0, sigma = 1e-300``: 689.9 nats). A
+    log-likelihood beyond float64 (e.g. :math:`|x - \mu| / \sigma > 10^{154}`) raises ``ValueError``
+    naming ``x``, ``mu`` and ``sigma``.
     """
     arr = _data(x, "x")
     mu_arr = validate.array(mu, "mu")
@@ -234,10 +240,15 @@ def gaussian_log_likelihood(x: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> An
         raise ValueError(f"shapes do not broadcast: leading axes of `x` {batch}, "
                          f"`mu` {mu_arr.shape}, `sigma` {sigma_arr.shape}") from None
     n = arr.shape[-1]
-    mse = ((arr - mu_arr[..., None]) ** 2).mean(axis=-1)
-    mse = np.broadcast_to(mse, shape)
-    sigma2 = sigma_arr**2
-    return _scalar_or_array(-n / (2 * sigma2) * mse - n / 2 * np.log(2 * np.pi * sigma2))
+    mu_b, sigma_b = mu_arr[..., None], sigma_arr[..., None]
+    with np.errstate(over="ignore"):
+        gap = arr - mu_b  # may overflow (1e308 - (-1e308)) where the standardised gap does not
+        z = np.where(np.isfinite(gap), gap / sigma_b, arr / sigma_b - mu_b / sigma_b)
+        ell = -0.5 * np.sum(z * z, axis=-1) - n * np.log(sigma_arr) - 0.5 * n * math.log(2.0 * math.pi)
+    ell = np.broadcast_to(ell, shape)
+    validate.no_overflow(ell, "the Gaussian log-likelihood", (np.max(np.abs(arr), axis=-1), "x (largest |x|)"),
+                         (mu_arr, "mu"), (sigma_arr, "sigma"))
+    return _scalar_or_array(ell)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ def mvn_log_prob(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> FloatArray:
 
 def _mixture(weights: ArrayLike, means: ArrayLike, covs: ArrayLike
              ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Validated mixture parameters; every covariance is checked here (symmetric, positive definite),
+    so an error names ``covs`` and the component index, not the per-component ``cov``."""
     pi = validate.probabilities(weights, "weights")
     if pi.ndim != 1:
         validate.fail("weights", "a vector of K mixture weights", pi.shape)
@@ -81,6 +83,7 @@ def _mixture(weights: ArrayLike, means: ArrayLike, covs: ArrayLike
     d = mus.shape[1]
     if sigmas.shape != (pi.size, d, d):
         validate.fail("covs", f"an array of shape ({pi.size}, {d}, {d})", sigmas.shape)
+    validate.cholesky(sigmas, "covs")
     return pi, mus, sigmas
 
 
@@ -120,6 +123,9 @@ def noisy_covs(covs: ArrayLike, sigma: float) -> FloatArray:
     r"""Covariances of :math:`p_\sigma = p * \mathcal{N}(0, \sigma^2 I)` for a Gaussian (mixture) :math:`p`:
     :math:`\Sigma_k + \sigma^2 I` (the sum of independent Gaussians)."""
     sigmas = validate.array(covs, "covs")
+    if sigmas.ndim < 2 or sigmas.shape[-1] != sigmas.shape[-2]:
+        validate.fail("covs", "a square matrix or a stack of them, shape (..., D, D)", sigmas.shape,
+                      " as its shape")
     sigma = float(validate.in_interval(sigma, "sigma", 0.0, np.inf, closed=True))
     return sigmas + sigma**2 * np.eye(sigmas.shape[-1])
 
@@ -266,13 +272,26 @@ def langevin(score: Callable[[FloatArray], FloatArray], x_init: ArrayLike, step_
     .. math:: x_{k+1} = x_k + \frac{\varepsilon}{2}\nabla_x \log p(x_k) + \sqrt{\varepsilon}\,z_k,
               \quad z_k \sim \mathcal{N}(0, I),
 
-    run in parallel from every row of ``x_init``. Returns the final points.
+    run in parallel from every row of ``x_init``. Returns the final points. ``score`` must return an
+    array of the shape of its input with finite values; otherwise ``ValueError`` names ``score``, the
+    step and the point (a diverging chain, e.g. from too large a ``step_size``, is reported the same
+    way rather than returned as inf or NaN).
     """
     x = _points(x_init, "x_init").copy()
     eps = float(validate.positive(step_size, "step_size"))
     n_steps = validate.integer(n_steps, "n_steps", lo=1)
-    for _ in range(n_steps):
-        x = x + 0.5 * eps * score(x) + np.sqrt(eps) * rng.standard_normal(x.shape)
+    for k in range(n_steps):
+        s = np.asarray(score(x), dtype=np.float64)
+        if s.shape != x.shape:
+            validate.fail("score", f"a function returning one score per point, shape {x.shape}", s.shape,
+                          f" as its shape at step {k}")
+        bad = ~np.isfinite(s)
+        if bad.any():
+            i = tuple(int(j) for j in np.argwhere(bad)[0])
+            validate.fail("score", "finite", float(s[i]), f" at step {k}, index {i}, point "
+                          f"{np.array2string(x[i[:-1]], precision=6)} (step_size {eps:g} too large, or "
+                          f"a score that is undefined there)")
+        x = x + 0.5 * eps * s + np.sqrt(eps) * rng.standard_normal(x.shape)
     return x
 
 

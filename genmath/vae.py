@@ -121,8 +121,10 @@ def kl_std_normal(mu: Any, logvar: Any) -> Any:
 
     summed over the LAST axis (Kingma & Welling 2014, Appendix B, Eq. 10). ``mu`` and ``logvar``
     broadcast. numpy inputs are validated and delegated to :func:`genmath.info.kl_standard_normal`
-    (built on :func:`genmath.kl_normal`); torch tensors stay tensors and the result is
-    differentiable in both arguments (this is the KL term of the VAE loss).
+    (the same form as :func:`genmath.kl_normal`: :math:`\tfrac12 \sum_j (\varphi(\ell_j) + \mu_j^2)`,
+    :math:`\varphi(\ell) = e^\ell - 1 - \ell \ge 0`); torch tensors stay tensors (their dtype, and
+    ``requires_grad``) and the result is differentiable in both arguments (this is the KL term of the
+    VAE loss). Both paths are >= 0 and finite for ``logvar`` down to -1500 and beyond.
     """
     if _is_torch(mu) or _is_torch(logvar):
         import torch
@@ -139,7 +141,10 @@ def kl_std_normal(mu: Any, logvar: Any) -> Any:
                              f"`logvar` {tuple(logvar.shape)}") from None
         if len(shape) == 0:
             validate.fail("mu", "at least 1-D (latent dimensions on the last axis)", mu)
-        return -0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp()).sum(dim=-1)
+        # phi(l) = e^l - 1 - l >= 0 (the form of genmath.info._gaussian_kl): no cancellation to a
+        # negative KL; differentiable (its gradient e^l - 1 is 0 exactly where the clamp acts).
+        phi = (torch.expm1(logvar) - logvar).clamp_min(0.0)
+        return 0.5 * (phi + mu.pow(2)).sum(dim=-1)
     mu_arr = validate.array(mu, "mu")
     logvar_arr = validate.array(logvar, "logvar")
     mu_arr, logvar_arr = validate.broadcast((mu_arr, "mu"), (logvar_arr, "logvar"))
@@ -388,7 +393,8 @@ def iwae_bound(log_w: Any) -> Any:
     one sample of the estimator whose mean :math:`\mathcal L_K` satisfies
     :math:`\mathcal L_1 = \mathrm{ELBO} \le \mathcal L_K \le \mathcal L_{K+1} \le \log p(x)`
     (Burda et al. 2016, Theorem 1). ``log_w``: shape ``(..., K)``, numpy (``scipy.special.logsumexp``)
-    or a torch tensor (``torch.logsumexp``, differentiable). Returns shape ``(...)``, nats.
+    or a torch tensor (``torch.logsumexp``, differentiable). Returns shape ``(...)``, nats. Both paths
+    refuse NaN and ``+inf`` log-weights; ``-inf`` (a weight of 0) is allowed.
     """
     if _is_torch(log_w):
         import torch
@@ -398,6 +404,8 @@ def iwae_bound(log_w: Any) -> Any:
                           tuple(log_w.shape))
         if bool(torch.isnan(log_w.detach()).any()):
             validate.fail("log_w", "free of NaN", log_w)
+        if bool((log_w.detach() == math.inf).any()):
+            validate.fail("log_w", "< +inf (a weight of +inf is not a finite density ratio)", math.inf)
         return torch.logsumexp(log_w, dim=-1) - math.log(log_w.shape[-1])
     arr = validate.array(log_w, "log_w", allow_inf=True)
     if arr.ndim < 1 or arr.shape[-1] < 1:

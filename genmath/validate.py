@@ -3,17 +3,31 @@
 Every check raises ``ValueError`` whose message names the argument, states the constraint and shows
 the offending value, e.g. ``"`sigma_p` must be > 0; got -1.0 (at index (2,))"``. Nothing in genmath
 returns NaN silently: inputs are checked here before any arithmetic.
+
+What every numpy function in genmath accepts as an array argument (:func:`array`):
+
+* real numbers: Python numbers, lists, numpy arrays of bool, integer or floating dtype, and torch
+  tensors. Strings, bytes, complex numbers and ragged lists are refused (``"must be real numbers"``).
+* **torch tensors are detached and copied to the CPU**, then computed on in float64 like any array: the
+  result is a numpy value, and no gradient flows through it (a ``requires_grad`` tensor gives a number,
+  not an error). The few functions that are differentiable in torch say so and keep tensors as tensors
+  (``genmath.vae.kl_std_normal``, ``genmath.vae.iwae_bound``).
+* every computation runs in float64, whatever the input dtype; the input dtype only sets the
+  tolerance of checks that depend on rounding (:func:`sum_tolerance`).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+import sys
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-#: Absolute tolerance on ``|sum(p) - 1|`` for a probability vector (along the last axis).
+#: Absolute tolerance on ``|sum(p) - 1|`` for a float64 probability vector (along the last axis);
+#: see :func:`sum_tolerance` for other dtypes and long vectors.
 SUM_TOL = 1e-9
 
 
@@ -40,13 +54,39 @@ def fail(name: str, constraint: str, value: Any, where: str = "") -> None:
     raise ValueError(f"`{name}` must be {constraint}; got {_show(value)}{where}")
 
 
-def array(x: ArrayLike, name: str, *, allow_inf: bool = False) -> NDArray[np.float64]:
-    """``x`` as a float64 array with no NaN (and no inf unless ``allow_inf``)."""
+def numeric(x: Any, name: str) -> NDArray[Any]:
+    """``x`` as a numpy array of real numbers in its own dtype (bool, integer or floating).
+
+    torch tensors are detached and copied to the CPU first (see the module docstring). Strings,
+    bytes, complex numbers, ragged lists and other objects raise ``ValueError`` naming ``name``.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        t = x.detach().cpu()
+        if t.dtype == torch.bfloat16:  # numpy has no bfloat16; float32 holds every bfloat16 exactly
+            t = t.float()
+        x = t.numpy()
     try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        fail(name, "numeric", x)
+        arr = np.asarray(x)
+    except (TypeError, ValueError):  # e.g. a ragged list
+        fail(name, "real numbers (an array of numbers)", x)
         raise  # unreachable, for type checkers
+    if arr.dtype.kind == "O" and all(isinstance(e, numbers.Real) and not isinstance(e, bool)
+                                     for e in arr.flat):
+        arr = arr.astype(np.float64)  # e.g. Fractions, Decimals or mpmath numbers
+    if arr.dtype.kind not in "biuf":
+        fail(name, "real numbers (not strings, complex numbers or objects)", x)
+    return arr
+
+
+def array(x: ArrayLike, name: str, *, allow_inf: bool = False) -> NDArray[np.float64]:
+    """``x`` as a float64 array of real numbers (see :func:`numeric`) with no NaN (and no inf unless
+    ``allow_inf``)."""
+    try:
+        arr = np.asarray(numeric(x, name), dtype=np.float64)
+    except OverflowError:  # a Python int beyond float64
+        fail(name, "within float64 range", x)
+        raise  # unreachable
     bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
     if bad.any():
         bad_value = arr[bad].flat[0] if arr.ndim else arr
@@ -54,12 +94,29 @@ def array(x: ArrayLike, name: str, *, allow_inf: bool = False) -> NDArray[np.flo
     return arr
 
 
+def sum_tolerance(dtype: Any, k: int) -> float:
+    r"""Tolerance on :math:`|\sum_k p_k - 1|` for ``k`` probabilities stored in ``dtype``.
+
+    ``max(SUM_TOL, k * eps(dtype))``: each of the ``k`` entries was rounded to ``dtype`` (and summed in
+    it, e.g. by a softmax) with an error of at most one unit of ``eps(dtype)`` relative to 1. For
+    float64 this is 1e-9 up to k = 4.5 million; for float32 it is 1.2e-7 per entry (torch.softmax
+    over 10 classes: 1.2e-6). Integer and bool inputs are exact: ``SUM_TOL``.
+    """
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        return SUM_TOL
+    return max(SUM_TOL, k * float(np.finfo(dt).eps))
+
+
 def probabilities(p: ArrayLike, name: str) -> NDArray[np.float64]:
     """A probability vector (or a batch of them along the leading axes, distribution on the last).
 
-    Entries must be >= 0 and not NaN, and each row must sum to 1 within ``SUM_TOL``.
+    Entries must be >= 0 and not NaN, and each row must sum to 1 within
+    ``sum_tolerance(dtype, K)`` (1e-9 for float64; ``K * 1.2e-7`` for float32 input, e.g. from
+    ``torch.softmax``). Returned as float64, not renormalised.
     """
-    arr = array(p, name)
+    raw = numeric(p, name)
+    arr = array(raw, name)
     if arr.ndim == 0:
         fail(name, "a probability vector (at least 1-D)", arr)
     if arr.shape[-1] == 0:
@@ -67,10 +124,12 @@ def probabilities(p: ArrayLike, name: str) -> NDArray[np.float64]:
     neg = arr < 0
     if neg.any():
         fail(name, "non-negative", arr[neg].flat[0], _first_bad(neg))
+    tol = sum_tolerance(raw.dtype, arr.shape[-1])
     sums = arr.sum(axis=-1)
-    off = np.abs(sums - 1.0) > SUM_TOL
+    off = np.abs(sums - 1.0) > tol
     if off.any():
-        fail(name, f"a probability vector summing to 1 (tolerance {SUM_TOL:g}) along the last axis",
+        for_dtype = "" if tol == SUM_TOL else f", for {arr.shape[-1]} {raw.dtype} entries"
+        fail(name, f"a probability vector summing to 1 (tolerance {tol:.2g}{for_dtype}) along the last axis",
              np.asarray(sums)[off].flat[0] if np.ndim(sums) else sums,
              " as its sum" + _first_bad(off))
     return arr
@@ -98,6 +157,12 @@ def in_interval(x: ArrayLike, name: str, lo: float, hi: float, *, closed: bool =
 
 def integer(x: Any, name: str, *, lo: int | None = None, hi: int | None = None) -> int:
     """A Python int in [lo, hi] (inclusive bounds; None means unbounded)."""
+    torch = sys.modules.get("torch")
+    if (torch is not None and isinstance(x, torch.Tensor) and x.ndim == 0
+            and not x.dtype.is_floating_point and not x.dtype.is_complex and x.dtype != torch.bool):
+        x = int(x)  # a 0-d integer tensor
+    if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iu":
+        x = x.item()
     if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
         fail(name, "an integer", x)
     value = int(x)
@@ -137,18 +202,61 @@ def log_base(base: float | None) -> float:
 
 
 def cholesky(cov: ArrayLike, name: str) -> NDArray[np.float64]:
-    """Lower Cholesky factor of a (batch of) symmetric positive-definite matrices."""
-    arr = array(cov, name)
+    """Lower Cholesky factor of a (batch of) symmetric positive-definite matrices.
+
+    Symmetry is checked relative to each matrix's own scale (``|A - A^T| <= tol * max|A|``), so a
+    covariance of entries around 1e-20 is held to the same standard as one around 1, with
+    ``tol = max(1e-10, 64 eps(dtype))``: 1e-10 for float64, 7.6e-6 for float32 input (e.g. a torch
+    covariance computed in float32).
+    """
+    raw = numeric(cov, name)
+    tol = 1e-10 if raw.dtype.kind != "f" else max(1e-10, 64 * float(np.finfo(raw.dtype).eps))
+    arr = array(raw, name)
     if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2]:
-        fail(name, "a square matrix (or a batch of them)", arr.shape)
-    if not np.allclose(arr, np.swapaxes(arr, -1, -2), rtol=1e-10, atol=1e-12):
-        fail(name, "symmetric", arr)
+        fail(name, "a square matrix (or a batch of them)", arr.shape, " as its shape")
+    if arr.shape[-1] == 0:
+        fail(name, "a non-empty square matrix (dimension >= 1)", arr.shape, " as its shape")
+    size = np.max(np.abs(arr), axis=(-2, -1))
+    asymmetry = np.max(np.abs(arr - np.swapaxes(arr, -1, -2)), axis=(-2, -1))
+    bad = asymmetry > tol * size
+    if bad.any():
+        where = _first_bad(bad)
+        fail(name, "symmetric", arr if arr.ndim == 2 else arr[tuple(np.argwhere(bad)[0])],
+             f"{where} (largest |A - A^T| {np.max(asymmetry):.3g} for entries up to {np.max(size):.3g})")
     try:
         return np.asarray(np.linalg.cholesky(arr), dtype=np.float64)
     except np.linalg.LinAlgError:
-        eig = np.linalg.eigvalsh(arr)
-        fail(name, "positive definite", arr, f" (smallest eigenvalue {eig.min():.3g})")
+        eig = np.linalg.eigvalsh(arr).min(axis=-1)
+        bad = ~(eig > 0)
+        fail(name, "positive definite", arr if arr.ndim == 2 else arr[tuple(np.argwhere(bad)[0])],
+             f"{_first_bad(bad)} (smallest eigenvalue {eig.min():.3g})")
         raise  # unreachable
+
+
+def no_overflow(result: ArrayLike, what: str, *inputs: tuple[ArrayLike, str]) -> None:
+    """Raise ``ValueError`` where ``result`` is infinite although it is the value of a finite formula of
+    finite ``inputs``: the exact value exists but lies beyond float64 (about 1.8e308). The message names
+    every input with its value at the first such entry, e.g. ``"KL(N(mu_p, sigma_p^2) || ...) overflows
+    float64 at `sigma_p` = 1e+200, `sigma_q` = 1e-200"``. A name may carry a note after a space
+    (``"x (largest |x|)"``) when the value shown is a summary of the argument.
+    """
+    res = np.asarray(result)
+    bad = np.isinf(res)
+    if not bad.any():
+        return
+    idx = tuple(int(i) for i in np.argwhere(bad)[0]) if res.ndim else ()
+    shown = []
+    for value, name in inputs:
+        arr = np.asarray(value)
+        try:
+            at = np.broadcast_to(arr, res.shape)[idx] if res.ndim else arr
+        except ValueError:  # an input over fewer axes than the result (e.g. summed away)
+            at = arr
+        arg, _, note = name.partition(" ")  # "x (largest |x|)": the argument, then a note
+        shown.append(f"`{arg}`{' ' + note if note else ''} = {_show(at)}")
+    where = f" (at index {idx})" if idx else ""
+    raise ValueError(f"{what} overflows float64 (its magnitude exceeds {np.finfo(np.float64).max:.3g})"
+                     f"{where} at {', '.join(shown)}")
 
 
 def nonnegative_integers(x: ArrayLike, name: str) -> NDArray[np.float64]:

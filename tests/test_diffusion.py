@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import scipy.integrate
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import genmath
@@ -412,6 +415,166 @@ def test_other_bad_inputs_name_argument_and_value():
         d.prior_term(0.0, 0.0)
     with pytest.raises(ValueError, match=r"`eps_mse` must be an \(n, T\)"):
         d.bound_from_eps_mse(np.zeros((3, 4)), np.zeros((3, 2)), b)
+
+
+# ------------------------------------------------------------------------------ issue 16: small betas
+
+
+MAX = float(np.finfo(np.float64).max)
+
+
+def _mp_schedule(betas):
+    """alpha_bar_t, 1 - alpha_bar_t, beta_tilde_t and the two posterior-mean coefficients, by mpmath at
+    700 digits (1 - alpha_bar for beta = 5e-324 needs ~330 of them), straight from Ho et al. (2020),
+    eq. 4 and eq. 7."""
+    with mpmath.workdps(700):
+        b = [mpmath.mpf(float(v)) for v in betas]
+        ab, acc = [], mpmath.mpf(1)
+        for beta in b:
+            acc *= 1 - beta
+            ab.append(acc)
+        ab_prev = [mpmath.mpf(1)] + ab[:-1]
+        one_minus = [1 - a for a in ab]
+        beta_tilde = [(1 - ap) / (1 - a) * beta for ap, a, beta in zip(ab_prev, ab, b)]
+        c0 = [mpmath.sqrt(ap) * beta / (1 - a) for ap, a, beta in zip(ab_prev, ab, b)]
+        ct = [mpmath.sqrt(1 - beta) * (1 - ap) / (1 - a) for ap, a, beta in zip(ab_prev, ab, b)]
+        snr = [a / (1 - a) for a in ab]
+        log_snr = [mpmath.log(a) - mpmath.log(1 - a) for a in ab]
+        return {k: [float(x) if abs(x) <= MAX else math.inf for x in v] for k, v in
+                {"ab": ab, "one_minus": one_minus, "beta_tilde": beta_tilde, "c0": c0, "ct": ct,
+                 "snr": snr, "log_snr": log_snr}.items()}
+
+
+def test_tiny_beta_reproducers():
+    """Issue 16: 1 - alpha_bar formed by subtraction was 0 for beta < 2^-53."""
+    np.testing.assert_allclose(d.posterior_variance([1e-17] * 3), [0.0, 5e-18, 2e-17 / 3], rtol=1e-15)  # was nan
+    np.testing.assert_allclose(d.snr([1e-17] * 3), [1e17, 5e16, 1e17 / 3], rtol=1e-15)  # was inf
+    assert d.posterior_mean_coefs([1e-12] * 3)[0][0] == 1.0  # was 1.0000221
+    np.testing.assert_allclose(d.one_minus_alpha_bars([1e-17] * 3), [1e-17, 2e-17, 3e-17], rtol=1e-15)
+    np.testing.assert_allclose(d.log_snr([5e-324]), [744.44007192138126], rtol=1e-15)
+    with pytest.raises(ValueError, match=r"SNR\(t\) = alpha_bar_t / \(1 - alpha_bar_t\) \(use log_snr\) overflows "
+                                         r"float64 .* at `betas` \(summed up to t\) = 5e-324"):
+        d.snr([5e-324, 0.5])
+
+
+def test_diffusers_style_closed_forms_on_ordinary_schedules():
+    """The schedule quantities as the diffusers DDPMScheduler computes them (cumprod of alphas,
+    variance (1 - a_prev)/(1 - a) beta, pred_original_sample_coeff and current_sample_coeff),
+    written here independently, agree with genmath on the schedules of Ho et al. and Nichol & Dhariwal."""
+    for betas in (d.linear_betas(1000), d.cosine_betas(1000), d.linear_betas(10, 0.01, 0.2), d.scaled_linear_betas(50)):
+        alphas_cumprod = np.cumprod(1.0 - betas)
+        alpha_prod_prev = np.concatenate(([1.0], alphas_cumprod[:-1]))
+        beta_prod, beta_prod_prev = 1.0 - alphas_cumprod, 1.0 - alpha_prod_prev
+        variance = beta_prod_prev / beta_prod * betas
+        pred_original_sample_coeff = alpha_prod_prev**0.5 * betas / beta_prod
+        current_sample_coeff = (1.0 - betas) ** 0.5 * beta_prod_prev / beta_prod
+        np.testing.assert_allclose(d.alpha_bars(betas), alphas_cumprod, rtol=1e-12)
+        np.testing.assert_allclose(d.one_minus_alpha_bars(betas), beta_prod, rtol=1e-10)
+        np.testing.assert_allclose(d.posterior_variance(betas), variance, rtol=1e-10)
+        c0, ct = d.posterior_mean_coefs(betas)
+        np.testing.assert_allclose(c0, pred_original_sample_coeff, rtol=1e-10)
+        np.testing.assert_allclose(ct, current_sample_coeff, rtol=1e-10)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.floats(0.3, 323.3), st.just(323.3)), min_size=1, max_size=12))
+def test_schedule_with_betas_down_to_the_smallest_float_matches_mpmath(exponents):
+    """beta_t = 10^-e with e from 0.3 to 323.3 (down to 5e-324, the smallest positive float): every
+    schedule quantity is finite, in range, and within 1e-13 of mpmath (absolutely 1e-320 for results
+    in the subnormal range); snr raises a named ValueError exactly when it exceeds float64."""
+    betas = np.array([max(10.0**-e, 5e-324) for e in exponents])
+    ref = _mp_schedule(betas)
+    tiny = np.finfo(np.float64).tiny
+
+    def close(got, want):
+        want = np.asarray(want)
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-320 if np.any(np.abs(want) < tiny) else 0)
+
+    ab, om = d.alpha_bars(betas), d.one_minus_alpha_bars(betas)
+    assert np.all((0 < ab) & (ab <= 1)) and np.all((0 < om) & (om < 1))
+    close(ab, ref["ab"])
+    close(om, ref["one_minus"])
+    bt = d.posterior_variance(betas)
+    assert bt[0] == 0.0 and np.all((0 <= bt) & (bt <= betas))
+    close(bt, ref["beta_tilde"])
+    c0, ct = d.posterior_mean_coefs(betas)
+    assert c0[0] == 1.0 and ct[0] == 0.0
+    close(c0, ref["c0"])
+    close(ct, ref["ct"])
+    close(d.log_snr(betas), ref["log_snr"])
+    if any(math.isinf(v) for v in ref["snr"]):
+        with pytest.raises(ValueError, match=r"overflows float64 .* `betas` \(summed up to t\)"):
+            d.snr(betas)
+    else:
+        close(d.snr(betas), ref["snr"])
+
+
+def test_shape_mismatches_name_the_callers_arguments():
+    """Issue 16: numpy's bare 'operands could not be broadcast' came out of these."""
+    b = d.linear_betas(10)
+    x = np.zeros((3, 2))
+    t_msg = r"`t` must be a single step or one step per entry of the leading axes of `{}` \(shape \(3,\)\); got \(2,\)"
+    with pytest.raises(ValueError, match=t_msg.format("x0")):
+        d.q_sample(x, np.array([1, 2]), x, b)
+    with pytest.raises(ValueError, match=t_msg.format("x0")):
+        d.q_moments(x, np.array([1, 2]), b)
+    with pytest.raises(ValueError, match=t_msg.format("xt")):
+        d.eps_to_mean(x, x, np.array([1, 2]), b)
+    with pytest.raises(ValueError, match=r"shapes do not broadcast: `x0` \(3, 2\), `xt` \(2, 2\)"):
+        d.posterior_mean(x, np.zeros((2, 2)), 2, b)
+    # one step per row still works, and equals the row-by-row computation
+    t = np.array([1, 5, 10])
+    mean, var = d.q_moments(x + 1.0, t, b)
+    for i, ti in enumerate(t):
+        m_i, v_i = d.q_moments(x[i] + 1.0, int(ti), b)
+        np.testing.assert_array_equal(mean[i], m_i)
+        np.testing.assert_array_equal(var[i], v_i)
+
+
+def test_gaussian_bound_with_tiny_betas_and_its_limits():
+    """The exact bound stays exact for betas of 1e-300 (its mean-gap coefficients are cancellation-free:
+    the gap equals KL(q(x_T) || N(0, 1)) - KL(q(x_0) || p(x_0)) ~ 0 here); inputs it cannot represent
+    are refused by the caller's names (issue 16: the error named `var_q`)."""
+    for betas in ([1e-300] * 3, [1e-17] * 4, [1e-12, 0.3, 1e-9]):
+        for kernel in d.KERNELS:
+            bound = d.gaussian_bound(betas, 0.7, 2.0, kernel)
+            assert np.all(np.isfinite(bound.terms)) and math.isfinite(bound.nll)
+            assert bound.gap >= -1e-12 * max(1.0, abs(bound.total))
+        exact = d.gaussian_bound(betas, 0.7, 2.0, "exact")
+        prior_mismatch = float(genmath.kl_normal(0.7 * math.sqrt(d.alpha_bars(betas)[-1]),
+                                                 math.sqrt(d.gaussian_marginals(betas, 0.7, 2.0)[1][-1]), 0.0, 1.0))
+        assert exact.gap == pytest.approx(prior_mismatch - float(genmath.kl_normal(
+            0.7, 2.0, exact.model_mean, math.sqrt(exact.model_var))), abs=1e-12 * abs(exact.total))
+    with pytest.raises(ValueError, match=r"`betas` must be large enough that every posterior variance beta_tilde_t "
+                                         r"\(t >= 2\) is a positive float64; got 5e-324 at t = 2"):
+        d.gaussian_bound([5e-324] * 3, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"`s` must be in \[1e-150, 1e150\] .*; got 1e\+200"):
+        d.gaussian_bound(d.linear_betas(10), 0.0, 1e200)
+    with pytest.raises(ValueError, match=r"`m` must be in \[-1e150, 1e150\] .*; got 1e\+200"):
+        d.gaussian_bound(d.linear_betas(10), 1e200, 1.0)
+    with pytest.raises(ValueError, match=r"`x0` must be in \[-1e150, 1e150\]"):
+        d.gaussian_bound(d.linear_betas(10), 0.0, 1.0, x0=1e200)
+
+
+def test_eps_network_runs_in_float64():
+    """Issue 16: time_embedding was hard-coded to float32, so a float64 network could not run."""
+    torch.set_num_threads(1)
+    net = d.make_eps_net(hidden=8).double()
+    out = net(torch.zeros(3, 2, dtype=torch.float64), torch.tensor([1, 2, 3]))
+    assert out.dtype == torch.float64
+    assert d.time_embedding(torch.tensor([1, 2]), 8, torch.float64).dtype == torch.float64
+    assert d.time_embedding(torch.tensor([1, 2]), 8).dtype == torch.float32
+    with pytest.raises(ValueError, match="`dtype` must be a floating torch dtype"):
+        d.time_embedding(torch.tensor([1]), 8, torch.int64)
+    b = d.scaled_linear_betas(25)
+    x = d.ring_mixture(64, seed=0)
+    run = d.train_ddpm(x, b, steps=5, batch_size=16, hidden=8, seed=0, dtype="float64")
+    assert all(p.dtype == torch.float64 for p in run.model.parameters())
+    samples, _ = d.ddpm_sample(run, 10, seed=0)
+    assert samples.shape == (10, 2) and np.all(np.isfinite(samples))
+    assert np.all(np.isfinite(d.ddpm_eps_mse(run, x[:5], seed=0)))
+    with pytest.raises(ValueError, match=r"`dtype` must be one of \('float32', 'float64'\); got 'float16'"):
+        d.train_ddpm(x, b, steps=1, dtype="float16")
 
 
 def test_ring_near_probability_matches_a_large_sample_and_the_rayleigh_law():

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
 from genmath import flows
@@ -90,7 +93,8 @@ def test_sinh_arcsinh_log_dets_match_autograd(epsilon, delta):
 
 @pytest.mark.parametrize("epsilon,delta", SAS)
 def test_sinh_arcsinh_integrates_to_one_and_matches_cdf(epsilon, delta):
-    total, _err = flows.integrate_density_1d(lambda t: flows.sinh_arcsinh_log_prob(t, epsilon, delta))
+    total, _err = flows.integrate_density_1d(lambda t: flows.sinh_arcsinh_log_prob(t, epsilon, delta),
+                                             loc=0.0, scale=1.0)
     assert total == pytest.approx(1.0, abs=1e-8)
     a, b = -0.7, 1.3
     mass, _ = flows.integrate_density_1d(lambda t: flows.sinh_arcsinh_log_prob(t, epsilon, delta), a, b)
@@ -247,3 +251,79 @@ def test_rescaled_log_density_and_validation():
         flows.discrete_log_prob_from_cdf(special.ndtr, [1.0, 1.5])
     with pytest.raises(ValueError, match="`n_bins` must be an integer"):
         flows.rescaled_log_density(0.0, 1, 1)
+
+
+# ---------------------------------------------------------------- issue 16: edges
+
+def _mp_log_bin(x: float, mu: float, s: float) -> float:
+    """log(Phi((x + 1 - mu)/s) - Phi((x - mu)/s)) by mpmath at 60 digits: the difference of ncdf (erfc
+    in the upper tail), or, for a bin narrower than 1e-6 standard deviations (where that difference
+    would cancel), the integral of the density over it."""
+    with mpmath.workdps(60):
+        # standardised edges; beyond 1e4 the normal tail (below e^-5e7) is negligible against any bin
+        # that starts within 1e3 standard deviations, and mpmath's erfc cannot take 1e155
+        a_exact = (mpmath.mpf(x) - mu) / s
+        width = 1 / mpmath.mpf(s)  # the bin's width in standard deviations, exactly
+        a = max(min(a_exact, 10**4), -(10**4))
+        b = max(min(a_exact + width, 10**4), -(10**4))
+        if width < 1e-6:  # narrow against the scale: integrate the density (a CDF difference would cancel)
+            mass = width * mpmath.quad(lambda u: mpmath.npdf(a_exact + width * u), [0, 1])
+        else:
+            mass = mpmath.ncdf(b) - mpmath.ncdf(a) if b <= 0 else mpmath.ncdf(-a) - mpmath.ncdf(-b)
+        return float(mpmath.log(mass))
+
+
+def test_integrate_density_far_from_the_origin():
+    """Issue 16: integrate_density_1d(norm(1000, 1).logpdf) returned 0."""
+    value, error = flows.integrate_density_1d(stats.norm(1000, 1).logpdf)
+    assert value == pytest.approx(1.0, abs=1e-13) and error < 1e-10
+    with pytest.raises(ValueError, match=r"cannot tell where the mass of the integral of exp\(log_prob\) is on "
+                                         r"\[-inf, inf\]: `log_prob` is not a method"):
+        flows.integrate_density_1d(lambda t: stats.norm.logpdf(t, 1000, 1))
+    with pytest.raises(ValueError, match=r"`log_prob` must be a log-density \(not NaN, not \+inf\); got nan at x = "):
+        flows.integrate_density_1d(lambda t: math.nan, 0.0, 1.0)
+
+
+def test_discrete_log_prob_in_both_tails():
+    """Issue 16: discrete_log_prob_from_cdf(norm.cdf, [-39., 9.]) returned [-inf, -inf]."""
+    got = flows.discrete_log_prob_from_cdf(stats.norm.cdf, [-39.0, 9.0])
+    np.testing.assert_allclose(got, [_mp_log_bin(-39, 0, 1), _mp_log_bin(9, 0, 1)], rtol=1e-13)
+    np.testing.assert_allclose(got, [-726.6, -43.6], rtol=1e-3)  # the values quoted in the issue
+
+
+def test_discrete_log_prob_refuses_what_a_plain_cdf_cannot_give():
+    with pytest.raises(ValueError, match=r"`cdf` must be non-decreasing; got 0.158\d+ as cdf\(1\) < cdf\(0\) = 0.5"):
+        flows.discrete_log_prob_from_cdf(lambda y: special.ndtr(-y), [0.0])  # was nan
+    with pytest.raises(ValueError, match=r"`cdf` must be non-decreasing"):
+        flows.discrete_log_prob_from_cdf(stats.norm.sf, [0.0])  # a survival function is not a cdf
+    with pytest.raises(ValueError, match=r"`x_int` must be where F\(x \+ 1\) - F\(x\) is representable .*; got 9.0 "
+                                         r"\(F\(x\) = 1.0, F\(x \+ 1\) = 1.0: the difference underflows or is 0\); "
+                                         r"pass `sf`"):
+        flows.discrete_log_prob_from_cdf(special.ndtr, [0.0, 9.0])
+    with pytest.raises(ValueError, match=r"the difference cancels"):
+        flows.discrete_log_prob_from_cdf(special.ndtr, [6.0])
+    with pytest.raises(ValueError, match=r"`cdf` must be a CDF with values in \[0, 1\]; got 2.0"):
+        flows.discrete_log_prob_from_cdf(lambda y: np.full(np.shape(y), 2.0), [0.0])
+    # with the survival function the upper tail is exact again
+    got = flows.discrete_log_prob_from_cdf(special.ndtr, [-3.0, 6.0, 9.0], sf=lambda y: special.ndtr(-y))
+    np.testing.assert_allclose(got, [_mp_log_bin(x, 0, 1) for x in (-3, 6, 9)], rtol=1e-12)
+
+
+def test_dequantized_bound_needs_integers():
+    with pytest.raises(ValueError, match="`x_int` must be integer-valued; got 0.5"):
+        flows.dequantized_log_density_bound(stats.norm(0, 1).logpdf, [0.5])  # was -1.46
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-300, 300), st.floats(-1e3, 1e3), st.integers(-10**6, 10**6))
+def test_discrete_log_prob_matches_mpmath_anywhere(log_s: float, z: float, x: int):
+    """Bins anywhere in the distribution, from the centre to 1e3 standard deviations out, for sigma
+    from 1e-300 to 1e300: finite (or -inf exactly when the mass underflows below 1e-308 ... never
+    here, logs are used) and within 1e-11 of mpmath."""
+    s = 10.0**log_s
+    mu = float(x) - z * s  # so that (x - mu) / s = z
+    ref = _mp_log_bin(x, mu, s)
+    got = float(flows.discrete_log_prob_from_cdf(stats.norm(mu, s).cdf, [float(x)])[0])
+    assert got <= 0.0
+    resolution = 8 * np.finfo(float).eps * (abs(x) + abs(mu)) / s * (abs(z) + 1)  # (x - mu) / s in float64
+    assert got == pytest.approx(ref, rel=1e-11 + resolution, abs=1e-12)

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import scipy.integrate
 import scipy.optimize
 import scipy.stats
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import genmath
-from genmath import gan
+from genmath import gan, numerics
 from genmath.info import jensen_shannon, kl_divergence
 
 LOG2 = math.log(2.0)
@@ -348,13 +351,17 @@ def test_mixture_and_mode_coverage() -> None:
      r"`discriminator` must be a probability in \[0, 1\]; got 1.5 at x"),
     (lambda: gan.value_function(lambda x: math.nan, scipy.stats.norm.pdf, scipy.stats.norm.pdf, logit=True),
      "`discriminator` must be a logit"),
-    (lambda: gan.value_function(lambda x: 0.5, lambda x: -1.0, scipy.stats.norm.pdf),
+    (lambda: gan.value_function(lambda x: 0.5, lambda x: -1.0, scipy.stats.norm.pdf, lower=-5, upper=5),
      "`p_data` must be a density"),
-    (lambda: gan.jensen_shannon_quad(scipy.stats.norm.pdf, lambda x: math.nan), "`q` must be a density"),
+    (lambda: gan.jensen_shannon_quad(scipy.stats.norm.pdf, lambda x: math.nan, lower=-5, upper=5),
+     "`q` must be a density"),
+    (lambda: gan.jensen_shannon_quad(scipy.stats.norm.pdf, lambda x: 0.5),
+     r"cannot tell where the mass of JSD\(p \|\| q\) is on \[-inf, inf\]: `q` is not a method"),
     (lambda: gan.jensen_shannon_quad(scipy.stats.norm.pdf, scipy.stats.norm.pdf, lower=1, upper=0),
      "`lower` must be < `upper`"),
     (lambda: gan.jensen_shannon_quad(scipy.stats.norm.pdf, scipy.stats.norm.pdf, base=1), "`base` must be"),
-    (lambda: gan.wasserstein_1_quad(lambda x: 2.0, scipy.stats.norm.cdf), "`cdf_p` must be a CDF"),
+    (lambda: gan.wasserstein_1_quad(lambda x: 2.0, scipy.stats.norm.cdf, lower=-5, upper=5),
+     "`cdf_p` must be a CDF"),
     (lambda: gan.jensen_shannon_from_value(0.1), r"`value` must be in \[-inf, 0\]; got 0.1"),
     (lambda: gan.jensen_shannon_from_value(-np.inf), "`value` must be finite"),
     (lambda: gan.saturating_generator_loss(1.0), r"`d` must be in \(0, 1\); got 1.0"),
@@ -374,9 +381,143 @@ def test_errors_name_the_argument_and_value(call, match: str) -> None:
         call()
 
 
-def test_value_function_can_be_minus_infinity_but_never_nan() -> None:
+def test_value_function_refuses_minus_infinity_and_is_never_nan() -> None:
+    """D = 0 where p_data > 0 would make V = -inf -- or is a probability that rounded to 0: refused
+    (issue 16), naming the discriminator, its value, x and the density there."""
     p, q = scipy.stats.uniform(0, 1).pdf, scipy.stats.uniform(0.5, 1).pdf
     kw = {"points": [0.5, 1.0], "lower": -1.0, "upper": 2.0}
-    assert gan.value_function(lambda x: 0.0, p, q, **kw) == -np.inf
+    with pytest.raises(ValueError, match=r"`discriminator` must be a probability strictly inside \(0, 1\) "
+                                         r"where `p_data` > 0 .*; got 0.0 at x = .*, where `p_data` = 1"):
+        gan.value_function(lambda x: 0.0, p, q, **kw)
+    with pytest.raises(ValueError, match=r"`discriminator` must be a finite logit .*; got inf at x = .*`p_model`"):
+        gan.value_function(lambda x: math.inf, p, q, logit=True, **kw)
     # D = 0 only where p_data = 0: that term has zero weight, V is finite.
     assert math.isfinite(gan.value_function(lambda x: 0.0 if x > 1 else 0.5, p, q, **kw))
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 16: far-off mass, extreme scales, rounded probabilities. Regression tests for every
+# reproducer, then properties over wide ranges against closed forms and location-scale invariance.
+# ---------------------------------------------------------------------------------------------
+
+FAR_P, FAR_Q = scipy.stats.norm(1000, 1), scipy.stats.norm(1003, 1)
+#: JSD(N(0, 1) || N(3, 1)) in nats, by mpmath at 30 digits (tests/test_gan.py::_mp_jsd_unit)
+JSD_0_3 = 0.52677730652137
+
+
+def _mp_jsd_unit(delta: float, ratio: float) -> float:
+    """JSD(N(0, 1) || N(delta, ratio^2)) by mpmath quadrature at 30 digits (split at the means)."""
+    with mpmath.workdps(30):
+        def f(x):
+            a = mpmath.npdf(x, 0, 1)
+            b = mpmath.npdf(x, delta, ratio)
+            m = (a + b) / 2
+            return (a * mpmath.log(a / m) if a > 0 else 0) / 2 + (b * mpmath.log(b / m) if b > 0 else 0) / 2
+        cuts = sorted({-mpmath.inf, mpmath.mpf(0), mpmath.mpf(delta), mpmath.inf})
+        return float(mpmath.quad(f, cuts))
+
+
+def _w1_gaussians(mu_1: float, s_1: float, mu_2: float, s_2: float) -> float:
+    """W1 of two normals, by the quantile coupling X = mu_1 + s_1 Z, Y = mu_2 + s_2 Z (optimal on the
+    line): E|d + e Z|, the mean of a folded normal, with d = mu_2 - mu_1 and e = |s_2 - s_1|."""
+    d, e = mu_2 - mu_1, abs(s_2 - s_1)
+    if e == 0:
+        return abs(d)
+    return e * math.sqrt(2 / math.pi) * math.exp(-d * d / (2 * e * e)) + d * (1 - 2 * scipy.special.ndtr(-d / e))
+
+
+def test_far_off_mass_reproducers() -> None:
+    """Issue 16: each of these returned 0.0 (or 1.5e-100)."""
+    assert JSD_0_3 == pytest.approx(_mp_jsd_unit(3.0, 1.0), rel=1e-12)
+    assert gan.wasserstein_1_quad(FAR_P.cdf, FAR_Q.cdf) == pytest.approx(3.0, rel=1e-12)
+    assert gan.wasserstein_1_quad(FAR_P.cdf, FAR_Q.cdf, points=[-50]) == pytest.approx(3.0, rel=1e-12)
+    assert gan.jensen_shannon_quad(FAR_P.pdf, FAR_Q.pdf) == pytest.approx(JSD_0_3, rel=1e-10)
+    assert gan.optimal_value(FAR_P.pdf, FAR_Q.pdf) == pytest.approx(-LOG4 + 2 * JSD_0_3, rel=1e-10)
+    assert gan.value_function(lambda x: 0.5, FAR_P.pdf, FAR_Q.pdf) == pytest.approx(-LOG4, rel=1e-12)
+
+
+def test_optimal_discriminator_of_huge_densities() -> None:
+    assert gan.optimal_discriminator(1e308, 1e308) == 0.5  # was 0.0 (a + b overflowed)
+    assert gan.optimal_discriminator(1e308, 1e-308) == 1.0
+    assert gan.optimal_discriminator(5e-324, 5e-324) == 0.5
+
+
+def test_value_function_with_a_rounded_probability_is_refused_not_minus_inf() -> None:
+    """Issue 16: D* passed as a probability rounds to 0 or 1 in the tails, and V came out as -inf
+    for 6 of 12 Gaussian pairs. Now: the right value (equal to C(G)) or a ValueError naming the
+    discriminator and telling to pass the logit; the logit form always gives C(G)."""
+    pairs = [(m1, s1, m2, s2) for (m1, s1) in [(0, 1), (0, 0.5), (2, 1)]
+             for (m2, s2) in [(1, 1), (0, 2), (-3, 0.7), (5, 3)]]
+    refused = 0
+    for m1, s1, m2, s2 in pairs:
+        p, q = scipy.stats.norm(m1, s1), scipy.stats.norm(m2, s2)
+        c = gan.value_function(lambda x, p=p, q=q: float(p.logpdf(x) - q.logpdf(x)), p.pdf, q.pdf, logit=True)
+        assert -LOG4 < c < 0
+        try:
+            v = gan.value_function(lambda x, p=p, q=q: float(gan.optimal_discriminator(p.pdf(x), q.pdf(x))),
+                                   p.pdf, q.pdf)
+        except ValueError as err:
+            assert "pass the logit with logit=True" in str(err) and "`discriminator`" in str(err)
+            refused += 1
+        else:
+            assert v == pytest.approx(c, rel=1e-9)
+    assert refused < len(pairs)
+
+
+def test_quadrature_of_densities_that_do_not_integrate_to_one_is_refused() -> None:
+    p, q = scipy.stats.norm(0, 1).pdf, scipy.stats.norm(100, 1).pdf
+    with pytest.raises(ValueError, match=r"JSD\(p \|\| q\) by quadrature is 2.07\d+, outside \[0, 0.69\d+\] beyond "
+                                         r"its error estimate .*`p` and `q` must be probability densities"):
+        gan.jensen_shannon_quad(lambda x: 3.0 * p(x), lambda x: 3.0 * q(x), loc=[0.0, 100.0], scale=1.0)
+
+
+def test_infinite_wasserstein_distance_is_an_error_not_a_number() -> None:
+    with pytest.raises(numerics.QuadratureError, match="quadrature of W1 cannot be trusted"):
+        gan.wasserstein_1_quad(scipy.stats.cauchy(0, 1).cdf, scipy.stats.norm(0, 1).cdf, lower=0.0)
+
+
+GAN_WIDE = settings(max_examples=15, deadline=None)  # scalar quadratures: about 1 s per example
+
+
+@GAN_WIDE
+@given(st.floats(-300, 300), st.floats(-1e4, 1e4), st.floats(-6, 6), st.floats(0.25, 4))
+def test_jsd_and_value_are_location_scale_invariant(log_sigma: float, offset: float, delta: float,
+                                                    ratio: float) -> None:
+    """JSD(N(mu, s^2) || N(mu + delta s, (ratio s)^2)) does not depend on mu or s: with s from 1e-300
+    to 1e300 and mu up to 1e4 s from 0 it equals mpmath's value at mu = 0, s = 1; it lies in
+    [0, log 2], and C(G) = -log 4 + 2 JSD."""
+    s = 10.0**log_sigma
+    mu = offset * s
+    p, q = scipy.stats.norm(mu, s), scipy.stats.norm(mu + delta * s, ratio * s)
+    ref = _mp_jsd_unit(delta, ratio)
+    resolution = 16 * np.finfo(float).eps * abs(offset)
+    jsd = gan.jensen_shannon_quad(p.pdf, q.pdf)
+    assert 0.0 <= jsd <= LOG2
+    assert jsd == pytest.approx(ref, rel=1e-8 + resolution, abs=1e-13)
+    c = gan.optimal_value(p.pdf, q.pdf)
+    assert -LOG4 <= c <= 0.0 and c == pytest.approx(-LOG4 + 2 * ref, rel=1e-8 + resolution, abs=1e-12)
+
+
+@GAN_WIDE
+@given(st.floats(-300, 300), st.floats(-1e4, 1e4), st.floats(-20, 20), st.floats(0.1, 10))
+def test_wasserstein_matches_the_folded_normal_closed_form(log_sigma: float, offset: float, delta: float,
+                                                           ratio: float) -> None:
+    s = 10.0**log_sigma
+    mu = offset * s
+    p, q = scipy.stats.norm(mu, s), scipy.stats.norm(mu + delta * s, ratio * s)
+    exact = s * _w1_gaussians(0.0, 1.0, delta, ratio)  # W1 scales with s and ignores mu
+    resolution = 16 * np.finfo(float).eps * abs(offset)
+    w1 = gan.wasserstein_1_quad(p.cdf, q.cdf)
+    assert w1 >= 0.0 and w1 == pytest.approx(exact, rel=1e-8 + resolution)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0, 1e308), st.floats(0, 1e308))
+def test_optimal_discriminator_is_a_probability_for_any_densities(a: float, b: float) -> None:
+    if a == 0 and b == 0:
+        return
+    d = float(gan.optimal_discriminator(a, b))
+    assert 0.0 <= d <= 1.0
+    assert d + float(gan.optimal_discriminator(b, a)) == pytest.approx(1.0, abs=1e-15)
+    with mpmath.workdps(40):
+        assert d == pytest.approx(float(mpmath.mpf(a) / (mpmath.mpf(a) + mpmath.mpf(b))), rel=4e-16, abs=1e-300)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 
+import mpmath
 import numpy as np
 import pytest
 import scipy.integrate
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from torch.distributions import MultivariateNormal, Normal
 from torch.distributions import kl_divergence as torch_kl
 
-from genmath import info
+from genmath import info, vae
 from genmath.validate import SUM_TOL
 
 torch.set_num_threads(1)
@@ -544,7 +545,336 @@ def test_monte_carlo_and_quadrature_errors():
                             [0.0, 1.0])
     with pytest.raises(ValueError, match=r"`lower` must be < `upper`; got 1 and 0"):
         info.kl_continuous(f, f, lower=1, upper=0)
-    with pytest.raises(ValueError, match=G.join([r"`points` must be inside \(0, 1\); ", "2"])):
+    with pytest.raises(ValueError, match=G.join([r"`points` must be inside \[0, 1\]; ", "2"])):
         info.kl_continuous(f, f, lower=0, upper=1, points=[0.5, 2.0])
-    with pytest.raises(ValueError, match=r"the KL integrand is NaN on \[-1, 1\]"):
+    with pytest.raises(ValueError, match=r"`log_p` must be a log-density \(not NaN, not \+inf\); got nan at x = "):
         info.kl_continuous(lambda x: np.full(np.shape(x), np.nan), f, lower=-1, upper=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 16: extreme scales, far-off mass, degenerate input. One regression test per reproducer,
+# then properties over wide ranges against references that share no code with genmath: mpmath at
+# 60 digits, torch.distributions, scipy.
+# ---------------------------------------------------------------------------------------------
+
+MAX = float(np.finfo(np.float64).max)
+WIDE = settings(max_examples=150, deadline=None)
+#: mpmath working precision of the references: enough that quantities 1e-300 times smaller than
+#: the numbers they are computed from (1 - p for p = 1e-300, a KL of 1e-600 between sigmas of 1) keep
+#: all their digits. The references are the textbook formulas, evaluated naively at this precision.
+DPS = 700
+
+
+def _mp_kl_normal(mu_p: float, s_p: float, mu_q: float, s_q: float) -> mpmath.mpf:
+    mp, sp, mq, sq = (mpmath.mpf(v) for v in (mu_p, s_p, mu_q, s_q))
+    return mpmath.log(sq / sp) + (sp**2 + (mp - mq) ** 2) / (2 * sq**2) - mpmath.mpf(1) / 2
+
+
+@pytest.mark.parametrize("args, exact", [
+    ((0, 1e200, 0, 1e200), 0.0),  # was nan
+    ((0, 1e-200, 0, 1e-200), 0.0),  # was nan
+    ((0, 1e160, 0, 1e150), 5e19 - 23.5258509299404568),  # was inf
+    ((0, 1e-300, 0, 1e300), 1381.05105579642740),
+    ((1e308, 1e300, -1e308, 1e300), 2e16 + 1381.05105579642740 / 1e300),  # mu_p - mu_q overflows
+])
+def test_kl_normal_extreme_scales(args, exact) -> None:
+    assert float(info.kl_normal(*args)) == pytest.approx(exact, rel=1e-14, abs=0)
+
+
+def test_kl_normal_beyond_float64_names_the_arguments() -> None:
+    with pytest.raises(ValueError, match=r"KL\(N\(mu_p, sigma_p\^2\) \|\| N\(mu_q, sigma_q\^2\)\) overflows "
+                                         r"float64 .* at `mu_p` = 0.0, `sigma_p` = 1e\+200, `mu_q` = 0.0, "
+                                         r"`sigma_q` = 1e-200"):
+        info.kl_normal(0.0, 1e200, 0.0, 1e-200)
+    with pytest.raises(ValueError, match=r"overflows float64 \(.*\) \(at index \(1,\)\) at `mu_p` = 1e\+200"):
+        info.kl_normal([0.0, 1e200], 1.0, 0.0, 1.0)
+
+
+def test_gaussian_entropy_and_binary_entropy_edges() -> None:
+    assert float(info.gaussian_entropy(1e-200)) == pytest.approx(-459.0980800656045, rel=1e-15)  # was -inf
+    assert float(info.gaussian_entropy(1e300)) == pytest.approx(0.5 * math.log(2 * math.pi * math.e)
+                                                                + 300 * math.log(10), rel=1e-15)
+    assert float(info.binary_entropy(1e-20)) == pytest.approx(4.705170185988091e-19, rel=1e-14)  # was 4.605e-19
+    assert float(info.binary_entropy(1 - 2**-53)) == float(info.binary_entropy(2**-53))
+    assert float(info.binary_entropy(0.5)) == LOG2 and float(info.binary_entropy(0.0)) == 0.0
+
+
+def test_jsd_of_disjoint_distributions_is_exactly_log2() -> None:
+    assert float(info.jensen_shannon([1, 0, 0], [0, 8 / 13, 5 / 13])) == LOG2  # was 0.6931471805599454
+    rng = np.random.default_rng(0)
+    for _ in range(3000):  # 1194 of 3000 such pairs exceeded log 2
+        k = int(rng.integers(2, 9))
+        split = int(rng.integers(1, k))
+        p, q = np.zeros(k), np.zeros(k)
+        p[:split] = rng.dirichlet(np.ones(split))
+        q[split:] = rng.dirichlet(np.ones(k - split))
+        assert 0.0 <= float(info.jensen_shannon(p, q)) <= LOG2
+        assert float(info.jensen_shannon(p, q, base=2)) <= 1.0
+
+
+def test_kl_of_equal_or_nearly_equal_gaussians_is_never_negative() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(3000):
+        m, s = rng.normal(), rng.uniform(0.1, 10)
+        assert float(info.kl_normal(m, s, m + 1e-9 * rng.normal(), s * (1 + 1e-9 * rng.normal()))) >= 0.0
+    for _ in range(300):
+        a = rng.normal(size=(4, 4))
+        c = a @ a.T + 0.1 * np.eye(4)
+        m = rng.normal(size=4)
+        assert 0.0 <= float(info.kl_mvn(m, c, m, c)) < 1e-28  # was slightly negative (100 of 1000)
+
+
+def test_kl_standard_normal_with_underflowing_variance() -> None:
+    """Issue 16: raised a ValueError naming `sigma_p`, an argument the caller never passed."""
+    assert float(info.kl_standard_normal([0.0], [-1500.0])) == 749.5
+    assert float(vae.kl_std_normal(torch.tensor([0.0], dtype=torch.float64),
+                                   torch.tensor([-1500.0], dtype=torch.float64))) == 749.5
+    with pytest.raises(ValueError, match=r"overflows float64 .* at `mu` = \[0.\], `log_var` = \[800.\]"):
+        info.kl_standard_normal([0.0], [800.0])
+
+
+def test_degenerate_inputs_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"`logits` must be at least one example .* got \(0, 3\) as its shape"):
+        info.softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, int))  # was nan
+    with pytest.raises(ValueError, match=r"`cov_p` must be a non-empty square matrix"):
+        info.kl_mvn(np.zeros(0), np.zeros((0, 0)), np.zeros(0), np.zeros((0, 0)))  # was 0.0
+    with pytest.raises(ValueError, match=r"(?s)`cov_p` must be symmetric"):
+        info.kl_mvn([0, 0], [[1e-20, 5e-21], [0.0, 1e-20]], [0, 0], [[1e-20, 0], [0, 1e-20]])  # was 0.0
+    with pytest.raises(ValueError, match=r"`labels` must be real numbers"):
+        info.softmax_cross_entropy([[0.0, 1.0]], ["1"])
+
+
+def test_kl_continuous_far_off_mass_and_far_nodes() -> None:
+    p, q = scipy.stats.norm(1000, 1), scipy.stats.norm(1003, 1)
+    assert info.kl_continuous(p.logpdf, q.logpdf) == pytest.approx(4.5, rel=1e-12)  # was 0.0
+    # was inf: a node at |x| ~ 6.6e153 made q's logpdf -inf where p's density is 0 anyway
+    narrow = scipy.stats.norm(0, 0.3)
+    exact = float(info.kl_normal(0, 1, 0, 0.3))
+    assert info.kl_continuous(scipy.stats.norm(0, 1).logpdf, narrow.logpdf, points=[0.0]) == (
+        pytest.approx(exact, rel=1e-12))
+    assert exact == pytest.approx(3.851582751229620, rel=1e-15)
+
+
+def test_kl_continuous_needs_to_know_where_the_mass_is() -> None:
+    def log_p(x):
+        return scipy.stats.norm.logpdf(x, 1000.0, 1.0)
+
+    with pytest.raises(ValueError, match=r"cannot tell where the mass of KL\(p \|\| q\) is on \[-inf, inf\]: "
+                                         r"`log_p` is not a method"):
+        info.kl_continuous(log_p, scipy.stats.norm(1000, 2).logpdf)
+    assert info.kl_continuous(log_p, scipy.stats.norm(1000, 2).logpdf, loc=1000.0, scale=1.0) == (
+        pytest.approx(float(info.kl_normal(1000, 1, 1000, 2)), rel=1e-12))
+
+
+def test_kl_continuous_of_unnormalised_inputs_is_refused() -> None:
+    p = scipy.stats.norm(0, 1)
+    with pytest.raises(ValueError, match=r"KL\(p \|\| q\) by quadrature is -0.69\d+ < 0 beyond its error "
+                                         r"estimate .*must be normalised log-densities"):
+        info.kl_continuous(p.logpdf, lambda x: p.logpdf(x) + LOG2)
+
+
+@WIDE
+@given(st.floats(-300, 300), st.floats(-300, 300), st.floats(-1e6, 1e6), st.floats(-1e3, 1e3))
+def test_kl_normal_over_300_decades_matches_mpmath(log_sp: float, log_sq: float, y: float, z: float) -> None:
+    """sigma from 1e-300 to 1e300, means up to 1e6 sigma from 0: finite, >= 0 and within 1e-12 of
+    mpmath, or a ValueError exactly when the true KL exceeds float64."""
+    s_p, s_q = 10.0**log_sp, 10.0**log_sq
+    mu_q = y * s_q
+    mu_p = mu_q + z * s_q
+    with mpmath.workdps(DPS):
+        ref = _mp_kl_normal(mu_p, s_p, mu_q, s_q)
+        if ref > MAX:
+            with pytest.raises(ValueError, match="overflows float64"):
+                info.kl_normal(mu_p, s_p, mu_q, s_q)
+            return
+        got = float(info.kl_normal(mu_p, s_p, mu_q, s_q))
+        assert math.isfinite(got) and got >= 0.0
+        assert got == pytest.approx(float(ref), rel=1e-12, abs=1e-300)
+
+
+@WIDE
+@given(st.floats(-300, 300), st.floats(-12, -2), st.floats(-1, 1), st.floats(-1, 1))
+def test_kl_normal_of_nearly_equal_gaussians_keeps_its_digits(log_s: float, log_gap: float, a: float, b: float) -> None:
+    """Relative differences from 1e-12 to 1e-2: the KL (1e-24 ... 1e-4) to 1e-9 relative, >= 0."""
+    s_p = 10.0**log_s
+    s_q = s_p * (1.0 + a * 10.0**log_gap)
+    mu_p, mu_q = 0.0, b * 10.0**log_gap * s_q
+    with mpmath.workdps(DPS):
+        ref = float(_mp_kl_normal(mu_p, s_p, mu_q, s_q))
+    got = float(info.kl_normal(mu_p, s_p, mu_q, s_q))
+    assert got >= 0.0
+    assert got == pytest.approx(ref, rel=1e-9, abs=1e-300)
+
+
+@WIDE
+@given(st.floats(-300, 300), st.sampled_from([np.float64, np.float32, "torch"]))
+def test_gaussian_entropy_over_300_decades(log_sigma: float, kind) -> None:
+    sigma = 10.0**log_sigma
+    if kind == np.float32:
+        sigma = float(np.float32(sigma)) if 1e-38 < sigma < 3e38 else 1.0
+        arg = np.float32(sigma)
+    elif kind == "torch":
+        arg = torch.tensor(sigma, dtype=torch.float64, requires_grad=True)
+    else:
+        arg = sigma
+    with mpmath.workdps(40):
+        ref = float(mpmath.log(2 * mpmath.pi * mpmath.e * mpmath.mpf(sigma) ** 2) / 2)
+    got = float(info.gaussian_entropy(arg))
+    assert math.isfinite(got) and got == pytest.approx(ref, rel=1e-14, abs=1e-14)
+
+
+@WIDE
+@given(st.floats(-300, 0), st.booleans())
+def test_binary_entropy_down_to_1e_minus_300(log_p: float, upper: bool) -> None:
+    p = 10.0**log_p
+    if upper:
+        p = 1.0 - min(p, 0.5)  # probabilities near 1 too
+    with mpmath.workdps(DPS):
+        mp_p = mpmath.mpf(p)
+        ref = float(-mp_p * mpmath.log(mp_p) - (1 - mp_p) * mpmath.log(1 - mp_p)) if 0 < p < 1 else 0.0
+    got = float(info.binary_entropy(p))
+    assert 0.0 <= got <= LOG2
+    assert got == pytest.approx(ref, rel=1e-13, abs=1e-320)
+
+
+@st.composite
+def tiny_probabilities(draw, n: int = 2):
+    """n probability vectors (a batch of shape (b,) or (b1, b2)) with entries from 1e-300 to 1,
+    some exactly 0, in float64, float32 or as torch tensors."""
+    k = draw(st.integers(2, 6))
+    batch = draw(st.sampled_from([(), (3,), (2, 2)]))
+    kind = draw(st.sampled_from(["float64", "float32", "torch64", "torch32"]))
+    size = int(np.prod(batch, dtype=int)) * k
+    out = []
+    for _ in range(n):
+        exps = draw(st.lists(st.one_of(st.floats(0, 300), st.just(math.inf)), min_size=size, max_size=size))
+        w = np.power(10.0, -np.asarray(exps)).reshape(batch + (k,))
+        w[..., 0] = np.where(w.sum(-1) == 0, 1.0, w[..., 0])
+        p = w / w.sum(-1, keepdims=True)
+        if kind == "float32":
+            p = p.astype(np.float32)
+        elif kind == "torch64":
+            p = torch.tensor(p, dtype=torch.float64)
+        elif kind == "torch32":
+            p = torch.tensor(p, dtype=torch.float32)
+        out.append(p)
+    return out
+
+
+def _rows(p) -> np.ndarray:
+    arr = p.numpy() if isinstance(p, torch.Tensor) else p
+    return np.asarray(arr, dtype=np.float64).reshape(-1, arr.shape[-1])
+
+
+@WIDE
+@given(tiny_probabilities(n=2))
+def test_discrete_quantities_with_tiny_probabilities_match_mpmath(pq) -> None:
+    """Entropy, KL and JSD with entries down to 1e-300 (and exact zeros), batches, float32/float64,
+    numpy/torch: in range (0 <= H <= log K, KL >= 0, 0 <= JSD <= log 2) and equal to mpmath's sums
+    over the same numbers (to 1e-13 of the sum of the absolute terms)."""
+    p, q = pq
+    h, kl, jsd = (np.asarray(f(*args)).reshape(-1) for f, args in
+                  ((info.entropy, (p,)), (info.kl_divergence, (p, q)), (info.jensen_shannon, (p, q))))
+    k = _rows(p).shape[-1]
+    for row, (pr, qr) in enumerate(zip(_rows(p), _rows(q))):
+        with mpmath.workdps(DPS):
+            P, Q = [mpmath.mpf(float(v)) for v in pr], [mpmath.mpf(float(v)) for v in qr]
+            h_terms = [-a * mpmath.log(a) for a in P if a > 0]
+            kl_terms = [mpmath.inf if b == 0 else a * mpmath.log(a / b) for a, b in zip(P, Q) if a > 0]
+            js_terms = [(a * mpmath.log(2 * a / (a + b)) if a > 0 else 0) / 2
+                        + (b * mpmath.log(2 * b / (a + b)) if b > 0 else 0) / 2 for a, b in zip(P, Q)]
+            ref_h, ref_js = float(sum(h_terms)), float(sum(js_terms))
+            ref_kl = sum(kl_terms)
+            size_kl = float(sum(abs(t) for t in kl_terms)) if ref_kl != mpmath.inf else math.inf
+        slack = abs(float(sum(P)) - 1.0) * (1.0 + math.log(k))  # a row may sum to 1 +- its tolerance
+        assert 0.0 <= h[row] <= math.log(k) * (1 + 1e-15) + slack
+        assert h[row] == pytest.approx(ref_h, rel=1e-13, abs=1e-300)
+        assert 0.0 <= jsd[row] <= LOG2
+        assert jsd[row] == pytest.approx(min(ref_js, LOG2), rel=1e-13, abs=1e-300)
+        assert kl[row] >= 0.0
+        if ref_kl == mpmath.inf:
+            assert kl[row] == math.inf
+        else:
+            assert kl[row] == pytest.approx(max(float(ref_kl), 0.0), abs=1e-13 * size_kl + 1e-300)
+
+
+@WIDE
+@given(st.integers(1, 4), st.sampled_from([(), (2,), (2, 3)]), st.floats(-100, 100), st.integers(0, 2**31))
+def test_kl_mvn_scale_invariant_and_matches_torch(k: int, batch, log_c: float, seed: int) -> None:
+    """KL(N(sqrt(c) mu_p, c S_p) || N(sqrt(c) mu_q, c S_q)) does not depend on c: with c from 1e-100 to
+    1e100 it equals torch.distributions' KL at c = 1; >= 0; 0 up to rounding for equal arguments."""
+    rng = np.random.default_rng(seed)
+    cov_p, cov_q = _spd(rng, k, batch), _spd(rng, k, batch)
+    mu_p, mu_q = rng.normal(size=batch + (k,)), rng.normal(size=batch + (k,))
+    ref = torch_kl(MultivariateNormal(torch.tensor(mu_p), torch.tensor(cov_p)),
+                   MultivariateNormal(torch.tensor(mu_q), torch.tensor(cov_q))).numpy()
+    c = 10.0**log_c
+    got = np.asarray(info.kl_mvn(math.sqrt(c) * mu_p, c * cov_p, math.sqrt(c) * mu_q, c * cov_q))
+    assert got.shape == batch and np.all(np.isfinite(got)) and np.all(got >= 0)
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+    same = np.asarray(info.kl_mvn(mu_p, c * cov_p, mu_p, c * cov_p))
+    assert np.all(same >= 0.0) and np.all(same < 1e-25)
+    if k == 1:
+        np.testing.assert_allclose(got, info.kl_normal(mu_p[..., 0], np.sqrt(cov_p[..., 0, 0]),
+                                                       mu_q[..., 0], np.sqrt(cov_q[..., 0, 0])), rtol=1e-12)
+
+
+@WIDE
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e4, 709)), min_size=1, max_size=5))
+def test_kl_standard_normal_numpy_and_torch_match_mpmath(pairs) -> None:
+    mu, log_var = np.array(pairs).T
+    with mpmath.workdps(DPS):
+        ref = float(sum((mpmath.exp(mpmath.mpf(lv)) - 1 - mpmath.mpf(lv) + mpmath.mpf(m) ** 2) / 2
+                        for m, lv in zip(mu, log_var)))
+    if ref > MAX:
+        with pytest.raises(ValueError, match="overflows float64"):
+            info.kl_standard_normal(mu, log_var)
+        return
+    got = float(info.kl_standard_normal(mu, log_var))
+    assert math.isfinite(got) and got >= 0
+    assert got == pytest.approx(ref, rel=1e-12, abs=1e-300)
+    t_mu = torch.tensor(mu, dtype=torch.float64, requires_grad=True)
+    t_lv = torch.tensor(log_var, dtype=torch.float64, requires_grad=True)
+    t_kl = vae.kl_std_normal(t_mu, t_lv)
+    t_value = float(t_kl.detach())
+    assert t_value >= 0 and t_value == pytest.approx(ref, rel=1e-12, abs=1e-15 * len(pairs))
+    t_kl.backward()  # still differentiable
+    if np.all(np.abs(log_var) < 30) and np.all(np.abs(mu) < 1e3):
+        ref_torch = torch_kl(Normal(torch.tensor(mu), torch.exp(0.5 * torch.tensor(log_var))),
+                             Normal(torch.zeros(len(mu), dtype=torch.float64), torch.ones(len(mu), dtype=torch.float64)))
+        assert got == pytest.approx(float(ref_torch.sum()), rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(-300, 300), st.floats(-1e4, 1e4), st.floats(-5, 5), st.floats(0.3, 3))
+def test_kl_continuous_finds_the_mass_at_any_location_and_scale(log_sigma: float, offset: float, d: float,
+                                                                r: float) -> None:
+    """KL(N(mu, s^2) || N(mu + d s, (r s)^2)) by quadrature, with s from 1e-300 to 1e300 and mu up to
+    1e4 s from 0, equals the closed form (to 1e-8, plus the float64 resolution of x near mu)."""
+    s = 10.0**log_sigma
+    mu = offset * s
+    p, q = scipy.stats.norm(mu, s), scipy.stats.norm(mu + d * s, r * s)
+    exact = float(info.kl_normal(mu, s, mu + d * s, r * s))
+    got = info.kl_continuous(p.logpdf, q.logpdf)
+    resolution = 8 * np.finfo(float).eps * abs(offset) * (1 + abs(d) / r**2)
+    assert got >= 0 and got == pytest.approx(exact, rel=1e-8 + resolution, abs=1e-12)
+
+
+@WIDE
+@given(st.lists(st.tuples(st.floats(-30, 30), st.floats(-30, 30), st.floats(-1e3, 1e3)), min_size=1, max_size=6),
+       st.sampled_from(["numpy32", "torch32", "torch64"]))
+def test_kl_normal_accepts_float32_and_torch_and_computes_in_float64(rows, kind) -> None:
+    """float32 arrays and torch tensors (with requires_grad) give the float64 KL of the same numbers."""
+    log_sp, log_sq, z = (np.array(c) for c in zip(*rows))
+    s_p, s_q = 10.0**log_sp, 10.0**log_sq
+    mu_p, mu_q = z * s_q, np.zeros_like(z)
+    args = [mu_p, s_p, mu_q, s_q]
+    if kind == "numpy32":
+        cast = [a.astype(np.float32) for a in args]
+    else:
+        dtype = torch.float32 if kind == "torch32" else torch.float64
+        cast = [torch.tensor(a, dtype=dtype, requires_grad=True) for a in args]
+    same_values = [np.asarray(c.detach() if isinstance(c, torch.Tensor) else c, dtype=np.float64) for c in cast]
+    got = np.asarray(info.kl_normal(*cast))
+    assert got.dtype == np.float64 and got.shape == z.shape and np.all(got >= 0)
+    np.testing.assert_array_equal(got, info.kl_normal(*same_values))

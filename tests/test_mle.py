@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import torch
@@ -14,6 +15,8 @@ from scipy import integrate, optimize, special, stats
 
 import genmath
 from genmath import mle
+
+MAX = float(np.finfo(np.float64).max)
 
 torch.set_num_threads(1)
 RNG_SEED = 0
@@ -705,3 +708,49 @@ def test_new_exports() -> None:
                  "gmm_log_likelihood", "exponential_mle", "fisher_information_exponential", "Sandwich",
                  "EMTrajectory", "VarianceEstimate"):
         assert getattr(genmath, name) is getattr(mle, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 16: the Gaussian log-likelihood at extreme scales
+# ---------------------------------------------------------------------------------------------
+
+def _mp_gaussian_ll(x, mu: float, sigma: float):
+    s = mpmath.mpf(sigma)
+    return sum(-((mpmath.mpf(float(v)) - mpmath.mpf(mu)) / s) ** 2 / 2 - mpmath.log(s) - mpmath.log(2 * mpmath.pi) / 2
+               for v in x)
+
+
+def test_gaussian_log_likelihood_with_tiny_sigma() -> None:
+    """Issue 16: sigma^2 = 1e-600 underflowed and the result was nan."""
+    with mpmath.workdps(40):
+        ref = float(_mp_gaussian_ll([0.0], 0.0, 1e-300))
+    assert mle.gaussian_log_likelihood([0.0], 0.0, 1e-300) == pytest.approx(ref, rel=1e-15)
+    assert ref == pytest.approx(689.856589365009, rel=1e-14)
+    with pytest.raises(ValueError, match=r"the Gaussian log-likelihood overflows float64 .* at `x` \(largest \|x\|\) "
+                                         r"= 1.0, `mu` = 0.0, `sigma` = 1e-300"):
+        mle.gaussian_log_likelihood([1.0, 0.5], 0.0, 1e-300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.floats(-300, 300), st.floats(-1e6, 1e6),
+       st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=5), st.lists(st.floats(-3, 3), min_size=1, max_size=3))
+def test_gaussian_log_likelihood_over_300_decades(log_sigma: float, offset: float, zs, shifts) -> None:
+    """sigma from 1e-300 to 1e300, data up to 1e3 sigma from a mean up to 1e6 sigma from 0, a grid
+    of means (batch): finite and within 1e-13 of mpmath, or a ValueError exactly when the
+    log-likelihood exceeds float64; and equal to scipy's summed logpdf where that is finite."""
+    sigma = 10.0**log_sigma
+    mu0 = offset * sigma
+    x = np.array([mu0 + z * sigma for z in zs])
+    mus = np.array([mu0 + d * sigma for d in shifts])
+    with mpmath.workdps(60):
+        refs = [_mp_gaussian_ll(x, m, sigma) for m in mus]
+    if any(abs(r) > MAX for r in refs):
+        with pytest.raises(ValueError, match="overflows float64"):
+            mle.gaussian_log_likelihood(x, mus, sigma)
+        return
+    got = np.asarray(mle.gaussian_log_likelihood(x, mus, sigma))
+    assert got.shape == mus.shape and np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, [float(r) for r in refs], rtol=1e-12, atol=1e-300)
+    scipy_ll = stats.norm.logpdf(x[None, :], mus[:, None], sigma).sum(-1)
+    finite = np.isfinite(scipy_ll)
+    np.testing.assert_allclose(got[finite], scipy_ll[finite], rtol=1e-12)

@@ -229,3 +229,31 @@ def test_validation_messages():
         score.langevin(lambda p: -p, np.zeros((1, 1)), -0.1, 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match="`n_steps` must be an integer"):
         score.langevin(lambda p: -p, np.zeros((1, 1)), 0.1, 0, np.random.default_rng(0))
+
+
+# ------------------------------------------------------------------------------ issue 16: named errors
+
+
+def test_mixture_covariance_errors_name_covs_and_the_component():
+    """Issue 16: a bad component covariance was reported as `cov`, an argument the caller never passed."""
+    with pytest.raises(ValueError, match=r"(?s)`covs` must be positive definite; got .*\(at index \(1,\)\)"):
+        score.mixture_log_prob(np.zeros((1, 2)), [0.5, 0.5], np.zeros((2, 2)), np.array([np.eye(2), -np.eye(2)]))
+    with pytest.raises(ValueError, match=r"(?s)`covs` must be symmetric"):
+        score.mixture_score(np.zeros((1, 2)), [1.0], np.zeros((1, 2)), np.array([[[1.0, 0.5], [0.0, 1.0]]]))
+
+
+def test_noisy_covs_needs_square_matrices():
+    with pytest.raises(ValueError, match=r"`covs` must be a square matrix or a stack of them, shape \(\.\.\., D, D\); "
+                                         r"got \(2, 3\) as its shape"):
+        score.noisy_covs(np.zeros((2, 3)), 0.5)  # was numpy's 'operands could not be broadcast'
+
+
+def test_langevin_refuses_a_score_that_is_not_finite():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"`score` must be finite; got nan at step 0, index \(0, 0\), point \[0.\]"):
+        score.langevin(lambda x: x * np.nan, np.zeros((2, 1)), 0.1, 3, rng)  # returned NaN samples
+    with pytest.raises(ValueError, match=r"`score` must be finite; got -?inf at step \d+"), np.errstate(over="ignore"):
+        score.langevin(lambda x: -(x**3) * 1e10, np.ones((2, 1)), 1.0, 50, rng)  # a diverging chain
+    with pytest.raises(ValueError, match=r"`score` must be a function returning one score per point, shape \(2, 1\); "
+                                         r"got \(2,\) as its shape at step 0"):
+        score.langevin(lambda x: x[:, 0], np.zeros((2, 1)), 0.1, 3, rng)

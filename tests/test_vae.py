@@ -361,3 +361,28 @@ def test_example_is_fixed_and_module_does_not_import_torch():
 
     code = "import sys, genmath.vae; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 16: edges
+# ---------------------------------------------------------------------------------------------
+
+def test_iwae_bound_refuses_an_infinite_weight_in_both_paths():
+    """Issue 16: iwae_bound(torch.tensor([0., inf])) returned inf."""
+    for log_w in (np.array([0.0, np.inf]), torch.tensor([0.0, math.inf])):
+        with pytest.raises(ValueError, match=r"`log_w` must be < \+inf .*; got inf"):
+            iwae_bound(log_w)
+    # a weight of 0 (log w = -inf) is fine in both
+    assert float(iwae_bound(torch.tensor([0.0, -math.inf]))) == pytest.approx(-math.log(2))
+    assert float(iwae_bound(np.array([0.0, -np.inf]))) == pytest.approx(-math.log(2))
+
+
+@pytest.mark.parametrize("logvar", [-1500.0, -50.0, -1e-9, 0.0, 1e-12, 3.0, 700.0])
+def test_kl_std_normal_torch_path_is_nonnegative_and_matches_numpy(logvar: float):
+    mu = np.array([0.0, 1e-8, 3.0])
+    lv = np.full(3, logvar)
+    numpy_kl = float(kl_std_normal(mu, lv))
+    torch_kl = kl_std_normal(torch.tensor(mu, requires_grad=True), torch.tensor(lv, requires_grad=True))
+    assert float(torch_kl.detach()) >= 0.0 and numpy_kl >= 0.0
+    assert float(torch_kl.detach()) == pytest.approx(numpy_kl, rel=1e-12, abs=1e-15)
+    torch_kl.backward()

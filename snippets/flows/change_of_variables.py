@@ -46,7 +46,7 @@ publish("flows.sas.max_abs_diff", max(abs(via_inverse - via_forward), abs(via_in
 publish("flows.sas.roundtrip_error", abs(float(sinh_arcsinh_forward(z, epsilon, delta)) - x))
 
 # normalisation: integral of exp(log p_X) over R by adaptive quadrature, and mass of an interval vs the CDF
-total, total_err = integrate_density_1d(lambda t: sinh_arcsinh_log_prob(t, epsilon, delta))
+total, total_err = integrate_density_1d(lambda t: sinh_arcsinh_log_prob(t, epsilon, delta), loc=0.0, scale=1.0)
 publish("flows.sas.integral", total)
 publish("flows.sas.integral_error", abs(total - 1.0))
 a, b = -0.5, 1.5
@@ -59,13 +59,13 @@ publish("flows.sas.interval_mass_error", abs(mass - (cdf_b - cdf_a)))
 # "density" exp(log p_Z(z) + log|sigma|) integrates to sigma^2, not 1.
 mu, sigma = 1.0, 2.0
 publish("flows.affine.sigma", sigma)
-right, _ = integrate_density_1d(lambda t: affine_log_prob(t, mu, sigma))
+right, _ = integrate_density_1d(lambda t: affine_log_prob(t, mu, sigma), loc=mu, scale=sigma)
 wrong, _ = integrate_density_1d(lambda t: standard_normal_log_prob(affine_inverse(t, mu, sigma))
-         + affine_log_abs_det_forward(t, mu, sigma))
+         + affine_log_abs_det_forward(t, mu, sigma), loc=mu, scale=sigma)
 publish("flows.affine.integral_right", right)
 publish("flows.affine.integral_wrong", wrong)
 wrong_sas, _ = integrate_density_1d(lambda t: standard_normal_log_prob(sinh_arcsinh_inverse(t, epsilon, delta))
-             - sinh_arcsinh_log_abs_det_inverse(t, epsilon, delta))
+             - sinh_arcsinh_log_abs_det_inverse(t, epsilon, delta), loc=0.0, scale=1.0)
 publish("flows.sas.integral_wrong_sign", wrong_sas)
 
 # figure: the map and the two densities

@@ -22,7 +22,7 @@ def bits(std):
     support = p_data > 0  # values the data can take (far tails underflow to probability 0)
     p_data, x = p_data[support], levels[support]
     log_density = lambda y: stats.norm.logpdf(y, mean_data, std)
-    cdf = lambda y: special.ndtr((y - mean_data) / std)
+    cdf = stats.norm(mean_data, std).cdf  # a scipy distribution: genmath uses its logcdf/logsf in the tails
     # exact discrete log-likelihood: log P(x) = log of the model's mass on the bin [x, x + 1)
     exact = -(p_data * discrete_log_prob_from_cdf(cdf, x)).sum()
     # dequantised objective: E_u[log p(x + u)], u ~ U[0, 1), by quadrature over each bin
