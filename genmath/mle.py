@@ -550,3 +550,420 @@ def bits_per_dim(nll_nats: ArrayLike, n_dims: int) -> Any:
     nll = validate.array(nll_nats, "nll_nats")
     dims = validate.integer(n_dims, "n_dims", lo=1)
     return _scalar_or_array(nll / (dims * math.log(2.0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The score, the Fisher information matrix and the Cramér–Rao bound
+# ---------------------------------------------------------------------------------------------
+
+def _variance_parameter(sigma2: ArrayLike, name: str = "sigma2") -> Array:
+    return validate.positive(sigma2, name)
+
+
+def gaussian_scores(x: ArrayLike, mu: ArrayLike, sigma2: ArrayLike) -> tuple[Array, Array]:
+    r"""Score vector and Hessian of :math:`\log\mathcal{N}(x; \mu, \sigma^2)` in :math:`\theta = (\mu, \sigma^2)`.
+
+    With :math:`v = \sigma^2` and :math:`u = x - \mu`, for every observation:
+
+    .. math::
+        s_\theta(x) = \begin{pmatrix} u / v \\ -\frac{1}{2v} + \frac{u^2}{2v^2} \end{pmatrix},
+        \qquad
+        \nabla^2_\theta \log p_\theta(x) = \begin{pmatrix} -\frac{1}{v} & -\frac{u}{v^2} \\
+            -\frac{u}{v^2} & \frac{1}{2v^2} - \frac{u^2}{v^3} \end{pmatrix}
+
+    (derived in ``docs/mle.md``; the first row is ``mle-gaussian-score-variance`` per observation).
+    Returns ``(scores, hessians)`` of shapes ``x.shape + (2,)`` and ``x.shape + (2, 2)``; ``mu`` and
+    ``sigma2`` (> 0) broadcast against ``x``.
+    """
+    arr = validate.array(x, "x")
+    mu_arr = validate.array(mu, "mu")
+    v = _variance_parameter(sigma2)
+    arr, mu_arr, v = validate.broadcast((arr, "x"), (mu_arr, "mu"), (v, "sigma2"))
+    u = arr - mu_arr
+    scores = np.stack([u / v, -0.5 / v + 0.5 * u**2 / v**2], axis=-1)
+    h_mm = -1.0 / v
+    h_mv = -u / v**2
+    h_vv = 0.5 / v**2 - u**2 / v**3
+    hessians = np.stack([np.stack([h_mm * np.ones_like(u), h_mv], axis=-1),
+                         np.stack([h_mv, h_vv], axis=-1)], axis=-2)
+    return scores, hessians
+
+
+def gaussian_fisher_information(sigma2: ArrayLike) -> Array:
+    r"""Fisher information matrix of one :math:`\mathcal{N}(\mu, \sigma^2)` observation in :math:`\theta = (\mu, \sigma^2)`.
+
+    .. math::
+        \mathcal{I}(\mu, \sigma^2) = \mathbb{E}\bigl[s_\theta(x)\,s_\theta(x)^\top\bigr]
+        = \begin{pmatrix} 1/\sigma^2 & 0 \\ 0 & 1/(2\sigma^4) \end{pmatrix}
+
+    The off-diagonal entries are :math:`\mathbb{E}[u^3]/(2\sigma^6) - \mathbb{E}[u]/(2\sigma^4) = 0` and
+    :math:`\mathbb{E}[s_{\sigma^2}^2] = \operatorname{Var}[u^2]/(4\sigma^8) = 2\sigma^4/(4\sigma^8)` with
+    :math:`u = x - \mu` (derived in ``docs/mle.md``; the Gaussian's moments
+    :math:`\mathbb{E}[u^3] = 0`, :math:`\mathbb{E}[u^4] = 3\sigma^4`). ``sigma2`` > 0; returns shape
+    ``sigma2.shape + (2, 2)``.
+    """
+    v = _variance_parameter(sigma2)
+    zero = np.zeros_like(v)
+    return np.stack([np.stack([1.0 / v, zero], axis=-1), np.stack([zero, 0.5 / v**2], axis=-1)], axis=-2)
+
+
+def cramer_rao_bound(fisher: ArrayLike, n: int) -> Any:
+    r"""The Cramér–Rao lower bound for unbiased estimators from ``n`` i.i.d. observations.
+
+    .. math:: \operatorname{Var}[T] \ge \frac{1}{n\,\mathcal{I}(\theta)}
+              \qquad\text{or, for a vector } \theta,\qquad
+              \operatorname{Cov}[T] \succeq \bigl(n\,\mathcal{I}(\theta)\bigr)^{-1}
+
+    (Rao 1945; Cramér 1946; derived in ``docs/mle.md`` by the Cauchy–Schwarz inequality).
+    ``fisher``: the information of ONE observation, a positive number or a symmetric positive-definite
+    matrix; ``n``: integer >= 1. Returns the bound (a float, or the inverse matrix).
+    """
+    dims = validate.integer(n, "n", lo=1)
+    info = validate.array(fisher, "fisher")
+    if info.ndim == 0:
+        if info <= 0:
+            validate.fail("fisher", "> 0 (the information of one observation)", info)
+        return float(1.0 / (dims * info))
+    validate.cholesky(info, "fisher")  # symmetric positive definite, or a ValueError naming `fisher`
+    return np.linalg.inv(dims * info)
+
+
+@dataclass(frozen=True)
+class VarianceEstimate:
+    """An unbiased sample variance and its standard error (both in the squared units of the values)."""
+
+    variance: float
+    std_error: float
+
+
+def sample_variance(values: ArrayLike) -> VarianceEstimate:
+    r"""The unbiased sample variance :math:`s^2` of ``values`` (1-D, at least 4) with its standard error.
+
+    .. math::
+        s^2 = \frac{1}{T-1}\sum_{t=1}^T (v_t - \bar v)^2, \qquad
+        \operatorname{Var}[s^2] = \frac{1}{T}\Bigl(m_4 - \frac{T-3}{T-1}\,\sigma^4\Bigr)
+
+    with :math:`m_4` the fourth central moment (the classical result, e.g. Cramér 1946, Ch. 27; here
+    with sample moments plugged in). Used to attach an error bar to a variance measured by simulation.
+    """
+    arr = validate.array(values, "values")
+    if arr.ndim != 1 or arr.size < 4:
+        validate.fail("values", "a 1-D array of at least 4 values", arr.shape)
+    t = arr.size
+    centred = arr - arr.mean()
+    s2 = float(np.sum(centred**2) / (t - 1))
+    m4 = float(np.mean(centred**4))
+    var_s2 = max((m4 - (t - 3) / (t - 1) * s2**2) / t, 0.0)
+    return VarianceEstimate(s2, math.sqrt(var_s2))
+
+
+def exponential_mle(x: ArrayLike) -> Any:
+    r"""MLE of the rate :math:`\lambda` of an exponential distribution from observations ``x`` > 0 (last axis).
+
+    .. math:: \hat\lambda = \frac{n}{\sum_{i=1}^n x_i} = \frac{1}{\bar x}
+
+    from :math:`\ell(\lambda) = n\log\lambda - \lambda\sum_i x_i`. It is biased,
+    :math:`\mathbb{E}[\hat\lambda] = \frac{n}{n-1}\lambda` (the sum is Gamma(n, λ)), but
+    asymptotically efficient: :math:`n\operatorname{Var}[\hat\lambda] \to \lambda^2 = 1/\mathcal{I}(\lambda)`.
+    """
+    arr = _data(x, "x")
+    bad = arr <= 0
+    if bad.any():
+        validate.fail("x", "> 0 (exponential observations)", arr[bad].flat[0])
+    return _scalar_or_array(1.0 / arr.mean(axis=-1))
+
+
+def fisher_information_exponential(lam: ArrayLike) -> Any:
+    r"""Fisher information of one Exponential(rate ``lam``) observation, ``lam`` > 0.
+
+    .. math:: \mathcal{I}(\lambda) = -\mathbb{E}\Bigl[\frac{\partial^2}{\partial\lambda^2}(\log\lambda - \lambda x)\Bigr]
+              = \frac{1}{\lambda^2}
+    """
+    lam_arr = validate.positive(lam, "lam")
+    return _scalar_or_array(1.0 / lam_arr**2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Misspecified models: the sandwich covariance
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sandwich:
+    r"""The pieces of the sandwich covariance: :math:`J`, :math:`K` and :math:`J^{-1}KJ^{-1}` (all d x d)."""
+
+    J: Array
+    K: Array
+    covariance: Array
+
+
+def _sandwich(J: Array, K: Array) -> Sandwich:
+    j_inv = np.linalg.inv(J)
+    cov = j_inv @ K @ j_inv
+    return Sandwich(J=J, K=K, covariance=0.5 * (cov + np.swapaxes(cov, -1, -2)))  # symmetric up to round-off
+
+
+def sandwich_covariance(scores: ArrayLike, hessians: ArrayLike) -> Sandwich:
+    r"""The sandwich (robust) covariance of an M-estimator from per-observation scores and Hessians.
+
+    .. math::
+        \hat J = -\frac{1}{n}\sum_{i=1}^n \nabla^2_\theta \log p_{\hat\theta}(x_i), \qquad
+        \hat K = \frac{1}{n}\sum_{i=1}^n s_{\hat\theta}(x_i)\,s_{\hat\theta}(x_i)^\top, \qquad
+        \sqrt{n}(\hat\theta - \theta^*) \approx \mathcal{N}\bigl(0, \hat J^{-1}\hat K\hat J^{-1}\bigr)
+
+    (Huber 1967; White 1982, Theorem 3.2). Under a correct model
+    :math:`J = K = \mathcal{I}(\theta)` and the sandwich is :math:`\mathcal{I}^{-1}`. ``scores``: shape
+    ``(..., n, d)``; ``hessians``: ``(..., n, d, d)``; leading axes are independent data sets, and every
+    :math:`\hat J` must be invertible. The entries of the result have shapes ``(..., d, d)``.
+    """
+    s = validate.array(scores, "scores")
+    h = validate.array(hessians, "hessians")
+    if s.ndim < 2 or s.shape[-2] < 1:
+        validate.fail("scores", "an array of shape (..., n, d)", s.shape)
+    n, d = s.shape[-2:]
+    if h.shape != s.shape + (d,):
+        validate.fail("hessians", f"an array of shape {s.shape + (d,)} to match `scores`", h.shape)
+    J = -h.mean(axis=-3)
+    K = np.einsum("...ni,...nj->...ij", s, s) / n
+    if np.any(np.linalg.cond(J) > 1e12):
+        validate.fail("hessians", "an invertible mean (J is singular: the parameter is not identified)", J)
+    return _sandwich(J, K)
+
+
+def gaussian_misspecified_sandwich(m2: ArrayLike, m3: ArrayLike, m4: ArrayLike) -> Sandwich:
+    r"""The sandwich for the Gaussian model :math:`\theta = (\mu, \sigma^2)` fitted to data with central
+    moments :math:`\mu_2, \mu_3, \mu_4` (population values, ``m2`` > 0, ``m4`` >= ``m2**2``).
+
+    At :math:`\theta^* = (\mathbb{E}x, \mu_2)`, from :func:`gaussian_scores`,
+
+    .. math::
+        J = \begin{pmatrix} 1/\mu_2 & 0 \\ 0 & 1/(2\mu_2^2) \end{pmatrix},\quad
+        K = \begin{pmatrix} 1/\mu_2 & \mu_3/(2\mu_2^3) \\ \mu_3/(2\mu_2^3) & (\mu_4 - \mu_2^2)/(4\mu_2^4) \end{pmatrix},\quad
+        J^{-1}KJ^{-1} = \begin{pmatrix} \mu_2 & \mu_3 \\ \mu_3 & \mu_4 - \mu_2^2 \end{pmatrix}
+
+    (White 1982 applied to the Gaussian; derived in ``docs/mle.md``). A Gaussian has
+    :math:`\mu_3 = 0`, :math:`\mu_4 = 3\mu_2^2` and the sandwich is :math:`\mathcal{I}^{-1} = \operatorname{diag}(\mu_2, 2\mu_2^2)`.
+    """
+    v = float(validate.positive(m2, "m2"))
+    skew = float(validate.array(m3, "m3"))
+    kurt = float(validate.array(m4, "m4"))
+    if kurt < v**2:
+        validate.fail("m4", f">= m2**2 = {v**2:g} (Jensen: E[(x-mu)^4] >= E[(x-mu)^2]^2)", kurt)
+    J = np.array([[1.0 / v, 0.0], [0.0, 0.5 / v**2]])
+    K = np.array([[1.0 / v, 0.5 * skew / v**3], [0.5 * skew / v**3, 0.25 * (kurt - v**2) / v**4]])
+    return _sandwich(J, K)
+
+
+# ---------------------------------------------------------------------------------------------
+# MAP under reparametrisation; a Gaussian prior is weight decay
+# ---------------------------------------------------------------------------------------------
+
+def bernoulli_map_logit(k: ArrayLike, n: ArrayLike, a: ArrayLike = 1.0, b: ArrayLike = 1.0) -> Any:
+    r"""MAP estimate of the log-odds :math:`\phi = \log\frac{p}{1-p}` under the Beta(a, b) prior on p.
+
+    The prior density of :math:`\phi` carries the Jacobian :math:`\frac{dp}{d\phi} = p(1-p)`, so the
+    posterior in :math:`\phi` is :math:`\propto p^{k+a}(1-p)^{n-k+b}` and its mode is
+
+    .. math:: \hat\phi_{\mathrm{MAP}} = \log\frac{k+a}{n-k+b},
+              \qquad p(\hat\phi_{\mathrm{MAP}}) = \frac{k+a}{n+a+b}
+
+    not the log-odds of :func:`bernoulli_map` (derived in ``docs/mle.md``; Murphy 2012, Sec. 5.2.1.4
+    on the non-invariance of the MAP estimate). ``a``, ``b`` > 0; ``0 <= k <= n``.
+    """
+    alpha, beta = beta_posterior(k, n, a, b)
+    return _scalar_or_array(np.log(np.asarray(alpha)) - np.log(np.asarray(beta)))
+
+
+def ridge_map(X: ArrayLike, y: ArrayLike, sigma: float, tau: float) -> Array:
+    r"""MAP weights of linear regression :math:`y \sim \mathcal{N}(Xw, \sigma^2 I)` with prior
+    :math:`w \sim \mathcal{N}(0, \tau^2 I)`: ridge regression with :math:`\lambda = \sigma^2/\tau^2`.
+
+    .. math:: \hat w_{\mathrm{MAP}} = \Bigl(X^\top X + \frac{\sigma^2}{\tau^2} I\Bigr)^{-1} X^\top y
+
+    (Bishop 2006, eqs. 3.27-3.28 and 3.53-3.55: the posterior mean, which is also its mode).
+    ``X``: shape (n, d); ``y``: shape (n,); ``sigma``, ``tau`` > 0.
+    """
+    design = validate.array(X, "X")
+    if design.ndim != 2:
+        validate.fail("X", "a matrix of shape (n, d)", design.shape)
+    target = validate.array(y, "y")
+    if target.shape != (design.shape[0],):
+        validate.fail("y", f"a vector of shape ({design.shape[0]},) to match `X`", target.shape)
+    lam = float(validate.positive(sigma, "sigma")) ** 2 / float(validate.positive(tau, "tau")) ** 2
+    gram = design.T @ design + lam * np.eye(design.shape[1])
+    return np.asarray(np.linalg.solve(gram, design.T @ target), dtype=np.float64)
+
+
+def fit_linear_regression_weight_decay(X: ArrayLike, y: ArrayLike, sigma: float, weight_decay: float, *,
+                                       lr: float = 0.1, steps: int = 2000) -> Array:
+    r"""Full-batch gradient descent in torch on the mean Gaussian NLL of linear regression, with
+    ``torch.optim.SGD``'s ``weight_decay`` (which adds ``weight_decay * w`` to the gradient).
+
+    The loss per observation is :math:`\bar\ell(w) = \frac{1}{2n\sigma^2}\lVert y - Xw\rVert^2` (plus a
+    constant); each step is :math:`w \leftarrow (1 - \eta\lambda_{\mathrm{wd}})w - \eta\nabla\bar\ell(w)`.
+    Its fixed point is the MAP estimate :func:`ridge_map` with :math:`\tau^2 = 1/(n\lambda_{\mathrm{wd}})`.
+    Returns the weights after every step, shape ``(steps + 1, d)``; float64, deterministic.
+    """
+    design = validate.array(X, "X")
+    if design.ndim != 2:
+        validate.fail("X", "a matrix of shape (n, d)", design.shape)
+    target = validate.array(y, "y")
+    if target.shape != (design.shape[0],):
+        validate.fail("y", f"a vector of shape ({design.shape[0]},) to match `X`", target.shape)
+    sigma_f = float(validate.positive(sigma, "sigma"))
+    wd = float(validate.non_negative(weight_decay, "weight_decay"))
+    lr_f = float(validate.positive(lr, "lr"))
+    steps_i = validate.integer(steps, "steps", lo=1)
+    import torch
+
+    x_t = torch.as_tensor(design, dtype=torch.float64)
+    y_t = torch.as_tensor(target, dtype=torch.float64)
+    w = torch.zeros(design.shape[1], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=lr_f, weight_decay=wd)
+    path = np.empty((steps_i + 1, design.shape[1]))
+    path[0] = w.detach().numpy()
+    for t in range(1, steps_i + 1):
+        opt.zero_grad()
+        loss = ((y_t - x_t @ w) ** 2).mean() / (2 * sigma_f**2)
+        loss.backward()
+        opt.step()
+        path[t] = w.detach().numpy()
+        if not np.all(np.isfinite(path[t])):
+            raise ValueError(f"gradient descent diverged at step {t}; `lr` = {lr_f!r} is too large for this data")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Latent variables: the EM algorithm for a one-dimensional Gaussian mixture
+# ---------------------------------------------------------------------------------------------
+
+def _gmm(x: ArrayLike, weights: ArrayLike, means: ArrayLike, variances: ArrayLike
+         ) -> tuple[Array, Array, Array, Array]:
+    arr = validate.array(x, "x")
+    if arr.ndim != 1 or arr.size < 1:
+        validate.fail("x", "a non-empty 1-D array of observations", arr.shape)
+    pi = validate.probabilities(weights, "weights")
+    if pi.ndim != 1:
+        validate.fail("weights", "a vector of K mixture weights", pi.shape)
+    mu = validate.array(means, "means")
+    if mu.shape != pi.shape:
+        validate.fail("means", f"a vector of K = {pi.size} means", mu.shape)
+    var = validate.positive(variances, "variances")
+    if var.shape != pi.shape:
+        validate.fail("variances", f"a vector of K = {pi.size} variances", var.shape)
+    return arr, pi, mu, var
+
+
+def gmm_log_likelihood(x: ArrayLike, weights: ArrayLike, means: ArrayLike, variances: ArrayLike) -> float:
+    r"""Log-likelihood (nats) of 1-D data under a Gaussian mixture:
+    :math:`\ell(\theta) = \sum_{i=1}^n \log\sum_{k=1}^K \pi_k\,\mathcal{N}(x_i; \mu_k, \sigma_k^2)`.
+
+    Computed with :func:`genmath.score.mixture_log_prob` (a log-sum-exp over components).
+    """
+    from genmath.score import mixture_log_prob
+
+    arr, pi, mu, var = _gmm(x, weights, means, variances)
+    return float(np.sum(mixture_log_prob(arr[:, None], pi, mu[:, None], var[:, None, None])))
+
+
+def gmm_responsibilities(x: ArrayLike, weights: ArrayLike, means: ArrayLike, variances: ArrayLike) -> Array:
+    r"""The E-step: :math:`r_{ik} = p_\theta(z_i = k \mid x_i)`, shape ``(n, K)``, rows summing to 1.
+
+    .. math:: r_{ik} = \frac{\pi_k\,\mathcal{N}(x_i; \mu_k, \sigma_k^2)}{\sum_{j=1}^K \pi_j\,\mathcal{N}(x_i; \mu_j, \sigma_j^2)}
+
+    (Bishop 2006, eq. 9.23), computed with :func:`genmath.score.mixture_responsibilities`.
+    """
+    from genmath.score import mixture_responsibilities
+
+    arr, pi, mu, var = _gmm(x, weights, means, variances)
+    return mixture_responsibilities(arr[:, None], pi, mu[:, None], var[:, None, None])
+
+
+def _responsibility_matrix(resp: ArrayLike, n: int, k: int) -> Array:
+    r = validate.array(resp, "resp")
+    if r.shape != (n, k):
+        validate.fail("resp", f"an array of shape ({n}, {k}) (observations x components)", r.shape)
+    validate.probabilities(r, "resp")
+    return r
+
+
+def gmm_m_step(x: ArrayLike, resp: ArrayLike) -> tuple[Array, Array, Array]:
+    r"""The M-step: the maximiser of :math:`\sum_i\sum_k r_{ik}\log\bigl(\pi_k\mathcal{N}(x_i;\mu_k,\sigma_k^2)\bigr)`.
+
+    .. math::
+        N_k = \sum_{i=1}^n r_{ik},\quad \pi_k' = \frac{N_k}{n},\quad
+        \mu_k' = \frac{1}{N_k}\sum_{i=1}^n r_{ik}x_i,\quad
+        (\sigma_k')^2 = \frac{1}{N_k}\sum_{i=1}^n r_{ik}(x_i - \mu_k')^2
+
+    (Bishop 2006, eqs. 9.24-9.27; Dempster, Laird & Rubin 1977). ``resp``: shape (n, K), rows summing
+    to 1. Raises ValueError when a component has no responsibility left or its variance is 0: the
+    likelihood is unbounded there (a component collapsed onto one point).
+    """
+    arr = validate.array(x, "x")
+    if arr.ndim != 1 or arr.size < 1:
+        validate.fail("x", "a non-empty 1-D array of observations", arr.shape)
+    r = validate.array(resp, "resp")
+    if r.ndim != 2:
+        validate.fail("resp", f"an array of shape ({arr.size}, K)", r.shape)
+    r = _responsibility_matrix(r, arr.size, r.shape[1])
+    counts = r.sum(axis=0)  # N_k
+    if np.any(counts <= 0):
+        k = int(np.argmin(counts))
+        validate.fail("resp", f"positive in every column (component {k} has no responsibility)", counts)
+    weights = counts / arr.size
+    means = (r * arr[:, None]).sum(axis=0) / counts
+    variances = (r * (arr[:, None] - means) ** 2).sum(axis=0) / counts
+    if np.any(variances <= 0):
+        k = int(np.argmin(variances))
+        raise ValueError(f"component {k} collapsed onto x = {float(means[k])!r}: its variance is "
+                         f"{float(variances[k])!r}, where the mixture likelihood is unbounded")
+    return weights, means, variances
+
+
+def gmm_elbo(x: ArrayLike, resp: ArrayLike, weights: ArrayLike, means: ArrayLike, variances: ArrayLike) -> float:
+    r"""The evidence lower bound (nats) of a Gaussian mixture with :math:`q_i(z = k) = r_{ik}`:
+
+    .. math::
+        \mathcal{L}(q, \theta) = \sum_{i=1}^n \mathbb{E}_{z\sim q_i}\Bigl[\log\frac{p_\theta(x_i, z)}{q_i(z)}\Bigr]
+        = \ell(\theta) - \sum_{i=1}^n \mathrm{KL}\bigl(q_i \,\|\, p_\theta(z \mid x_i)\bigr)
+
+    with :math:`p_\theta(x, z = k) = \pi_k\,\mathcal{N}(x; \mu_k, \sigma_k^2)` and :math:`0\log 0 = 0`
+    (Neal & Hinton 1998).
+    """
+    from genmath.score import mixture_component_log_probs
+
+    arr, pi, mu, var = _gmm(x, weights, means, variances)
+    r = _responsibility_matrix(resp, arr.size, pi.size)
+    log_joint = mixture_component_log_probs(arr[:, None], pi, mu[:, None], var[:, None, None])  # (n, K)
+    return float(np.sum(np.where(r > 0, r * log_joint, 0.0)) - np.sum(xlogy(r, r)))
+
+
+@dataclass(frozen=True)
+class EMTrajectory:
+    """Parameters after each EM iteration (entry 0 is the start) and the log-likelihood (nats) there."""
+
+    weights: Array  # (steps + 1, K)
+    means: Array
+    variances: Array
+    log_likelihood: Array  # (steps + 1,)
+
+
+def gmm_em(x: ArrayLike, weights: ArrayLike, means: ArrayLike, variances: ArrayLike, *, steps: int = 100
+           ) -> EMTrajectory:
+    r"""Run ``steps`` EM iterations (:func:`gmm_responsibilities` then :func:`gmm_m_step`) on 1-D data.
+
+    Each iteration cannot decrease :func:`gmm_log_likelihood` (Dempster, Laird & Rubin 1977, Theorem 1):
+    :math:`\ell(\theta') \ge \mathcal{L}(q, \theta') \ge \mathcal{L}(q, \theta) = \ell(\theta)`.
+    Raises ValueError (from the M-step) if a component collapses onto a single point.
+    """
+    arr, pi, mu, var = _gmm(x, weights, means, variances)
+    steps_i = validate.integer(steps, "steps", lo=0)
+    k = pi.size
+    out_w, out_m, out_v = np.empty((steps_i + 1, k)), np.empty((steps_i + 1, k)), np.empty((steps_i + 1, k))
+    ll = np.empty(steps_i + 1)
+    for t in range(steps_i + 1):
+        out_w[t], out_m[t], out_v[t] = pi, mu, var
+        ll[t] = gmm_log_likelihood(arr, pi, mu, var)
+        if t < steps_i:
+            pi, mu, var = gmm_m_step(arr, gmm_responsibilities(arr, pi, mu, var))
+            pi = pi / pi.sum()  # guard: keep the weights a probability vector to the last bit
+    return EMTrajectory(out_w, out_m, out_v, ll)

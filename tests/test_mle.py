@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import optimize, stats
+from scipy import integrate, optimize, special, stats
 
 import genmath
 from genmath import mle
@@ -421,6 +421,293 @@ def test_poisson_mle_is_never_beaten(x: list[int], lam: float) -> None:
     other = mle.poisson_log_likelihood(lam, x)
     assert not np.isnan(best) and not np.isnan(other)
     assert best >= other - 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# The score and the Fisher information matrix, the Cramér–Rao bound
+# --------------------------------------------------------------------------------------------
+
+def _torch_gaussian_grad_hess(x: float, mu: float, var: float) -> tuple[np.ndarray, np.ndarray]:
+    """Score and Hessian of log N(x; mu, v) in (mu, v) by torch autograd of torch.distributions.Normal."""
+    def log_prob(theta: torch.Tensor) -> torch.Tensor:
+        return torch.distributions.Normal(theta[0], theta[1].sqrt()).log_prob(torch.tensor(x, dtype=torch.float64))
+
+    theta = torch.tensor([mu, var], dtype=torch.float64)
+    return (torch.autograd.functional.jacobian(log_prob, theta).numpy(),
+            torch.autograd.functional.hessian(log_prob, theta).numpy())
+
+
+def test_gaussian_scores_match_torch_autograd(rng: np.random.Generator) -> None:
+    x = rng.normal(0.5, 2.0, size=7)
+    scores, hessians = mle.gaussian_scores(x, 0.3, 3.5)
+    assert scores.shape == (7, 2) and hessians.shape == (7, 2, 2)
+    for i, xi in enumerate(x):
+        grad, hess = _torch_gaussian_grad_hess(float(xi), 0.3, 3.5)
+        np.testing.assert_allclose(scores[i], grad, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(hessians[i], hess, rtol=1e-12, atol=1e-14)
+    # batches of data sets broadcast against per-set parameters
+    batch = rng.normal(size=(3, 5))
+    s, h = mle.gaussian_scores(batch, batch.mean(axis=1, keepdims=True), batch.var(axis=1, keepdims=True))
+    assert s.shape == (3, 5, 2) and h.shape == (3, 5, 2, 2)
+    np.testing.assert_allclose(s.sum(axis=1), 0.0, atol=1e-12)  # the scores vanish in total at the MLE
+
+
+@pytest.mark.parametrize("sigma2", [0.2, 1.0, 7.5])
+def test_gaussian_fisher_information_is_the_curvature_of_torch_kl(sigma2: float) -> None:
+    mu = torch.tensor(0.7, dtype=torch.float64)
+    v = torch.tensor(sigma2, dtype=torch.float64)
+    hess = torch.autograd.functional.hessian(
+        lambda d: torch.distributions.kl_divergence(torch.distributions.Normal(mu, v.sqrt()),
+                                                    torch.distributions.Normal(mu + d[0], (v + d[1]).sqrt())),
+        torch.zeros(2, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(mle.gaussian_fisher_information(sigma2), hess, rtol=1e-10, atol=1e-14)
+
+
+def test_gaussian_fisher_information_is_the_variance_of_the_score() -> None:
+    # E[s s^T] under N(mu, v) by Gauss-Hermite (exact: the entries are polynomials of degree <= 4 in x)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(12)
+    weights = weights / np.sqrt(2 * np.pi)
+    mu, var = -1.2, 2.3
+    x = mu + np.sqrt(var) * nodes
+    scores, hessians = mle.gaussian_scores(x, mu, var)
+    outer = np.einsum("m,ma,mb->ab", weights, scores, scores)
+    curvature = -np.einsum("m,mab->ab", weights, hessians)
+    np.testing.assert_allclose(outer, mle.gaussian_fisher_information(var), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(curvature, mle.gaussian_fisher_information(var), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("p", "n"), [(0.3, 10), (0.5, 1), (0.9, 25)])
+def test_cramer_rao_bound_is_attained_by_the_bernoulli_mean(p: float, n: int) -> None:
+    exact = stats.binom(n, p).var() / n**2  # Var[k / n]
+    assert mle.cramer_rao_bound(mle.fisher_information_bernoulli(p), n) == pytest.approx(exact, rel=1e-12)
+
+
+def test_cramer_rao_bound_matrix_and_the_sample_variance() -> None:
+    n, sigma2 = 12, 2.5
+    bound = mle.cramer_rao_bound(mle.gaussian_fisher_information(sigma2), n)
+    assert bound[0, 0] == pytest.approx(stats.norm(0, np.sqrt(sigma2 / n)).var(), rel=1e-12)  # Var[x bar]
+    var_s2 = stats.chi2(n - 1).var() * sigma2**2 / (n - 1) ** 2  # s^2 is unbiased and NOT efficient
+    assert var_s2 > bound[1, 1]
+    assert bound[1, 1] == pytest.approx(2 * sigma2**2 / n, rel=1e-12)
+
+
+def test_sample_variance_standard_error_matches_repeated_simulation(rng: np.random.Generator) -> None:
+    # the reported standard error of s^2 versus the spread of s^2 over 2000 independent repetitions
+    values = rng.exponential(size=(2000, 500))  # skewed on purpose: the fourth moment matters
+    estimates = [mle.sample_variance(v) for v in values]
+    spread = np.std([e.variance for e in estimates], ddof=1)
+    typical_se = np.mean([e.std_error for e in estimates])
+    assert typical_se == pytest.approx(spread, rel=0.1)
+    np.testing.assert_allclose(estimates[0].variance, np.var(values[0], ddof=1), rtol=1e-13)
+
+
+def test_exponential_mle_and_fisher_information(rng: np.random.Generator) -> None:
+    x = rng.exponential(0.4, size=30)
+    num = _argmax_1d(lambda lam: float(stats.expon(scale=1.0 / lam).logpdf(x).sum()), 1e-3, 50.0)
+    assert mle.exponential_mle(x) == pytest.approx(num, rel=1e-7)
+    lam = 2.5  # Var of the score 1/lam - x by quadrature
+    var, _ = integrate.quad(lambda v: (1.0 / lam - v) ** 2 * stats.expon(scale=1.0 / lam).pdf(v), 0, np.inf)
+    assert mle.fisher_information_exponential(lam) == pytest.approx(var, rel=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Misspecification: the sandwich
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("law", [stats.gamma(2.5, scale=0.7), stats.laplace(0.3, 1.4), stats.norm(1.0, 2.0)],
+                         ids=["gamma", "laplace", "normal"])
+def test_gaussian_misspecified_sandwich_against_quadrature_of_torch_scores(law) -> None:
+    mean, var = law.mean(), law.var()
+    lo, hi = law.ppf(1e-15), law.isf(1e-15)
+    J, K = np.zeros((2, 2)), np.zeros((2, 2))
+    for a in range(2):
+        for b in range(2):
+            J[a, b] = -integrate.quad(lambda x, a=a, b=b: _torch_gaussian_grad_hess(x, mean, var)[1][a, b] * law.pdf(x),
+                                      lo, hi, limit=200)[0]
+            K[a, b] = integrate.quad(lambda x, a=a, b=b: np.prod(_torch_gaussian_grad_hess(x, mean, var)[0][[a, b]])
+                                     * law.pdf(x), lo, hi, limit=200)[0]
+    m3 = integrate.quad(lambda x: (x - mean) ** 3 * law.pdf(x), lo, hi, limit=200)[0]
+    m4 = integrate.quad(lambda x: (x - mean) ** 4 * law.pdf(x), lo, hi, limit=200)[0]
+    out = mle.gaussian_misspecified_sandwich(var, m3, m4)
+    np.testing.assert_allclose(out.J, J, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(out.K, K, rtol=1e-7, atol=1e-9)
+    j_inv = np.linalg.inv(J)
+    np.testing.assert_allclose(out.covariance, j_inv @ K @ j_inv, rtol=1e-7, atol=1e-9)
+
+
+def test_sandwich_covariance_matches_simulated_mles(rng: np.random.Generator) -> None:
+    # exponential data, Gaussian model: the covariance of sqrt(n)(theta_hat - theta*) over many data sets
+    n, trials = 400, 4000
+    x = rng.exponential(size=(trials, n))
+    mu_hat, var_hat = mle.gaussian_mle(x)
+    z = np.sqrt(n) * (np.stack([mu_hat, var_hat], axis=-1) - [1.0, 1.0])
+    simulated = np.cov(z, rowvar=False)
+    scores, hessians = mle.gaussian_scores(x[:50], mu_hat[:50, None], var_hat[:50, None])
+    plug_in = mle.sandwich_covariance(scores, hessians).covariance  # one estimate per data set (batch axis)
+    assert plug_in.shape == (50, 2, 2)
+    population = mle.gaussian_misspecified_sandwich(1.0, 2.0, 9.0).covariance
+    np.testing.assert_allclose(simulated, population, rtol=0.12)
+    np.testing.assert_allclose(np.median(plug_in, axis=0), population, rtol=0.35)
+
+
+def test_sandwich_is_the_inverse_fisher_information_for_a_correct_model(rng: np.random.Generator) -> None:
+    x = rng.normal(0.0, 1.5, size=200_000)
+    mu_hat, var_hat = mle.gaussian_mle(x)
+    out = mle.sandwich_covariance(*mle.gaussian_scores(x, mu_hat, var_hat))
+    np.testing.assert_allclose(out.covariance, np.linalg.inv(mle.gaussian_fisher_information(var_hat)),
+                               rtol=0.03, atol=0.03)
+    single = mle.sandwich_covariance(*mle.gaussian_scores(x[:100], mu_hat, var_hat))
+    batched = mle.sandwich_covariance(*mle.gaussian_scores(x[:200].reshape(2, 100), mu_hat, var_hat))
+    np.testing.assert_allclose(batched.covariance[0], single.covariance, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# MAP in another parametrisation; a Gaussian prior is weight decay
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("k", "n", "a", "b"), [(3, 3, 1.0, 1.0), (0, 5, 2.0, 3.0), (7, 10, 0.5, 0.5)])
+def test_bernoulli_map_logit_against_torch_transformed_prior(k: int, n: int, a: float, b: float) -> None:
+    prior = torch.distributions.TransformedDistribution(
+        torch.distributions.Beta(torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)),
+        [torch.distributions.SigmoidTransform().inv])
+
+    def log_post(phi: float) -> float:
+        p = 1.0 / (1.0 + np.exp(-phi))
+        return float(prior.log_prob(torch.tensor(phi, dtype=torch.float64))) + k * np.log(p) + (n - k) * np.log1p(-p)
+
+    assert mle.bernoulli_map_logit(k, n, a, b) == pytest.approx(_argmax_1d(log_post, -30.0, 30.0), abs=1e-6)
+
+
+def test_ridge_map_against_sklearn_and_gaussian_conditioning(rng: np.random.Generator) -> None:
+    from sklearn.linear_model import Ridge
+
+    for n, d in ((20, 5), (4, 7)):  # over- and under-determined
+        X, y = rng.normal(size=(n, d)), rng.normal(size=n)
+        sigma, tau = 0.8, 1.3
+        w = mle.ridge_map(X, y, sigma, tau)
+        ref = Ridge(alpha=sigma**2 / tau**2, fit_intercept=False, solver="svd", tol=1e-14).fit(X, y).coef_
+        np.testing.assert_allclose(w, ref, rtol=1e-10, atol=1e-12)
+        # posterior mean of w given y from the joint Gaussian: tau^2 X^T (tau^2 X X^T + sigma^2 I)^{-1} y
+        dual = tau**2 * X.T @ np.linalg.solve(tau**2 * X @ X.T + sigma**2 * np.eye(n), y)
+        np.testing.assert_allclose(w, dual, rtol=1e-10, atol=1e-12)
+
+
+def test_weight_decay_gradient_descent_converges_to_the_map(rng: np.random.Generator) -> None:
+    n, d, sigma, tau = 25, 4, 0.7, 0.4
+    X = rng.normal(size=(n, d))
+    y = X @ rng.normal(size=d) + rng.normal(0, sigma, size=n)
+    path = mle.fit_linear_regression_weight_decay(X, y, sigma, 1.0 / (n * tau**2), lr=0.1, steps=1500)
+    assert path.shape == (1501, d)
+    np.testing.assert_allclose(path[-1], mle.ridge_map(X, y, sigma, tau), rtol=1e-9, atol=1e-11)
+    with pytest.raises(ValueError, match="diverged"):
+        mle.fit_linear_regression_weight_decay(X, y, sigma, 0.0, lr=50.0, steps=2000)
+
+
+# --------------------------------------------------------------------------------------------
+# EM for a Gaussian mixture
+# --------------------------------------------------------------------------------------------
+
+def _mixture_data(rng: np.random.Generator, n: int = 150) -> np.ndarray:
+    z = rng.uniform(size=n) < 0.4
+    return np.where(z, rng.normal(-1.5, 0.6, n), rng.normal(2.0, 1.1, n))
+
+
+def _torch_mixture(weights, means, variances) -> torch.distributions.MixtureSameFamily:
+    return torch.distributions.MixtureSameFamily(
+        torch.distributions.Categorical(probs=torch.tensor(weights, dtype=torch.float64)),
+        torch.distributions.Normal(torch.tensor(means, dtype=torch.float64),
+                                   torch.tensor(np.sqrt(variances), dtype=torch.float64)))
+
+
+def test_gmm_log_likelihood_and_responsibilities_against_torch(rng: np.random.Generator) -> None:
+    x = _mixture_data(rng)
+    params = ([0.2, 0.5, 0.3], [-1.0, 0.5, 2.5], [0.5, 1.2, 0.8])
+    mix = _torch_mixture(*params)
+    xt = torch.tensor(x, dtype=torch.float64)
+    assert mle.gmm_log_likelihood(x, *params) == pytest.approx(float(mix.log_prob(xt).sum()), rel=1e-12)
+    log_joint = mix.mixture_distribution.logits.log_softmax(-1) + mix.component_distribution.log_prob(xt[:, None])
+    posterior = torch.softmax(log_joint, dim=-1).numpy()
+    np.testing.assert_allclose(mle.gmm_responsibilities(x, *params), posterior, rtol=1e-12, atol=1e-15)
+
+
+def test_gmm_m_step_and_em_against_sklearn(rng: np.random.Generator) -> None:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
+    x = _mixture_data(rng)
+    start = (np.array([0.5, 0.5]), np.array([-0.5, 0.5]), np.array([1.0, 1.0]))
+    for steps in (1, 30):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gm = GaussianMixture(2, tol=0.0, reg_covar=0.0, max_iter=steps, weights_init=start[0],
+                                 means_init=start[1][:, None], precisions_init=(1 / start[2])[:, None, None]
+                                 ).fit(x[:, None])
+        run = mle.gmm_em(x, *start, steps=steps)
+        np.testing.assert_allclose(run.weights[-1], gm.weights_, rtol=1e-10)
+        np.testing.assert_allclose(run.means[-1], gm.means_[:, 0], rtol=1e-10)
+        np.testing.assert_allclose(run.variances[-1], gm.covariances_[:, 0, 0], rtol=1e-10)
+    assert np.all(np.diff(run.log_likelihood) >= -1e-9)  # EM never decreases the likelihood
+    one = mle.gmm_m_step(x, mle.gmm_responsibilities(x, *start))
+    np.testing.assert_allclose(one[1], mle.gmm_em(x, *start, steps=1).means[1], rtol=1e-14)
+
+
+def test_gmm_elbo_plus_kl_is_the_log_likelihood(rng: np.random.Generator) -> None:
+    x = _mixture_data(rng, 40)
+    params = ([0.3, 0.7], [-1.0, 2.0], [0.4, 1.5])
+    posterior = mle.gmm_responsibilities(x, *params)
+    q = rng.dirichlet(np.ones(2), size=x.size)
+    q[0] = [1.0, 0.0]  # a q with a zero
+    kl = special.rel_entr(q, posterior).sum()
+    assert mle.gmm_elbo(x, q, *params) + kl == pytest.approx(mle.gmm_log_likelihood(x, *params), rel=1e-12)
+    assert mle.gmm_elbo(x, posterior, *params) == pytest.approx(mle.gmm_log_likelihood(x, *params), rel=1e-12)
+
+
+def test_gmm_collapse_raises(rng: np.random.Generator) -> None:
+    x = np.r_[_mixture_data(rng, 60), 9.0]  # an isolated observation
+    with pytest.raises(ValueError, match="collapsed onto x = 9.0"):
+        mle.gmm_em(x, [0.02, 0.98], [9.0, 0.5], [0.01**2, 3.0], steps=10)
+
+
+@pytest.mark.parametrize(("call", "pattern"), [
+    (lambda: mle.gaussian_scores([1.0], 0.0, 0.0), r"`sigma2`.*0\.0"),
+    (lambda: mle.gaussian_fisher_information(-1.0), r"`sigma2`.*-1\.0"),
+    (lambda: mle.cramer_rao_bound(0.0, 5), r"`fisher`.*0\.0"),
+    (lambda: mle.cramer_rao_bound(1.0, 0), r"`n`.*0"),
+    (lambda: mle.cramer_rao_bound([[1.0, 2.0], [2.0, 1.0]], 3), r"`fisher`.*positive definite"),
+    (lambda: mle.sample_variance([1.0, 2.0, 3.0]), r"`values`.*at least 4"),
+    (lambda: mle.exponential_mle([1.0, -0.5]), r"`x`.*> 0.*-0\.5"),
+    (lambda: mle.fisher_information_exponential(0.0), r"`lam`.*0\.0"),
+    (lambda: mle.sandwich_covariance(np.zeros((5, 2)), np.zeros((5, 3, 3))), r"`hessians`.*\(5, 2, 2\)"),
+    (lambda: mle.sandwich_covariance(np.ones((5, 2)), np.zeros((5, 2, 2))), r"`hessians`.*invertible"),
+    (lambda: mle.gaussian_misspecified_sandwich(1.0, 0.0, 0.5), r"`m4`.*0\.5"),
+    (lambda: mle.gaussian_misspecified_sandwich(0.0, 0.0, 1.0), r"`m2`.*0\.0"),
+    (lambda: mle.bernoulli_map_logit(3, 5, 0.0, 1.0), r"`a`.*0\.0"),
+    (lambda: mle.ridge_map(np.ones((3, 2)), np.ones(4), 1.0, 1.0), r"`y`.*\(3,\)"),
+    (lambda: mle.ridge_map(np.ones(3), np.ones(3), 1.0, 1.0), r"`X`.*\(n, d\)"),
+    (lambda: mle.ridge_map(np.ones((3, 2)), np.ones(3), 1.0, -2.0), r"`tau`.*-2\.0"),
+    (lambda: mle.fit_linear_regression_weight_decay(np.ones((3, 2)), np.ones(3), 1.0, -0.1), r"`weight_decay`.*-0\.1"),
+    (lambda: mle.gmm_log_likelihood([0.0], [0.5, 0.6], [0.0, 1.0], [1.0, 1.0]), r"`weights`.*sum"),
+    (lambda: mle.gmm_log_likelihood([0.0], [0.5, 0.5], [0.0], [1.0, 1.0]), r"`means`.*K = 2"),
+    (lambda: mle.gmm_log_likelihood([0.0], [0.5, 0.5], [0.0, 1.0], [1.0, 0.0]), r"`variances`.*0\.0"),
+    (lambda: mle.gmm_m_step([0.0, 1.0], [[1.0, 0.0], [1.0, 0.0]]), r"`resp`.*component 1"),
+    (lambda: mle.gmm_m_step([0.0, 1.0], [[0.5, 0.6], [1.0, 0.0]]), r"`resp`.*sum"),
+    (lambda: mle.gmm_elbo([0.0, 1.0], [[1.0, 0.0]], [0.5, 0.5], [0.0, 1.0], [1.0, 1.0]), r"`resp`.*\(2, 2\)"),
+    (lambda: mle.gmm_em([0.0, 1.0], [0.5, 0.5], [0.0, 1.0], [1.0, 1.0], steps=-1), r"`steps`.*-1"),
+])
+def test_new_errors_name_argument_and_value(call, pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        call()
+
+
+def test_new_exports() -> None:
+    for name in ("gaussian_scores", "gaussian_fisher_information", "cramer_rao_bound", "sample_variance",
+                 "sandwich_covariance", "gaussian_misspecified_sandwich", "bernoulli_map_logit", "ridge_map",
+                 "fit_linear_regression_weight_decay", "gmm_em", "gmm_m_step", "gmm_elbo", "gmm_responsibilities",
+                 "gmm_log_likelihood", "exponential_mle", "fisher_information_exponential", "Sandwich",
+                 "EMTrajectory", "VarianceEstimate"):
+        assert getattr(genmath, name) is getattr(mle, name)
 
 
 # ---------------------------------------------------------------------------------------------

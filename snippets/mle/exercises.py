@@ -1,15 +1,19 @@
 """Answers to the exercises of the maximum-likelihood chapter."""
 
 import numpy as np
+from scipy.special import expit
+from scipy.stats import laplace
 
 from genmath.info import cross_entropy, entropy, kl_divergence
 from genmath.mle import (
     bernoulli_map,
+    bernoulli_map_logit,
     binomial_mle,
     bits_per_dim,
     categorical_log_likelihood,
     categorical_mle,
     fisher_information_poisson,
+    gaussian_misspecified_sandwich,
     gaussian_mle,
     gaussian_variance_mle_bias,
     poisson_log_likelihood,
@@ -48,3 +52,19 @@ publish("mle.ex5.cross_entropy", cross_entropy(p_data, uniform), unit="nats")
 publish("mle.ex5.entropy", entropy(p_data), unit="nats")
 publish("mle.ex5.kl", kl_divergence(p_data, uniform), unit="nats")
 publish("mle.ex5.kl_bits", kl_divergence(p_data, uniform, base=2), unit="bits")
+
+# 6. a Gaussian fitted to Laplace(0, b) data: central moments from scipy, then the sandwich
+b = publish("mle.ex6.b", 1.0)
+data = laplace(0.0, b)
+m2, m3, m4 = (data.expect(lambda x, k=k: x**k) for k in (2, 3, 4))
+publish("mle.ex6.m2", m2)
+publish("mle.ex6.m4", m4)
+sandwich = gaussian_misspecified_sandwich(m2, m3, m4).covariance
+publish("mle.ex6.sandwich_vv", sandwich[1, 1])
+publish("mle.ex6.naive_vv", 2 * m2**2)
+publish("mle.ex6.ratio", sandwich[1, 1] / (2 * m2**2))
+
+# 7. MAP of p and of its log-odds after 7 heads in 10 tosses, Beta(2, 2) prior
+publish("mle.ex7.p_map", bernoulli_map(7, 10, 2, 2))
+publish("mle.ex7.p_of_phi_map", expit(bernoulli_map_logit(7, 10, 2, 2)))
+publish("mle.ex7.phi_map", bernoulli_map_logit(7, 10, 2, 2))
