@@ -45,8 +45,8 @@ if TYPE_CHECKING:  # torch is imported lazily: the quadrature half of this modul
 __all__ = [
     "Critic1D",
     "CriticSolution",
-    "FDivergence",
-    "F_DIVERGENCES",
+    "FganMember",
+    "FGAN_MEMBERS",
     "GANRun",
     "GaussianMixture1D",
     "TransportPlan",
@@ -528,13 +528,16 @@ def wasserstein_1_dual(x_p: ArrayLike, a: ArrayLike, x_q: ArrayLike, b: ArrayLik
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class FDivergence:
+class FganMember:
     r"""A member of the f-divergence family :math:`D_f(P \,\|\, Q) = \int q\, f(p/q)\, dx`: the convex
     generator ``f`` (with :math:`f(1) = 0` for a divergence; the GAN member has :math:`f(1) = -\log 4`,
     so that :math:`D_f = 2\,\mathrm{JSD} - \log 4 \ge -\log 4`), its derivative, its convex conjugate
     :math:`f^*(t) = \sup_u \{ut - f(u)\}` on the open interval ``conjugate_domain``, and
     ``slope_at_infinity`` :math:`= \lim_{u\to\infty} f(u)/u`, the value of :math:`q f(p/q)` per unit
-    of p where q = 0 (Nowozin et al. 2016, Table 2; conjugates derived in their Sec. 2.2)."""
+    of p where q = 0 (Nowozin et al. 2016, Table 2; conjugates derived in their Sec. 2.2).
+
+    Scalar functions for quadrature, with the conjugate's domain that the f-GAN bound needs; the
+    vectorised family of the KL chapter (KL, reverse KL, JSD, TV, chi^2) is :class:`genmath.info.FDivergence`."""
 
     name: str
     f: Callable[[float], float]
@@ -550,27 +553,27 @@ def _gan_f(u: float) -> float:
 
 #: Four members (Nowozin et al. 2016, Tables 1 and 2): KL, reverse KL, Pearson chi^2 and the GAN
 #: divergence :math:`\int p \log\frac{2p}{p+q} + q \log\frac{2q}{p+q} - \log 4 = 2\,\mathrm{JSD} - \log 4`.
-F_DIVERGENCES: dict[str, FDivergence] = {
-    "kl": FDivergence("KL", lambda u: float(scipy.special.xlogy(u, u)), lambda u: math.log(u) + 1.0,
+FGAN_MEMBERS: dict[str, FganMember] = {
+    "kl": FganMember("KL", lambda u: float(scipy.special.xlogy(u, u)), lambda u: math.log(u) + 1.0,
                       lambda t: math.exp(t - 1.0), (-math.inf, math.inf), math.inf),
-    "reverse_kl": FDivergence("reverse KL", lambda u: -math.log(u), lambda u: -1.0 / u,
+    "reverse_kl": FganMember("reverse KL", lambda u: -math.log(u), lambda u: -1.0 / u,
                               lambda t: -1.0 - math.log(-t), (-math.inf, 0.0), 0.0),
-    "pearson": FDivergence("Pearson chi^2", lambda u: (u - 1.0) ** 2, lambda u: 2.0 * (u - 1.0),
+    "pearson": FganMember("Pearson chi^2", lambda u: (u - 1.0) ** 2, lambda u: 2.0 * (u - 1.0),
                            lambda t: t * t / 4.0 + t, (-math.inf, math.inf), math.inf),
-    "gan": FDivergence("GAN", _gan_f, lambda u: math.log(u) - math.log1p(u),
+    "gan": FganMember("GAN", _gan_f, lambda u: math.log(u) - math.log1p(u),
                        lambda t: -math.log(-math.expm1(t)), (-math.inf, 0.0), 0.0),
 }
 
 
-def _f_divergence(divergence: str | FDivergence) -> FDivergence:
-    if isinstance(divergence, FDivergence):
+def _f_divergence(divergence: str | FganMember) -> FganMember:
+    if isinstance(divergence, FganMember):
         return divergence
-    if divergence not in F_DIVERGENCES:
-        validate.fail("divergence", f"one of {sorted(F_DIVERGENCES)} or an FDivergence", divergence)
-    return F_DIVERGENCES[divergence]
+    if divergence not in FGAN_MEMBERS:
+        validate.fail("divergence", f"one of {sorted(FGAN_MEMBERS)} or an FganMember", divergence)
+    return FGAN_MEMBERS[divergence]
 
 
-def f_divergence_quad(p: Density, q: Density, divergence: str | FDivergence, *, lower: float = -np.inf,
+def f_divergence_quad(p: Density, q: Density, divergence: str | FganMember, *, lower: float = -np.inf,
                       upper: float = np.inf, points: Sequence[float] | ArrayLike | None = None) -> float:
     r"""The f-divergence of two densities on the real line by quadrature (Csiszar 1967; Ali & Silvey
     1966), in nats:
@@ -579,7 +582,7 @@ def f_divergence_quad(p: Density, q: Density, divergence: str | FDivergence, *, 
 
     with the conventions :math:`0 f(0/0) = 0` and :math:`q f(p/q) = p \lim_{u\to\infty} f(u)/u` where
     q = 0 < p (``+inf`` for KL and Pearson :math:`\chi^2`). ``divergence``: a key of
-    :data:`F_DIVERGENCES` or an :class:`FDivergence`. Arguments as in :func:`jensen_shannon_quad`.
+    :data:`FGAN_MEMBERS` or an :class:`FganMember`. Arguments as in :func:`jensen_shannon_quad`.
     """
     member = _f_divergence(divergence)
 
@@ -594,7 +597,7 @@ def f_divergence_quad(p: Density, q: Density, divergence: str | FDivergence, *, 
 
 
 def fgan_bound_quad(p: Density, q: Density, critic: Callable[[float], float],
-                    divergence: str | FDivergence, *, lower: float = -np.inf, upper: float = np.inf,
+                    divergence: str | FganMember, *, lower: float = -np.inf, upper: float = np.inf,
                     points: Sequence[float] | ArrayLike | None = None) -> float:
     r"""The variational lower bound of an f-divergence (Nguyen, Wainwright & Jordan 2010; Nowozin et al.
     2016, Eq. 4) for one critic T, by quadrature, in nats:
@@ -602,7 +605,7 @@ def fgan_bound_quad(p: Density, q: Density, critic: Callable[[float], float],
     .. math:: \mathbb E_{x \sim p}[T(x)] - \mathbb E_{x \sim q}[f^*(T(x))] \;\le\; D_f(P \,\|\, Q) ,
 
     with equality at :math:`T = f'(p/q)`. ``critic`` must take values inside the conjugate's domain
-    (``FDivergence.conjugate_domain``; e.g. T < 0 for the GAN member, where :math:`T = \log D` turns
+    (``FganMember.conjugate_domain``; e.g. T < 0 for the GAN member, where :math:`T = \log D` turns
     the bound into the GAN value :math:`V(D, G)`). Arguments as in :func:`f_divergence_quad`.
     """
     member = _f_divergence(divergence)

@@ -773,6 +773,17 @@ def bernoulli_map_logit(k: ArrayLike, n: ArrayLike, a: ArrayLike = 1.0, b: Array
     return _scalar_or_array(np.log(np.asarray(alpha)) - np.log(np.asarray(beta)))
 
 
+def _regression_data(X: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
+    """The design matrix (n, d) and the targets (n,) of a linear regression, validated by name."""
+    design = validate.array(X, "X")
+    if design.ndim != 2:
+        validate.fail("X", "a matrix of shape (n, d)", design.shape)
+    target = validate.array(y, "y")
+    if target.shape != (design.shape[0],):
+        validate.fail("y", f"a vector of shape ({design.shape[0]},) to match `X`", target.shape)
+    return design, target
+
+
 def ridge_map(X: ArrayLike, y: ArrayLike, sigma: float, tau: float) -> Array:
     r"""MAP weights of linear regression :math:`y \sim \mathcal{N}(Xw, \sigma^2 I)` with prior
     :math:`w \sim \mathcal{N}(0, \tau^2 I)`: ridge regression with :math:`\lambda = \sigma^2/\tau^2`.
@@ -782,12 +793,7 @@ def ridge_map(X: ArrayLike, y: ArrayLike, sigma: float, tau: float) -> Array:
     (Bishop 2006, eqs. 3.27-3.28 and 3.53-3.55: the posterior mean, which is also its mode).
     ``X``: shape (n, d); ``y``: shape (n,); ``sigma``, ``tau`` > 0.
     """
-    design = validate.array(X, "X")
-    if design.ndim != 2:
-        validate.fail("X", "a matrix of shape (n, d)", design.shape)
-    target = validate.array(y, "y")
-    if target.shape != (design.shape[0],):
-        validate.fail("y", f"a vector of shape ({design.shape[0]},) to match `X`", target.shape)
+    design, target = _regression_data(X, y)
     lam = float(validate.positive(sigma, "sigma")) ** 2 / float(validate.positive(tau, "tau")) ** 2
     gram = design.T @ design + lam * np.eye(design.shape[1])
     return np.asarray(np.linalg.solve(gram, design.T @ target), dtype=np.float64)
@@ -803,12 +809,7 @@ def fit_linear_regression_weight_decay(X: ArrayLike, y: ArrayLike, sigma: float,
     Its fixed point is the MAP estimate :func:`ridge_map` with :math:`\tau^2 = 1/(n\lambda_{\mathrm{wd}})`.
     Returns the weights after every step, shape ``(steps + 1, d)``; float64, deterministic.
     """
-    design = validate.array(X, "X")
-    if design.ndim != 2:
-        validate.fail("X", "a matrix of shape (n, d)", design.shape)
-    target = validate.array(y, "y")
-    if target.shape != (design.shape[0],):
-        validate.fail("y", f"a vector of shape ({design.shape[0]},) to match `X`", target.shape)
+    design, target = _regression_data(X, y)
     sigma_f = float(validate.positive(sigma, "sigma"))
     wd = float(validate.non_negative(weight_decay, "weight_decay"))
     lr_f = float(validate.positive(lr, "lr"))

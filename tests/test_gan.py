@@ -436,11 +436,11 @@ def test_optimal_critic_of_equal_laws_is_any_slope() -> None:
 # f-divergences and the f-GAN bound
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("key", sorted(gan.F_DIVERGENCES))
+@pytest.mark.parametrize("key", sorted(gan.FGAN_MEMBERS))
 def test_f_divergence_members(key: str) -> None:
     """f(1) = 0 (-log 4 for the GAN member, 2 JSD - log 4), f' against a difference quotient, f*
     against a numerical supremum of ut - f(u)."""
-    member = gan.F_DIVERGENCES[key]
+    member = gan.FGAN_MEMBERS[key]
     assert member.f(1.0) == pytest.approx(-LOG4 if key == "gan" else 0.0, abs=1e-15)
     for u0 in np.geomspace(0.05, 20.0, 9):
         h = 1e-6 * u0
@@ -482,7 +482,7 @@ def test_fgan_bound_is_tight_at_the_optimal_critic_and_the_gan_value_elsewhere()
     def ratio(x: float) -> float:
         return float(p.pdf(x)) / float(q.pdf(x))
 
-    for key, member in gan.F_DIVERGENCES.items():
+    for key, member in gan.FGAN_MEMBERS.items():
         divergence = gan.f_divergence_quad(p.pdf, q.pdf, key, **kw)
         assert gan.fgan_bound_quad(p.pdf, q.pdf, lambda x: member.f_prime(ratio(x)), key, **kw) == \
             pytest.approx(divergence, rel=1e-9, abs=1e-12)

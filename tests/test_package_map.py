@@ -22,3 +22,18 @@ def test_no_build_output_names_and_no_leftover_files() -> None:
     assert not list((ROOT / "genmath" / "build").glob("*.py"))  # a stale __pycache__ may remain
     assert (ROOT / "genmath" / "sitebuild" / "__init__.py").is_file()
     assert not (ROOT / "READY").exists()
+
+
+def test_no_name_is_exported_twice() -> None:
+    """A name listed twice in ``_EXPORTS`` silently resolves to the later module (a dict literal
+    keeps its last key): two modules' ``FDivergence`` once shadowed each other that way."""
+    import ast
+
+    tree = ast.parse((ROOT / "genmath" / "__init__.py").read_text(encoding="utf-8"))
+    keys = [k.value for node in ast.walk(tree) if isinstance(node, ast.AnnAssign | ast.Assign)
+            and isinstance(node.value, ast.Dict)
+            and any(isinstance(t, ast.Name) and t.id == "_EXPORTS"
+                    for t in ([node.target] if isinstance(node, ast.AnnAssign) else node.targets))
+            for k in node.value.keys if isinstance(k, ast.Constant)]
+    assert len(keys) > 50
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []

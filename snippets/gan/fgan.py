@@ -21,7 +21,7 @@ def ratio(x: float) -> float:
 
 
 rows = []
-for key, member in gan.F_DIVERGENCES.items():
+for key, member in gan.FGAN_MEMBERS.items():
     divergence = gan.f_divergence_quad(p.pdf, q.pdf, key, **kw)
     best = gan.fgan_bound_quad(p.pdf, q.pdf, lambda x, f=member: f.f_prime(ratio(x)), key, **kw)
     half = gan.fgan_bound_quad(p.pdf, q.pdf, lambda x, f=member: f.f_prime(math.sqrt(ratio(x))), key, **kw)
@@ -56,7 +56,7 @@ assert abs(value - bound) < 1e-9, "the GAN member's bound at T = log D is V(D, G
 # The conjugates are the suprema they claim to be: f*(t) against a numerical maximiser of ut - f(u)
 # over u > 0, at slopes t = f'(u0) that an optimal critic takes.
 worst = 0.0
-for key, member in gan.F_DIVERGENCES.items():
+for key, member in gan.FGAN_MEMBERS.items():
     for u0 in np.geomspace(0.1, 10.0, 7):
         t = member.f_prime(float(u0))
         res = scipy.optimize.minimize_scalar(lambda u, f=member, t=t: f.f(u) - u * t, bounds=(1e-9, 1e3),

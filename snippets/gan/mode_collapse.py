@@ -83,10 +83,10 @@ assert cov_before[1] > 0.2 and cov_after[1] < 0.1, "the middle mode, where D is 
 # Figure: (a) where the two generators put their samples over training; (b) the best response.
 edges = np.linspace(-5, 5, 101)
 fig, axes = subplots(3, 1, figsize=(5.0, 9.4), gridspec_kw={"height_ratios": [1, 1, 1.25]})
-for ax, run, title in ((axes[0], balanced, f"(a) D faster: lr_D = {balanced.config['lr_d']:g}, "
-                        f"lr_G = {balanced.config['lr_g']:g}"),
-                       (axes[1], fast, f"(b) G faster: lr_D = {fast.config['lr_d']:g}, "
-                        f"lr_G = {fast.config['lr_g']:g}")):
+for ax, run, title in ((axes[0], balanced, f"(a) D faster: D's rate {balanced.config['lr_d']:g}, "
+                        f"G's {balanced.config['lr_g']:g}"),
+                       (axes[1], fast, f"(b) G faster: D's rate {fast.config['lr_d']:g}, "
+                        f"G's {fast.config['lr_g']:g}")):
     density = np.array([np.histogram(x, edges)[0] for x in run.snapshots]).T / run.snapshots.shape[1]
     ax.imshow(np.sqrt(density), origin="lower", aspect="auto", cmap="viridis",
               extent=(run.snapshot_steps[0], run.snapshot_steps[-1], edges[0], edges[-1]))
