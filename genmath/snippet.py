@@ -161,8 +161,10 @@ def pm(value: float, se: float) -> str:
     simulated statistics with this to keep them to the digits the simulation determines.
     """
     value, se = float(value), float(se)
-    if not (math.isfinite(se) and se > 0):
+    if not math.isfinite(se) or se < 0:
         return f"{value:.6g} ± {se:.1g}"
+    if se <= 1e-12 * max(1.0, abs(value)):  # every draw gave the same number, up to rounding
+        return f"{value:.6g} ± 0"
     decimals = max(0, -math.floor(math.log10(se)))
     return f"{value:.{decimals}f} ± {se:.{decimals}f}"
 

@@ -334,3 +334,17 @@ def test_an_integral_that_cannot_be_trusted_fails_the_build_with_its_location(pr
     project.write("docs/index.md", _page('{{ snippet("t/divergent.py") }}\n\nThe area is {{ t.q.area:.3g }}.'))
     _fails(project, "index.md:5", "snippet snippets/t/divergent.py:4", "QuadratureError",
            "quadrature of 1/t cannot be trusted")
+
+
+def test_timing_lint_reads_inline_math_as_math() -> None:
+    text = ("# T\n\nThe bound $K \\le c^3 h^2$ holds. It ran in 3 h.\n"
+            "Measured: ${{ t.time.train:.0f }}$ seconds.\n")
+    found = [(f.line, f.number) for f in timing_claims(scan_text(text, "t.md"))]
+    assert found == [(3, "'3 h'")]
+
+
+def test_pm_shows_a_rounding_level_standard_error_as_zero() -> None:
+    from genmath.snippet import pm
+
+    assert pm(-5.135166374188906, 9e-18) == "-5.13517 ± 0"  # e.g. importance weights all equal
+    assert pm(-54.1234, 0.31) == "-54.1 ± 0.3"

@@ -35,7 +35,7 @@ from genmath.sitebuild.project import Project, project_for
 
 EXTENSION = "genmath.sitebuild.markdown"
 NOTEBOOKS = "notebooks"  # pages notebooks/<chapter>.ipynb, rendered by mkdocs-jupyter
-_ANCHOR_RE = re.compile(r'<div class="genmath-math" id="(eq-[^"]+)"')
+_ANCHOR_RE = re.compile(r'<div class="genmath-math[^"]*" id="(eq-[^"]+)"')
 
 # A rebuild prints a few lines, not one per notebook: mkdocs-jupyter's "Cache hit", "Copied jupyter
 # file" and "Converting notebook" lines go below INFO.

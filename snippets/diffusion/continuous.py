@@ -56,7 +56,7 @@ def schedule(shape, T):
 Ts = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
 excess = {k: np.array([gaussian_diffusion_loss(schedule(k, T), s) - L_inf for T in Ts]) for k in SHAPES}
 rows = [[T] + [excess[k][i] for k in SHAPES] for i, T in enumerate(Ts)]
-table(["T", *(f"{k}: Σ L_{{t−1}} − L_∞ (nats)" for k in SHAPES)], rows, fmt=".3g")
+table(["T", *(f"{k}: $\\sum_t L_{{t-1}} - L_\\infty$ (nats)" for k in SHAPES)], rows, fmt=".3g")
 assert all(np.all(np.diff(e) < 0) and np.all(e > 0) for e in excess.values())  # down to L_inf from above
 for k, key in zip(SHAPES, ("linear_beta", "cosine", "linear_log_snr")):
     publish(f"diffusion.vdm.{key}.excess_10", excess[k][0], unit="nats")
@@ -85,6 +85,6 @@ figure(fig, "diffusion.vdm.excess",
            "{{ diffusion.vdm.cosine.excess_10:.3g }} to {{ diffusion.vdm.cosine.excess_10000:.2g }} nats, linear "
            "log-SNR from {{ diffusion.vdm.linear_log_snr.excess_10:.3g }} to "
            "{{ diffusion.vdm.linear_log_snr.excess_10000:.2g }} nats; all three fall like 1/T.",
-       caption="The middle terms of the discrete bound (σ_t² = β̃_t, best means) minus their limit L∞ as "
-               "T → ∞, for the chapter's Gaussian data and three schedules with the end points of the linear "
+       caption="The middle terms of the discrete bound ($\\sigma_t^2 = \\tilde\\beta_t$, best means) minus their limit $L_\\infty$ as "
+               "$T \\to \\infty$, for the chapter's Gaussian data and three schedules with the end points of the linear "
                "schedule.")

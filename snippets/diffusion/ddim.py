@@ -19,7 +19,7 @@ from genmath import (
     scaled_linear_betas,
 )
 from genmath.figures import subplots
-from genmath.snippet import figure, publish, table
+from genmath.snippet import claim, figure, publish, table
 
 torch.set_num_threads(1)
 betas = scaled_linear_betas(100)
@@ -88,7 +88,7 @@ table(["steps S", "near a mean, η = 0", "near a mean, η = 1", "E log q(x), η 
        "E log q(x), η = 1 (nats)", "mean ‖x − x_ODE‖, η = 0", "bound of the S-step chain (nats)"], rows, fmt=".4g")
 
 # claims of the text
-assert all(np.diff(bound) < 0)  # more steps, tighter bound
+claim(all(np.diff(bound) < 0), "more sampling steps give a tighter bound")
 for S in (5, 10, 100):  # deterministic minus ancestral, same starting points
     diff, se = paired(samples[S, 0.0], samples[S, 1.0])
     publish(f"diffusion.ddim.s{S}.near_diff", diff)
@@ -102,7 +102,7 @@ assert 0.8 < -order < 1.2
 x_one = ddim_sample(trained, n, steps=1, eta=0.0, x_T=x_T)
 publish("diffusion.ddim.s1.radius_std", np.linalg.norm(x_one, axis=1).std())
 publish("diffusion.ddim.data_radius_std", np.linalg.norm(test, axis=1).std())
-assert np.linalg.norm(x_one, axis=1).std() > 10 * np.linalg.norm(test, axis=1).std()  # one big step fails
+claim(np.linalg.norm(x_one, axis=1).std() > 10 * np.linalg.norm(test, axis=1).std(), "one big DDIM step fails")
 
 shown = [5, 10, 100]
 fig, axes = subplots(2, len(shown), figsize=(4.8, 3.5), sharex=True, sharey=True)

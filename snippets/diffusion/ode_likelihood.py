@@ -16,7 +16,7 @@ from genmath import (
     scaled_linear_betas,
 )
 from genmath.figures import subplots
-from genmath.snippet import figure, publish, table
+from genmath.snippet import claim, figure, publish, table
 
 torch.set_num_threads(1)
 betas = scaled_linear_betas(100)
@@ -37,7 +37,7 @@ fine = pf_ode_log_likelihood(trained, test[:100], rtol=1e-7, atol=1e-7)
 solver_err = np.abs(fine.log_prob - ode.log_prob[:100]).max()
 publish("diffusion.ode.solver_err", solver_err, unit="nats")
 publish("diffusion.ode.nfe_fine", fine.nfe)
-assert solver_err < 0.1 * ode.stderr  # the worst point's solver error is a tenth of the Monte Carlo error
+claim(solver_err < 0.1 * ode.stderr, "the worst point's ODE solver error is a tenth of the Monte Carlo error")
 
 # the bound of the DDPM (sigma_t^2 = beta_t) on the same points, with the same epsilon draws as train.py
 mse = ddpm_eps_mse(trained, test, seed=2)
@@ -57,8 +57,8 @@ publish("diffusion.ode.kl_se", gap.std(ddof=1) / np.sqrt(gap.size), unit="nats")
 assert gap.mean() > 5 * gap.std(ddof=1) / np.sqrt(gap.size)
 table(["", "nats per 2-D point", "std. error", "bits/dim"],
       [["exact NLL of the ODE model", ode.nll, ode.stderr, ode.bits_per_dim],
-       ["bound of the DDPM, σ_t² = β_t", bound["beta"].total, bound["beta"].stderr, bound["beta"].bits_per_dim],
-       ["bound of the DDPM, σ_t² = β̃_t", bound["beta_tilde"].total, bound["beta_tilde"].stderr,
+       ["bound of the DDPM, $\\sigma_t^2 = \\beta_t$", bound["beta"].total, bound["beta"].stderr, bound["beta"].bits_per_dim],
+       ["bound of the DDPM, $\\sigma_t^2 = \\tilde\\beta_t$", bound["beta_tilde"].total, bound["beta_tilde"].stderr,
         bound["beta_tilde"].bits_per_dim],
        ["data entropy h(q) (the floor)", h, h_se, float(bits_per_dim(h, 2))]], fmt=".4g")
 
@@ -70,7 +70,7 @@ log_p = pf_ode_log_likelihood(trained, grid, rtol=1e-4, atol=1e-4).log_prob.resh
 mass = np.exp(log_p).sum() * (g[1] - g[0]) ** 2
 publish("diffusion.ode.grid_mass", mass)
 publish("diffusion.ode.grid_half_width", g[-1])
-assert abs(mass - 1) < 0.01  # a normalised density: nothing but the change of variables guarantees it
+claim(abs(mass - 1) < 0.01, "the probability-flow density integrates to one")
 
 fig, axes = subplots(1, 2, figsize=(4.8, 2.6), sharey=True)
 true = np.exp(ring_mixture_logpdf(grid)).reshape(X.shape)

@@ -69,6 +69,6 @@ figure(fig, "diffusion.targets.weights",
            "at t = 2 to {{ diffusion.targets.eps.w_last:.2g }} at t = T; the x0-loss weight from "
            "{{ diffusion.targets.x0.w2:.1e }} to {{ diffusion.targets.x0.w_last:.2g }}; the v-loss follows the "
            "epsilon-loss while SNR > 1 (up to t = {{ diffusion.targets.t_snr1 }}) and the x0-loss after it.",
-       caption="Implied weighting w(t) = c(t)/(Tλ_t) of three losses on the bound's term at step t "
-               "(σ_t² = β̃_t), linear schedule, T = {{ diffusion.targets.steps_t }}. A weight of 1 everywhere is "
+       caption="Implied weighting $w(t) = c(t)/(T\\lambda_t)$ of three losses on the bound's term at step t "
+               "($\\sigma_t^2 = \\tilde\\beta_t$), linear schedule, T = {{ diffusion.targets.steps_t }}. A weight of 1 everywhere is "
                "the bound itself.")

@@ -16,19 +16,19 @@ from genmath import (
     ring_mixture,
     scaled_linear_betas,
 )
-from genmath.snippet import publish, table
+from genmath.snippet import claim, publish, table
 
 # --- learned variances: the best interpolation v_t for x_0 ~ N(0.5, 0.5^2), linear schedule, T = 1000
 m, s = 0.5, 0.5
 betas = linear_betas()
 frac = gaussian_optimal_frac(betas, m, s)
-assert np.all((frac[1:] >= 0) & (frac[1:] <= 1))  # s <= 1: the true variance lies between the two
+claim(np.all((frac[1:] >= 0) & (frac[1:] <= 1)), "the true variance lies between beta_t and beta-tilde_t (s in [0, 1])")
 for t in (2, 10, 100, 1000):
     publish(f"diffusion.lv.frac_{t}", frac[t - 1])
 gaps = {k: gaussian_bound(betas, m, s, k).gap for k in ("exact", "learned_range", "beta", "beta_tilde")}
 table(["reverse variance", "bound − exact NLL (nats)"],
-      [["exact q(x_{t−1}|x_t)", gaps["exact"]], ["learned v (best, in [0, 1])", gaps["learned_range"]],
-       ["σ_t² = β_t", gaps["beta"]], ["σ_t² = β̃_t", gaps["beta_tilde"]]], fmt=".3e")
+      [["exact $q(x_{t-1} \\mid x_t)$", gaps["exact"]], ["learned v (best, in [0, 1])", gaps["learned_range"]],
+       ["$\\sigma_t^2 = \\beta_t$", gaps["beta"]], ["$\\sigma_t^2 = \\tilde\\beta_t$", gaps["beta_tilde"]]], fmt=".3e")
 for k, g in gaps.items():
     publish(f"diffusion.lv.gap.{k}", g, unit="nats")
 assert abs(gaps["learned_range"] - gaps["exact"]) < 1e-12 < gaps["beta"] - gaps["exact"]

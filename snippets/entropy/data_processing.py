@@ -49,7 +49,7 @@ publish("entropy.dpi.n_last", int(steps[-1]))
 publish("entropy.dpi.mi_last", mi_chain[-1], unit="bits")
 publish("entropy.dpi.mi_chain_1", mi_chain[1], unit="bits")
 publish("entropy.dpi.mi_chain_2", mi_chain[2], unit="bits")
-table(["channels n", "I(X; Y_n) (bits)"], [[int(n), m] for n, m in zip(steps[:6], mi_chain[:6])], fmt=".4f")
+table(["channels n", "$I(X; Y_n)$ (bits)"], [[int(n), m] for n, m in zip(steps[:6], mi_chain[:6])], fmt=".4f")
 
 fig, ax = subplots(figsize=(4.6, 2.8))
 ax.plot(steps, mi_chain, "o-")

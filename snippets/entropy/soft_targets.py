@@ -58,8 +58,8 @@ for temperature in (1, 2, 5, 20):
     soft = np.exp(u / temperature - np.logaddexp.reduce(u / temperature))
     h = genmath.entropy(soft)
     publish(f"entropy.soft.teacher_h_t{temperature}", h, unit="nats")
-    rows.append([temperature, np.array2string(soft, formatter={"float_kind": lambda v: f"{v:.3f}"}), h])
-table(["temperature T", "softmax(u / T)", "entropy (nats)"], rows, fmt=".3f")
+    rows.append([temperature, "(" + ", ".join(f"{v:.3f}" for v in soft) + ")", h])
+table(["temperature $T$", r"$\mathrm{softmax}(u / T)$", "entropy (nats)"], rows, fmt=".3f")
 assert all(a[2] < b[2] for a, b in zip(rows, rows[1:])) and rows[-1][2] < math.log(u.size)
 publish("entropy.soft.teacher_log_k", math.log(u.size), unit="nats")
 

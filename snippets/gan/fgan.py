@@ -29,9 +29,9 @@ for key, member in gan.FGAN_MEMBERS.items():
     publish(f"gan.fgan.{key}.best", best, unit="nats")
     publish(f"gan.fgan.{key}.half", half, unit="nats")
     assert abs(best - divergence) < 1e-9 and half < divergence, key
-    rows.append([member.name, divergence, best, half])
-table(["f-divergence", "D_f(P ‖ Q) (nats)", "bound at T* (nats)", "bound at T_½ (nats)"], rows, fmt=".6f",
-      caption="P: the three-mode mixture; Q: N(0, 2²); T_½ = f'(√(p/q)), half of the log-ratio learned")
+    rows.append([member.name.replace("chi^2", "$\\chi^2$"), divergence, best, half])
+table(["f-divergence", "$D_f(P \\,\\|\\, Q)$ (nats)", "bound at $T^*$ (nats)", "bound at $T_{1/2}$ (nats)"], rows, fmt=".6f",
+      caption="$P$: the three-mode mixture; $Q = \\mathcal{N}(0, 2^2)$; $T_{1/2} = f'(\\sqrt{p/q})$, half of the log-ratio learned")
 
 # The GAN member: D_f = 2 JSD - log 4 = C(G), and with T = log D its bound is the value V(D, G).
 jsd = gan.jensen_shannon_quad(p.pdf, q.pdf, **kw)

@@ -8,7 +8,7 @@ import torch
 
 from genmath import gan
 from genmath.figures import FOREGROUND, subplots
-from genmath.snippet import figure, publish
+from genmath.snippet import claim, figure, publish
 
 torch.set_num_threads(1)
 target = gan.gaussian_mixture_1d([1 / 3, 1 / 3, 1 / 3], [-2.5, 0.0, 2.5], [0.5, 0.5, 0.5])
@@ -42,10 +42,10 @@ publish("gan.collapse.hops", hops)
 publish("gan.collapse.sd_median", float(np.median(sd_fast[after])))
 publish("gan.collapse.balanced_min_coverage", float(cov_balanced[after][:, :3].min()))
 publish("gan.collapse.single_mode", float(np.mean(cov_fast[after][:, :3].max(axis=1) > 0.9)))
-assert missing[after].all(), "the fast generator misses a mode at every snapshot from step 200"
-assert hops >= 10, "the occupied mode changes often"
-assert np.median(sd_fast[after]) < target.stds[0], "a spike narrower than one data mode"
-assert cov_balanced[after][:, :3].min() > 0.1, "the balanced run keeps all three modes from step 200"
+claim(missing[after].all(), "the fast generator misses a mode at every snapshot from step 200")
+claim(hops >= 10, "the occupied mode changes often")
+claim(np.median(sd_fast[after]) < target.stds[0], "a spike narrower than one data mode")
+claim(cov_balanced[after][:, :3].min() > 0.1, "the balanced run keeps all three modes from step 200")
 
 # 2. The generator's best response to a FROZEN discriminator: D* of the data against N(0, 1.5^2),
 # largest at the outer modes. Start from the balanced run's generator, which covers all three.
@@ -77,8 +77,8 @@ publish("gan.collapse.loss_after", loss_after, unit="nats")
 publish("gan.collapse.middle_before", float(cov_before[1]))
 publish("gan.collapse.middle_after", float(cov_after[1]))
 publish("gan.collapse.outer_after", float(cov_after[0] + cov_after[2]))
-assert -math.log(d_max) < loss_after < loss_before, "the loss falls towards its floor -log max D"
-assert cov_before[1] > 0.2 and cov_after[1] < 0.1, "the middle mode, where D is lowest, is dropped"
+claim(-math.log(d_max) < loss_after < loss_before, "the loss falls towards its floor -log max D")
+claim(cov_before[1] > 0.2 and cov_after[1] < 0.1, "the middle mode, where D is lowest, is dropped")
 
 # Figure: (a) where the two generators put their samples over training; (b) the best response.
 edges = np.linspace(-5, 5, 101)

@@ -31,8 +31,8 @@ expected = publish("kl.chain.conditional", sum(
     w * genmath.kl_normal(*conditional(mu_p, cov_p, x), *conditional(mu_q, cov_q, x))
     for w, x in zip(weights / math.sqrt(2 * math.pi), xs)), unit="nats")
 assert abs(joint - (marginal + expected)) < 1e-12, "chain rule"
-table(["term", "nats"], [["KL(p(x, y) || q(x, y))", joint], ["KL(p(x) || q(x))", marginal],
-                         ["E_p(x)[KL(p(y | x) || q(y | x))]", expected]], fmt=".6f")
+table(["term", "nats"], [["$\\mathrm{KL}(p(x, y) \\,\\|\\, q(x, y))$", joint], ["$\\mathrm{KL}(p(x) \\,\\|\\, q(x))$", marginal],
+                         ["$\\mathbb{E}_{p(x)}[\\mathrm{KL}(p(y \\mid x) \\,\\|\\, q(y \\mid x))]$", expected]], fmt=".6f")
 
 # Data processing, deterministic: bin p = N(0, 1) and q = N(1, 2^2) into intervals of width delta
 p, q = scipy.stats.norm(0, 1), scipy.stats.norm(1, 2)

@@ -47,7 +47,7 @@ for kind, label in members.items():
     publish(f"kl.fvar.{kind}.best", at_best)
     publish(f"kl.fvar.{kind}.worse", at_worse)
     bound_rows.append([label, d, at_best, at_worse])
-table(["D_f", "D_f(p, q)", "bound at T = f'(p/q)", "bound at a perturbed T"], bound_rows, fmt=".6f")
+table(["member", "$D_f(p, q)$", "bound at $T = f'(p/q)$", "bound at a perturbed $T$"], bound_rows, fmt=".6f")
 
 t = np.linspace(0.0, 4.0, 401)
 fig, ax = subplots(figsize=(4.6, 4.2))
@@ -65,5 +65,5 @@ figure(fig, "kl.fdiv.generators",
        alt="The generators f(t) of five f-divergences for t from 0 to 4: t log t, minus log t, the JSD "
            "generator, half of |t - 1| and (t - 1) squared. All are convex and all pass through zero at "
            "t = 1, where p and q agree.",
-       caption="Generators of the f-divergences on this page. Each is convex with f(1) = 0; D_f averages "
-               "f(p/q) under q, so it is zero when the likelihood ratio is 1 everywhere.")
+       caption="Generators of the f-divergences on this page. Each is convex with $f(1) = 0$; $D_f$ averages "
+               "$f(p/q)$ under $q$, so it is zero when the likelihood ratio is 1 everywhere.")

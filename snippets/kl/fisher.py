@@ -50,8 +50,8 @@ for size in (0.1, 0.01, 0.001):
     publish(f"kl.fisher.bernoulli_ratio_{tag}", exact_b / approx_b)
     publish(f"kl.fisher.gauss_ratio_{tag}", exact_g / approx_g)
     assert abs(exact_b / approx_b - 1) < 5 * size and abs(exact_g / approx_g - 1) < 5 * size
-table(["|delta|", "Bernoulli: exact KL (nats)", "1/2 I delta^2 (nats)", "ratio",
-       "Gaussian: exact KL (nats)", "1/2 delta^T I delta (nats)", "ratio"], rows, fmt=".6g")
+table(["$|\\delta|$", "Bernoulli: exact KL (nats)", "$\\frac12 I \\delta^2$ (nats)", "ratio",
+       "Gaussian: exact KL (nats)", "$\\frac12 \\delta^\\top I \\delta$ (nats)", "ratio"], rows, fmt=".6g")
 
 deltas = np.linspace(-0.25, 0.25, 201)
 exact = kl_bernoulli(theta, theta + deltas)

@@ -29,4 +29,4 @@ for eps in (0.1, 0.01, 0.001):
     publish(f"kl.general.line_reverse_{tag}", reverse, unit="nats")
     assert abs(forward - 0.5 * (eps**2 - 1 - math.log(eps**2))) < 1e-9
     assert eps > 0.05 or abs(2 * eps**2 * reverse - 1) < 0.01, "KL(Q || P_eps) grows like 1 / (2 eps^2)"
-table(["eps", "KL(P_eps || Q) (nats)", "KL(Q || P_eps) (nats)"], rows, fmt=".4f")
+table(["$\\epsilon$", "$\\mathrm{KL}(P_\\epsilon \\,\\|\\, Q)$ (nats)", "$\\mathrm{KL}(Q \\,\\|\\, P_\\epsilon)$ (nats)"], rows, fmt=".4f")

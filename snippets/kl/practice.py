@@ -74,7 +74,7 @@ publish("kl.rlhf.value", opt.value)
 publish("kl.rlhf.kl", genmath.kl_divergence(opt.policy, pi_ref), unit="nats")
 publish("kl.rlhf.reward", float(opt.policy @ reward))
 publish("kl.rlhf.best_response_prob", float(opt.policy[-1]))
-table(["response y", "pi_ref(y)", "r(y)", "pi*(y), beta = 0.5"],
+table(["response $y$", "$\\pi_{\\mathrm{ref}}(y)$", "$r(y)$", "$\\pi^*(y)$, $\\beta = 0.5$"],
       [[i + 1, pi_ref[i], reward[i], opt.policy[i]] for i in range(6)], fmt=".4f")
 
 # Per-sample KL estimates from responses y ~ pi*: k1 = log pi*/pi_ref, k3 = r - 1 - log r with r = pi_ref/pi*

@@ -90,12 +90,12 @@ for t in range(1, 50):
         theta = gmm_m_step(x, gmm_responsibilities(x, *theta))
     except ValueError as err:  # the M-step refuses a zero variance
         collapsed = t
-        print("iteration", t, ":", err)
+        print(f"iteration {t}: the M-step refuses the zero variance ({type(err).__name__})")
         break
     collapse_ll.append(gmm_log_likelihood(x, *theta))
     collapse_sd.append(np.sqrt(theta[2][0]))
-print("spike sd by iteration:", collapse_sd)
-print("log-likelihood by iteration:", collapse_ll)
+print("spike sd, log-likelihood (nats) by iteration:",
+      "; ".join(f"{s:.3g}, {ll:.2f}" for s, ll in zip(collapse_sd, collapse_ll)))
 assert collapsed == len(collapse_sd) == 2, "the prose describes one finite iteration, then the collapse"
 assert np.all(np.diff(collapse_ll) > 0)
 publish("mle.em.collapse_iteration", collapsed)

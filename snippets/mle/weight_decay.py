@@ -38,7 +38,7 @@ for r in range(reps):
     err["map"][r] = np.sum((ridge_map(X, yr, sigma, tau) - w) ** 2)
 rows = []
 for key, label in (("mle", "MLE (least squares; GD without decay)"),
-                   ("map", f"MAP, prior N(0, {tau:g}² I) (ridge; GD with weight_decay {weight_decay:.4g})")):
+                   ("map", f"MAP, prior $\\mathcal{{N}}(0, {tau:g}^2 I)$ (ridge; GD with weight decay {weight_decay:.4g})")):
     m, se = err[key].mean(), err[key].std(ddof=1) / np.sqrt(reps)
     publish(f"mle.wd.sq_err_{key}", m)
     publish(f"mle.wd.sq_err_{key}_se", se)
