@@ -85,7 +85,7 @@ for S in S_list:
     rows.append([S, near[0.0][-1], near[1.0][-1], log_q(samples[S, 0.0])[0], log_q(samples[S, 1.0])[0], dist[-1],
                  est.total])
 table(["steps S", "near a mean, η = 0", "near a mean, η = 1", "E log q(x), η = 0 (nats)",
-       "E log q(x), η = 1 (nats)", "mean ‖x − x_ODE‖, η = 0", "bound of the S-step chain (nats)"], rows, fmt=".4g")
+       "E log q(x), η = 1 (nats)", r"mean $\|x - x_{\mathrm{ODE}}\|$, $\eta = 0$", "bound of the S-step chain (nats)"], rows, fmt=".4g")
 
 # claims of the text
 claim(all(np.diff(bound) < 0), "more sampling steps give a tighter bound")
@@ -125,7 +125,7 @@ figure(fig, "diffusion.ddim.samples",
            "near a mode); with 100 steps eight clusters ({{ diffusion.ddim.s100.eta0.near:.0% }} and "
            "{{ diffusion.ddim.s100.eta1.near:.0% }}).",
        caption="DDIM samples from the trained network, deterministic (η = 0, top) and ancestral (η = 1, "
-               "bottom), after S of the 100 steps, all from the same x_T.")
+               "bottom), after $S$ of the 100 steps, all from the same $x_T$.")
 
 fig, (ax1, ax2) = subplots(1, 2, figsize=(4.4, 2.8))
 ax1.semilogx(S_list, near[0.0], "o-", ms=3, label="η = 0")

@@ -67,4 +67,4 @@ assert abs(draws.mean() - terms.mean(0).sum()) < 5 * draws.std() / np.sqrt(draws
 assert abs(draws.std() / sd_is - 1) < 0.02
 assert sd_is < sd_uniform
 table(["sampling of t", "std. dev. of one-sample estimate (nats)", "p(t = 1)"],
-      [["uniform", sd_uniform, 1.0 / T], ["p_t ∝ √E[L_t²]", sd_is, p_is[0]]], fmt=".4g")
+      [["uniform", sd_uniform, 1.0 / T], [r"$p_t \propto \sqrt{\mathbb{E}[L_t^2]}$", sd_is, p_is[0]]], fmt=".4g")

@@ -13,7 +13,8 @@ pairs = {
     "far": ("Bin(9, 0.2) vs Bin(9, 0.7)", scipy.stats.binom(9, 0.2).pmf(support), scipy.stats.binom(9, 0.7).pmf(support)),
     "nested": ("U{0..4} vs U{0..9}", np.r_[np.full(5, 0.2), np.zeros(5)], np.full(10, 0.1)),
 }
-members = {"kl": "KL(p || q)", "reverse_kl": "KL(q || p)", "jsd": "JSD", "tv": "TV", "chi2": "chi^2(p || q)"}
+members = {"kl": r"$\mathrm{KL}(p\,\|\,q)$", "reverse_kl": r"$\mathrm{KL}(q\,\|\,p)$", "jsd": "JSD", "tv": "TV",
+           "chi2": r"$\chi^2(p\,\|\,q)$"}
 rows = []
 for key, (label, p, q) in pairs.items():
     p, q = p / p.sum(), q / q.sum()
