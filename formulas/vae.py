@@ -21,11 +21,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.integrate
 import scipy.special
 import scipy.stats
 
 from genmath.formulas import (
     MVN,
+    ByParts,
     Check,
     Discrete,
     Domain,
@@ -253,3 +255,110 @@ CHECKS = {
     "vae-iwae-bound": Check(lambda rng: _iwae_point(rng, (1, 2, 3)), n_points=12, rtol=1e-8, atol=1e-10),
     "vae-rate-distortion": Check(_rate_distortion, n_points=3, rtol=1e-8, atol=1e-10),
 }
+
+
+# --------------------------------------------------------------------------------------------------
+# the amortisation gap (Cremer et al. 2018) on the linear-Gaussian model
+
+
+def _amortisation(rng: np.random.Generator) -> dict:
+    """q* = the best diagonal Gaussian (posterior mean, variances 1 / Lambda_jj: Bishop 2006, Sec.
+    10.1.2); q_phi = another diagonal Gaussian (an encoder's output), or q* itself (the equality case:
+    no amortisation gap). L(q) by the expected-log-density route (_Bounds), the KL by torch, log p(x)
+    from the Schur-complement model."""
+    point = _model(rng, 3, 2)
+    post = _posterior(point)
+    precision = np.linalg.inv(post.cov)
+    q_star = MVN(post.mean, np.diag(1.0 / np.diag(precision)), var="z")
+    if rng.uniform() < 0.25:
+        q_phi = q_star
+    else:
+        sd = np.sqrt(np.diag(post.cov))
+        q_phi = MVN(post.mean + rng.uniform(-0.8, 0.8, size=2) * sd,
+                    np.diag(np.diag(post.cov) * rng.uniform(0.3, 2.0, size=2)), var="z")
+    return {**point, "qstar": q_star, "q_phi": q_phi, "calL": _Bounds(point)}
+
+
+# --------------------------------------------------------------------------------------------------
+# what the code carries: rate, mutual information, marginal KL, and Alemi et al.'s bounds
+#
+# A data distribution on a few points (x discrete), a 1-D Gaussian encoder q(z | x_i) = N(m_i, s_i^2),
+# the prior N(0, 1). References by scipy quadrature over z (no closed form of the mixture exists):
+# I_q(x; z) = sum_i w_i int q_i log(q_i / qbar) dz, with qbar = sum_i w_i q_i.
+
+
+def _encoder(rng: np.random.Generator, n: int, at_prior: bool) -> tuple:
+    w = rng.dirichlet(np.full(n, 2.0))
+    xs = np.sort(rng.normal(size=n)) + np.arange(n)             # distinct data points
+    if at_prior:                                                # q(z | x) = p(z) for every x
+        m, s = np.zeros(n), np.ones(n)
+    else:
+        m, s = rng.normal(scale=1.5, size=n), rng.uniform(0.3, 1.2, size=n)
+    return w, xs, m, s
+
+
+def _quad_z(f, m: np.ndarray, s: np.ndarray) -> float:
+    lo, hi = float((m - 12 * s).min()), float((m + 12 * s).max())
+    value, err = scipy.integrate.quad(f, lo, hi, points=sorted(m.tolist()), limit=400, epsabs=1e-13, epsrel=1e-12)
+    assert err < 1e-9, (value, err)
+    return value
+
+
+def _mutual_information(w: np.ndarray, m: np.ndarray, s: np.ndarray) -> float:
+    def qbar(z: float) -> float:
+        return float(np.sum(w * scipy.stats.norm.pdf(z, m, s)))
+
+    total = 0.0
+    for wi, mi, si in zip(w, m, s):
+        def integrand(z: float, mi: float = mi, si: float = si) -> float:
+            qi = scipy.stats.norm.pdf(z, mi, si)
+            return qi * (scipy.stats.norm.logpdf(z, mi, si) - math.log(qbar(z))) if qi > 0 else 0.0
+        total += wi * _quad_z(integrand, m, s)
+    return total
+
+
+def _rate_split(rng: np.random.Generator) -> dict:
+    n = int(rng.integers(2, 5))
+    w, xs, m, s = _encoder(rng, n, at_prior=rng.uniform() < 0.15)
+    by_x = {float(x): (float(mi), float(si)) for x, mi, si in zip(xs, m, s)}
+    mi = _mutual_information(w, m, s)
+    return {"x": Discrete(w, support=xs.tolist(), var="x"),
+            "q_phi": Table({"z|x": lambda x: Normal(by_x[float(np.squeeze(x))][0],
+                                                   by_x[float(np.squeeze(x))][1] ** 2, var="z")}),
+            "p": Table({"z": Normal(0.0, 1.0, var="z")}),
+            "q": Table({"z": ob.Mixture(w, m, s**2, var="z")}),
+            "I_q": ByParts(lambda a, b, c: mi)}
+
+
+def _alemi(rng: np.random.Generator) -> dict:
+    """D = -sum_i w_i E_{q_i}[log d(x_i | z)] for a decoder d over the n data points: a softmax of
+    functions of z, or the encoder's Bayes inverse q(x_i | z) = w_i q_i(z) / qbar(z) (the equality case
+    H - D = I). With q(z | x) = p(z) for every x and the decoder d(x | z) = w(x), all three are equal
+    (0 = 0 = 0) and H - D = H - H = 0."""
+    n = int(rng.integers(2, 5))
+    kind = rng.choice(["generic", "bayes", "prior"], p=[0.5, 0.3, 0.2])
+    w, xs, m, s = _encoder(rng, n, at_prior=kind == "prior")
+    a, c = rng.normal(size=n), rng.normal(size=n)
+
+    def log_decoder(i: int, z: float) -> float:
+        if kind == "prior":
+            return math.log(w[i])
+        if kind == "bayes":
+            dens = w * scipy.stats.norm.pdf(z, m, s)
+            return math.log(dens[i] / dens.sum())
+        logits = a * z + c * z**2 / 4 - 0.1 * z**2
+        return float(logits[i] - scipy.special.logsumexp(logits))
+
+    D = -sum(w[i] * _quad_z(lambda z, i=i: scipy.stats.norm.pdf(z, m[i], s[i]) * log_decoder(i, z), m, s)
+             for i in range(n))
+    R = float(np.sum(w * (0.5 * (m**2 + s**2 - 1) - np.log(s))))  # KL(N(m, s^2) || N(0, 1)), summed
+    H = float(-np.sum(w * np.log(w)))
+    mi = 0.0 if kind == "prior" else _mutual_information(w, m, s)
+    return {"H": H, "D": D, "R": R, "I_q": ByParts(lambda a, b, c: mi)}
+
+
+CHECKS.update({
+    "vae-gap-split": Check(_amortisation, n_points=8, rtol=1e-8, atol=1e-10),
+    "vae-rate-split": Check(_rate_split, n_points=6, rtol=1e-7, atol=1e-9),
+    "vae-alemi-bounds": Check(_alemi, n_points=12, rtol=1e-7, atol=1e-9),
+})
