@@ -135,5 +135,5 @@ figure(fig, "vae.gap.figure",
            "the two-standard-deviation ellipses of the encoder's Gaussian and of the Gaussian fitted to "
            "this digit alone; the fitted one sits on the posterior, the encoder's is off to one side. "
            "Right: histograms over the {{ vae.gap.n_test }} test images of the amortisation gap (average "
-           "{{ vae.gap.amortisation:.2f }} nats) and of the approximation gap (average "
-           "{{ vae.gap.approximation:.3f }} nats).")
+           "{{ vae.gap.amortisation:.3f }} ± {{ vae.gap.amortisation_se:.3f }} nats) and of the approximation "
+           "gap (average {{ vae.gap.approximation:.3f }} ± {{ vae.gap.approximation_se:.3f }} nats).")
