@@ -116,7 +116,7 @@ claim(shortfall > -3 * se_px[i], "the importance-weighted estimate is not above 
 posterior = np.exp(log_joint - log_joint.max()).reshape(Z1.shape)
 
 fig, (ax1, ax2) = subplots(1, 2, figsize=(8.4, 3.6))
-ax1.contourf(Z1, Z2, posterior, levels=8, cmap="Blues")
+ax1.contourf(Z1, Z2, posterior, levels=np.linspace(0.05, 1.0, 8), cmap="Blues")  # no fill below 5% of the peak
 t = np.linspace(0, 2 * np.pi, 200)
 for (m, lv), colour, label in (((mu_e, logvar_e), "C3", r"encoder $q_\phi(z \mid x)$"),
                                ((mu_star[i], logvar_star[i]), "C1", r"fitted $q^*$")):

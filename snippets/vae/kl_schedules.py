@@ -46,7 +46,7 @@ for key, (label, kwargs) in runs.items():
                  pm(*info.mutual_information[:2]), pm(*info.marginal_kl[:2]), used])
 table(["training", "ELBO (nats)", "rate $R$ (nats)", "distortion $D$ (nats)", "$I_q(x; z)$ (nats)",
        r"$\mathrm{KL}(q(z) \,\|\, p(z))$ (nats)", f"dimensions above 0.05 nats (of {latent_dim})"], rows,
-      fmt=[".3f", ".3f", ".2f", ".3f", ".3f", ".3f", "d"])
+      fmt=[".3f", ".3f", ".2f", ".3f", ".3f", ".3f", ".0f"])
 log_n = publish("vae.sched.log_n", math.log(len(data.train_x)), unit="nats")
 plain, anneal, fb, hi = (stats[k] for k in ("plain", "anneal", "freebits", "beta"))
 
@@ -78,7 +78,7 @@ fig, (ax1, ax2) = subplots(1, 2, figsize=(8.4, 3.4))
 for (key, (label, _)), colour in zip(runs.items(), ("C0", "C1", "C2", "C3")):
     ax1.plot(ep, results[key].kl, color=colour, label=label)
     ax2.plot(np.arange(1, latent_dim + 1), stats[key]["kl"], color=colour, marker="o", markersize=3, label=label)
-ax1.set(xlabel="epoch", ylabel="rate $R$ (nats)", title="Rate during training", yscale="log")
+ax1.set(xlabel="epoch", ylabel="rate $R$ (nats)", title="Rate during training")
 ax1.legend(fontsize=8)
 ax2.axhline(lam, color="C2", linestyle=":", linewidth=1)
 ax2.set(xlabel="latent dimension (sorted by KL)", ylabel="KL per dimension (nats)",
