@@ -271,9 +271,9 @@ def test_raw_quadrature_finds_every_way_of_calling_a_scipy_integrator() -> None:
         "c = I.quad(f, 0, np.inf)[0]\n"                     # 8
         "d = quad_of_mine(f) + np.quad\n"                   # not scipy's
     )
-    assert raw_quadrature(source) == [(2, "from scipy.integrate import quad"), (6, "scipy.integrate.dblquad"),
+    assert list(raw_quadrature(source)) == [(2, "from scipy.integrate import quad"), (6, "scipy.integrate.dblquad"),
                                       (7, "si.quad_vec"), (8, "I.quad")]
-    assert raw_quadrature("def broken(:\n") == []  # a syntax error is reported by the run, with its line
+    assert raw_quadrature("def broken(:\n") == ()  # a syntax error is reported by the run, with its line
 
 
 @pytest.mark.build

@@ -8,6 +8,7 @@ must equal those of the same snippet run in a new interpreter.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -49,6 +50,7 @@ publish("r.look.threads", torch.get_num_threads())
 publish("r.look.figures", len(plt.get_fignums()))
 publish("r.look.linewidth", float(plt.rcParams["lines.linewidth"]))
 publish("r.look.mark", hasattr(json, "MARK"))
+publish("r.look.parent", __import__("os").getppid())
 publish("r.look.genmath", ",".join(sorted(m for m in sys.modules if m.startswith("genmath.") and "sitebuild" not in m)))
 """
 
@@ -61,10 +63,12 @@ def _job(folder: Path, name: str, source: str, timeout: float = 120) -> Job:
 
 def test_a_forked_snippet_finds_a_fresh_process(tmp_path: Path) -> None:
     dirty, look = _job(tmp_path, "dirty.py", DIRTY), _job(tmp_path, "look.py", LOOK)
-    results = run_all([dirty, look], Cache(tmp_path / "cache", ROOT), ROOT, workers=1)  # one zygote for both
-    forked = results["look.py"]["values"]
-    fresh_run = execute(look, ROOT)  # a new interpreter, as before the zygote
-    fresh = fresh_run["values"]
+    results = run_all([dirty, look], Cache(tmp_path / "cache", ROOT), ROOT, workers=1)  # one zygote forks both
+    forked = dict(results["look.py"]["values"])
+    fresh_run = execute(look, ROOT)  # a new interpreter, as the runner starts a lone snippet
+    fresh = dict(fresh_run["values"])
+    assert fresh.pop("r.look.parent")["value"] == os.getpid()
+    assert forked.pop("r.look.parent")["value"] != os.getpid(), "forked by a zygote, not started by us"
     assert forked == fresh
     assert results["look.py"]["deps"] == fresh_run["deps"]
     assert forked["r.look.dtype"]["value"] == "torch.float32"
@@ -87,9 +91,10 @@ def test_a_snippet_that_kills_its_process_is_reported_and_the_next_one_runs(tmp_
 
 
 def test_a_timeout_counts_from_the_snippets_start_and_names_its_line(tmp_path: Path) -> None:
+    quick = _job(tmp_path, "quick.py", "from genmath.snippet import publish\npublish('r.quick.v', 1)\n")
     slow = _job(tmp_path, "slow.py", "import time\nx = 1\nwhile True:\n    time.sleep(0.05)\n", timeout=1.5)
-    with pytest.raises(BuildError) as info:
-        run_all([slow], Cache(tmp_path / "cache", ROOT), ROOT, workers=1)
+    with pytest.raises(BuildError) as info:  # two snippets, one slot: both forked by one zygote
+        run_all([quick, slow], Cache(tmp_path / "cache", ROOT), ROOT, workers=1)
     message = str(info.value)
     assert "snippet timed out after 1." in message, message
     assert "snippets/slow.py:4" in message or "snippets/slow.py:3" in message, message

@@ -18,6 +18,7 @@ references into cited sources ("Bishop (2006), Eqs. 2.116–2.117", "Table 2", "
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 
@@ -131,14 +132,15 @@ RAW_INTEGRATORS = frozenset({"quad", "quad_vec", "dblquad", "tplquad", "nquad", 
                              "romberg", "cubature", "qmc_quad"})
 
 
-def raw_quadrature(source: str) -> list[tuple[int, str]]:
+@functools.lru_cache(maxsize=1024)  # a rebuild in `mkdocs serve` parses only the snippets that changed
+def raw_quadrature(source: str) -> tuple[tuple[int, str], ...]:
     """(line, what) for every direct use of a scipy.integrate integrator in a snippet's source:
     ``from scipy.integrate import quad``, ``scipy.integrate.quad(...)``, ``integrate.quad(...)`` after
     ``from scipy import integrate`` (aliases followed)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return []  # the run reports the syntax error, with its line
+        return ()  # the run reports the syntax error, with its line
     modules = {"scipy.integrate"}  # dotted names that refer to the scipy.integrate module
     found = []
     for node in ast.walk(tree):
@@ -157,4 +159,4 @@ def raw_quadrature(source: str) -> list[tuple[int, str]]:
             owner = ast.unparse(node.value)
             if owner in modules:
                 found.append((node.lineno, f"{owner}.{node.attr}"))
-    return sorted(found)
+    return tuple(sorted(found))

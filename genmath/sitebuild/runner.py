@@ -225,8 +225,12 @@ def run_all(jobs: list[Job], cache: Cache, root: Path, *, refresh: bool = False,
         zygotes: queue.Queue[Zygote] = queue.Queue()
         started: list[Zygote] = []
 
+        # A zygote pays for its imports once, so it pays off only when a slot runs several snippets
+        # (a cold build); one edited snippet under `mkdocs serve` starts as a lean interpreter.
+        fork = hasattr(os, "fork") and len(todo) > max_workers
+
         def run(job: Job, root: Path) -> dict[str, Any]:
-            if not hasattr(os, "fork"):
+            if not fork:
                 return execute(job, root)
             try:
                 zygote = zygotes.get_nowait()

@@ -76,6 +76,7 @@ class Site:
     formulas: Any = field(default=None, repr=False)
     sources: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)
     _bodies: dict[str, Chapter] | None = field(default=None, repr=False)
+    _unit_map: dict[str, str | None] | None = field(default=None, repr=False)
 
     def source(self, rel: str) -> str:
         return (self.config.snippets_dir / rel).read_text(encoding="utf-8")
@@ -103,6 +104,12 @@ class Site:
         return QUOTE_RE.sub(lambda q: self.quote(q.group("name"), (q.group("spec") or "").strip(), False, where),
                             text)
 
+    def _units(self) -> dict[str, str | None]:
+        """Every value's unit (built once per Site: the values do not change after the runs)."""
+        if self._unit_map is None:
+            self._unit_map = {n: v.get("unit") for n, v in self.values.items()}
+        return self._unit_map
+
     def quote_problems(self, lines: list[str], index: int, start: int, end: int) -> list[str]:
         """What is wrong with the (known) quote at ``lines[index][start:end]`` in its context: a unit
         that does not follow it, or more digits than its standard error allows."""
@@ -112,8 +119,7 @@ class Site:
         item = self.values[name]
         problems = []
         unit = item.get("unit")
-        units = {n: v.get("unit") for n, v in self.values.items()}
-        if unit and quotecheck.unit_problem(lines, index, start, end, unit, units):
+        if unit and quotecheck.unit_problem(lines, index, start, end, unit, self._units()):
             problems.append(f"value {name!r} is in {unit}: state the unit right after the quote "
                             f"(\"{{{{ {name} }}}} {unit}\"; in a table, in the column or row header)")
         if item.get("se") is not None:
