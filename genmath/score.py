@@ -538,7 +538,7 @@ def net_score(trained: TrainedScoreNet | Any, x: ArrayLike, sigma: float | None 
 def reverse_diffusion_ve_step(x: ArrayLike, score_values: ArrayLike, sigma: float, sigma_next: float,
                               z: ArrayLike) -> FloatArray:
     r"""One reverse-diffusion predictor step of the VE SDE from level :math:`\sigma_i` to
-    :math:`\sigma_{i-1} < \sigma_i` (Song et al., 2021, Eq. 47 and Algorithm 2):
+    :math:`\sigma_{i-1} < \sigma_i` (Song et al., 2021, App. E and Algorithm 2): Euler-Maruyama on the reverse VE SDE,
 
     .. math:: x_{i-1} = x_i + (\sigma_i^2 - \sigma_{i-1}^2)\, s_\theta(x_i, \sigma_i) + \sqrt{\sigma_i^2 - \sigma_{i-1}^2}\; z .
     """

@@ -52,6 +52,9 @@ for name, betas in (("short", scaled_linear_betas(100)), ("long", linear_betas(1
         publish(f"score.vp.{name}.{label}.logp", lp.mean(), unit="nats", se=lp.std(ddof=1) / np.sqrt(n))
         row += [pm(f, np.sqrt(f * (1 - f) / n)), pm(lp.mean(), lp.std(ddof=1) / np.sqrt(n))]
     rows.append(row + [pm(gap.mean(), gap.std(ddof=1) / np.sqrt(n))])
+    near_diff = abs(ring_near_fraction(x_ddpm, 0.25) - ring_near_fraction(x_em, 0.25))
+    claim(near_diff < 3 * np.sqrt(0.25 / n), f"at T = {T} the two samplers put the same fraction near the modes, "
+                                              "within a few standard errors")
 table(["$T$", r"$\max_t \beta_t$", "DDPM: near a mode", r"DDPM: mean $\log p_{\text{data}}$ (nats)",
        "SDE: near a mode", r"SDE: mean $\log p_{\text{data}}$ (nats)", "mean distance between paired samples"],
       rows, fmt=["d", ".2f", "", "", "", "", ""],
