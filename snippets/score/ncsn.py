@@ -76,12 +76,13 @@ samples = {
 }
 passes = {"annealed": L * langevin_steps, "predictor": L, "pc": L * (n_corr + 1)}
 labels = {"annealed": "annealed Langevin", "predictor": "predictor only", "pc": "predictor-corrector"}
-exact_near = publish("score.ncsn.exact_near", ring_near_probability(0.25))
+radius = publish("score.ncsn.near_radius", 0.25)
+exact_near = publish("score.ncsn.exact_near", ring_near_probability(radius))
 data_lp = ring_mixture_logpdf(test)
 publish("score.ncsn.data.logp", data_lp.mean(), unit="nats", se=data_lp.std(ddof=1) / np.sqrt(data_lp.size))
 rows, near, logp = [], {}, {}
 for key, x in samples.items():
-    f = ring_near_fraction(x, 0.25)
+    f = ring_near_fraction(x, radius)
     f_se = np.sqrt(f * (1 - f) / n)
     lp = ring_mixture_logpdf(x)
     lp_se = lp.std(ddof=1) / np.sqrt(n)
@@ -117,8 +118,9 @@ figure(fig, "score.ncsn.samples",
            "trained score network by annealed Langevin ({{ score.ncsn.annealed.passes }} network passes), the "
            "predictor alone ({{ score.ncsn.predictor.passes }}) and predictor-corrector "
            "({{ score.ncsn.pc.passes }}). All three find the eight clusters; the predictor's are the most "
-           "blurred, a fraction {{ score.ncsn.predictor.near:.2f }} of its samples within 0.25 of a mode "
-           "against {{ score.ncsn.pc.near:.2f }} for predictor-corrector and {{ score.ncsn.exact_near:.2f }} "
+           "blurred: a fraction {{ score.ncsn.predictor.near:.3f }} ± {{ score.ncsn.predictor.near_se:.3f }} of its samples "
+           "within {{ score.ncsn.near_radius }} of a mode, against {{ score.ncsn.pc.near:.3f }} ± "
+           "{{ score.ncsn.pc.near_se:.3f }} for predictor-corrector and {{ score.ncsn.exact_near:.3f }} "
            "for the data.",
        caption="The ring and {{ score.ncsn.n_samples }} samples from each sampler (1000 shown), one trained noise-conditional network.")
 
