@@ -309,7 +309,7 @@ def test_noise_conditional_dsm_loss_matches_numpy_dsm_loss():
     rng = np.random.default_rng(4)
     x, eta = rng.normal(size=(30, 2)), rng.normal(size=(30, 2))
     sigma = np.full(30, 0.7)
-    model = lambda xt, s: -xt / (1.0 + s.reshape(-1, 1) ** 2)  # noqa: E731 - the N(0, I) noisy score
+    model = lambda xt, s: -xt / (1.0 + s.reshape(-1, 1) ** 2)  # the noisy score of N(0, I) data
     got = float(score.noise_conditional_dsm_loss(model, torch.as_tensor(x), torch.as_tensor(sigma), torch.as_tensor(eta)))
     x_tilde = x + 0.7 * eta
     assert got == pytest.approx(0.7**2 * score.dsm_loss(-x_tilde / 1.49, x_tilde, x, 0.7), rel=1e-12)
