@@ -352,7 +352,7 @@ def _score_mlp_class() -> type:
         r""":math:`s_\theta(x, \sigma)`: an MLP, :math:`h_{k+1} = \mathrm{SiLU}(W_k h_k + u_k\log\sigma + b_k)`,
         :math:`h_0 = x`. Noise-conditional, the output is divided by :math:`\sigma`,
         :math:`s_\theta(x, \sigma) = -\mathrm{out}(h)/\sigma` (Song & Ermon, 2020, "Improved Techniques for
-        Training Score-Based Generative Models", Sec. 3.3: the score's scale is 1/sigma), so the network
+        Training Score-Based Generative Models", Technique 3: the score's scale is 1/sigma), so the network
         itself predicts the unit-variance noise. Without noise conditioning, :math:`s_\theta(x) = \mathrm{out}(h)`."""
 
         def __init__(self, data_dim: int, hidden: int, depth: int, noise_conditional: bool):
@@ -417,12 +417,12 @@ def _score_and_jacobian_quadratic(model: Any, x: Any, v: Any, create_graph: bool
 
 def sliced_score_matching_loss(model: Any, x: Any, v: Any, *, variance_reduction: bool = False,
                                create_graph: bool = True) -> Any:
-    r"""Sliced score matching (Song, Garg, Shi & Ermon, 2019, Eq. 7), one projection :math:`v` per example
+    r"""Sliced score matching (Song, Garg, Shi & Ermon, 2019, "Sliced Score Matching", Sec. 3), one projection :math:`v` per example
     (rows of ``v``, with :math:`\mathbb{E}[vv^\top] = I`), minibatch mean of
 
     .. math:: v^\top \nabla_x s_\theta(x)\, v + \tfrac12 \bigl(v^\top s_\theta(x)\bigr)^2 ;
 
-    with ``variance_reduction`` (SSM-VR, their Eq. 8) the second term is its expectation over
+    with ``variance_reduction`` (SSM-VR, same section) the second term is its expectation over
     :math:`v`, :math:`\tfrac12\lVert s_\theta(x)\rVert^2`, for Gaussian :math:`v`. One backward pass for
     the Jacobian term, whatever D. A torch scalar (differentiable when ``create_graph``)."""
     s, quad = _score_and_jacobian_quadratic(model, x, v, create_graph)
@@ -431,7 +431,7 @@ def sliced_score_matching_loss(model: Any, x: Any, v: Any, *, variance_reduction
 
 
 def implicit_score_matching_loss(model: Any, x: Any, *, reduce: bool = True) -> Any:
-    r"""Hyvärinen's (2005, Thm. 1, Eq. 4) score-matching objective with the exact trace, minibatch mean of
+    r"""Hyvärinen's (2005, Thm. 1) score-matching objective with the exact trace, minibatch mean of
 
     .. math:: \operatorname{tr}\nabla_x s_\theta(x) + \tfrac12\lVert s_\theta(x)\rVert^2 ,
 
@@ -469,7 +469,7 @@ def train_score_net(data: ArrayLike, *, objective: str = "dsm", sigmas: ArrayLik
       example's :math:`\sigma` drawn uniformly from ``sigmas`` (Song & Ermon, 2019, Eq. 6; one level is
       plain DSM, Vincent, 2011).
     - ``"ssm"`` / ``"ssm_vr"``: an unconditional :math:`s_\theta(x)` on :func:`sliced_score_matching_loss`
-      with Gaussian projections (Song et al., 2019, Eqs. 7-8); ``sigmas`` must be None.
+      with Gaussian projections (Song, Garg, Shi & Ermon, 2019, Sec. 3); ``sigmas`` must be None.
 
     Deterministic for a fixed ``seed`` on one thread (float64; minibatches, levels, noise and projections
     from one seeded generator)."""

@@ -93,7 +93,7 @@ for key, x in samples.items():
     rows.append([labels[key], passes[key], pm(f, f_se), pm(lp.mean(), lp_se)])
 rows.append(["exact data", "", f"{exact_near:.3f}", pm(data_lp.mean(), data_lp.std(ddof=1) / np.sqrt(data_lp.size))])
 table(["sampler", "network passes", "fraction within 0.25 of a mode",
-       r"mean $\log p_{\text{data}}$ of the samples (nats)"], rows, fmt=["", "d", "", ""],
+       r"mean $\log p_{\text{data}}$ of the samples (nats)"], rows, fmt=["", ".4g", "", ""],
       caption=f"{n} samples each from the same trained network; the last row is the ring itself")
 claim(near["pc"] > near["predictor"] + 3 * np.sqrt(0.25 / n), "the corrector improves on the predictor alone")
 claim(logp["pc"] > logp["predictor"], "predictor-corrector samples have a higher log-density than the predictor's")
@@ -102,7 +102,8 @@ claim(abs(near["pc"] - near["annealed"]) < 2 * np.sqrt(0.25 / n) * np.sqrt(2),
       "predictor-corrector matches annealed Langevin within two standard errors, with far fewer passes")
 claim(max(near.values()) < exact_near - 0.05, "every sampler puts less mass near the modes than the data do")
 
-fig, axes = subplots(1, 4, figsize=(9.0, 2.9), sharex=True, sharey=True)
+fig, axes = subplots(2, 2, figsize=(5.6, 5.8), sharex=True, sharey=True)
+axes = axes.ravel()
 shown = 1000
 for ax, (title, x) in zip(axes, [("data", data), *[(labels[k], samples[k]) for k in samples]]):
     ax.scatter(x[:shown, 0], x[:shown, 1], s=2, alpha=0.5, color="C0")
@@ -110,8 +111,9 @@ for ax, (title, x) in zip(axes, [("data", data), *[(labels[k], samples[k]) for k
     ax.set_aspect("equal")
     ax.set_xlim(-1.6, 1.6)
     ax.set_ylim(-1.6, 1.6)
-axes[0].set_ylabel("$x_2$")
-for ax in axes:
+for ax in axes[::2]:
+    ax.set_ylabel("$x_2$")
+for ax in axes[2:]:
     ax.set_xlabel("$x_1$")
 figure(fig, "score.ncsn.samples",
        alt="Four scatter plots of points in the plane: the ring of eight clusters, then samples from the same "

@@ -57,7 +57,7 @@ for name, betas in (("short", scaled_linear_betas(100)), ("long", linear_betas(1
                                               "within a few standard errors")
 table(["$T$", r"$\max_t \beta_t$", "DDPM: near a mode", r"DDPM: mean $\log p_{\text{data}}$ (nats)",
        "SDE: near a mode", r"SDE: mean $\log p_{\text{data}}$ (nats)", "mean distance between paired samples"],
-      rows, fmt=["d", ".2f", "", "", "", "", ""],
+      rows, fmt=[".4g", ".2f", "", "", "", "", ""],
       caption="Exact scores of the noisy ring, the same Gaussian draws for both samplers; near a mode: the fraction "
               "of samples within 0.25 of a mode")
 claim(gaps["long"] < gaps["short"] / 3, "the two samplers' paths come together as T grows")
