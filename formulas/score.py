@@ -253,6 +253,14 @@ def _dsm_esm(rng: np.random.Generator) -> dict:
             "s_theta": lambda v: theta * A @ v + b, "theta": theta, "J_DSM": J}
 
 
+def _dsm_cross(rng: np.random.Generator) -> dict:
+    """As ``_dsm_esm`` but with a quadratic s_theta: for a linear one the left side, theta tr A, does not
+    depend on the data distribution, and a swapped law would go unnoticed."""
+    point = _dsm_esm(rng)
+    A, B, c = rng.normal(scale=0.5, size=(2, 2)), rng.normal(scale=0.3, size=(2, 2)), rng.normal(size=2)
+    return point | {"s_theta": lambda v: A @ v + B @ (np.asarray(v) ** 2) + c}
+
+
 def _mlp_field(rng: np.random.Generator, D: int) -> Callable[[np.ndarray], np.ndarray]:
     """A smooth nonlinear vector field R^D -> R^D (a one-hidden-layer tanh network, hidden width D + 1)."""
     W1, b1 = rng.normal(scale=0.7, size=(D + 1, D)), rng.normal(scale=0.5, size=D + 1)
@@ -303,7 +311,7 @@ CHECKS = {
     "score-ddpm-conditional": Check(_ddpm_chain, n_points=10, rtol=1e-8, atol=1e-10),
     "score-ddpm-marginal": Check(_ddpm_marginal, n_points=5, rtol=1e-7, atol=1e-9),
     "score-ddpm-weight": Check(_ddpm_weight, n_points=10, rtol=1e-8, atol=1e-10),
-    "score-dsm-cross": Check(_dsm_esm, n_points=5, rtol=1e-6, atol=1e-8),
+    "score-dsm-cross": Check(_dsm_cross, n_points=5, rtol=1e-6, atol=1e-8),
     "score-dsm-esm": Check(_dsm_esm, n_points=5, rtol=1e-6, atol=1e-8),
     "score-ism": Check(_hyvarinen, n_points=5, rtol=1e-5, atol=1e-7),
     "score-ssm-slice": Check(_sliced, n_points=10, rtol=1e-7, atol=1e-9),
