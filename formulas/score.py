@@ -249,8 +249,12 @@ def _dsm_esm(rng: np.random.Generator) -> dict:
         mean = th * A @ m + b
         return float(0.5 * (mean @ mean + np.trace(th ** 2 * A @ S @ A.T + C @ C.T)))
 
+    # values for x and x~ outside the expectations (which bind them), so that an edit that moves a symbol
+    # out of its expectation (a dropped tilde) is evaluated, and caught by value, not refused as unreadable
+    x = rng.multivariate_normal(m, S)
     return {"q_sigma": q, "p": MVN(m, S), "p_sigma": MVN(m, S + sigma ** 2 * np.eye(2)), "sigma": sigma,
-            "s_theta": lambda v: theta * A @ v + b, "theta": theta, "J_DSM": J}
+            "s_theta": lambda v: theta * A @ v + b, "theta": theta, "J_DSM": J,
+            "x": x, "xtilde": x + sigma * rng.normal(size=2)}
 
 
 def _dsm_cross(rng: np.random.Generator) -> dict:
