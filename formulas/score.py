@@ -233,6 +233,75 @@ def _ddpm_marginal(rng: np.random.Generator) -> dict:
             "epsilon": Lazy(lambda s: (s["x"][t] - math.sqrt(ab) * s["x_0"]) / math.sqrt(1.0 - ab))}
 
 
+# --------------------------------------------------------------------------------------------------
+# DSM = explicit score matching + constant; Hyvarinen's identity; slicing; the reverse SDE; DDPM as its step
+
+def _dsm_esm(rng: np.random.Generator) -> dict:
+    """The DSM setting of ``_dsm_objective`` (J_DSM from the residual's moments) plus the noisy marginal
+    p_sigma = N(m, S + sigma^2 I) as a scipy-backed law (its score by the evaluator's differences), and a
+    nonlinear s_theta, so that no term is linear by accident."""
+    q, m, S, sigma = _noise_model(rng, 2)
+    A, b = rng.normal(scale=0.5, size=(2, 2)), rng.normal(size=2)
+    theta = float(rng.uniform(0.5, 2.0))
+
+    def J(th: float) -> float:
+        C = th * sigma * A + np.eye(2) / sigma
+        mean = th * A @ m + b
+        return float(0.5 * (mean @ mean + np.trace(th ** 2 * A @ S @ A.T + C @ C.T)))
+
+    # values for x and x~ outside the expectations (which bind them), so that an edit that moves a symbol
+    # out of its expectation (a dropped tilde) is evaluated, and caught by value, not refused as unreadable
+    x = rng.multivariate_normal(m, S)
+    return {"q_sigma": q, "p": MVN(m, S), "p_sigma": MVN(m, S + sigma ** 2 * np.eye(2)), "sigma": sigma,
+            "s_theta": lambda v: theta * A @ v + b, "theta": theta, "J_DSM": J,
+            "x": x, "xtilde": x + sigma * rng.normal(size=2)}
+
+
+def _dsm_cross(rng: np.random.Generator) -> dict:
+    """As ``_dsm_esm`` but with a quadratic s_theta: for a linear one the left side, theta tr A, does not
+    depend on the data distribution, and a swapped law would go unnoticed."""
+    point = _dsm_esm(rng)
+    A, B, c = rng.normal(scale=0.5, size=(2, 2)), rng.normal(scale=0.3, size=(2, 2)), rng.normal(size=2)
+    return point | {"s_theta": lambda v: A @ v + B @ (np.asarray(v) ** 2) + c}
+
+
+def _mlp_field(rng: np.random.Generator, D: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A smooth nonlinear vector field R^D -> R^D (a one-hidden-layer tanh network, hidden width D + 1)."""
+    W1, b1 = rng.normal(scale=0.7, size=(D + 1, D)), rng.normal(scale=0.5, size=D + 1)
+    W2, b2 = rng.normal(scale=0.7, size=(D, D + 1)), rng.normal(scale=0.5, size=D)
+    return lambda v: W2 @ np.tanh(W1 @ np.asarray(v, dtype=float) + b1) + b2
+
+
+def _hyvarinen(rng: np.random.Generator) -> dict:
+    """p = N(m, S) in 2-D (scipy), s_theta a quadratic (nonlinear) field, so that Gauss-Hermite quadrature
+    of both sides is exact up to rounding; the scores and the Jacobian's trace by the evaluator's differences."""
+    m, S = rng.normal(size=2), _spd(rng, 2)
+    A, B, c = rng.normal(size=(2, 2)), rng.normal(scale=0.5, size=(2, 2)), rng.normal(size=2)
+    return {"p": MVN(m, S), "s_theta": lambda v: A @ v + B @ (np.asarray(v) ** 2) + c}
+
+
+def _sliced(rng: np.random.Generator) -> dict:
+    """A point x in R^D (D = 2 or 3), a tanh network s_theta, and the identity I for v's law."""
+    D = int(rng.integers(2, 4))
+    return {"x": rng.normal(size=D), "s_theta": _mlp_field(rng, D), "I": np.eye(D)}
+
+
+def _fokker_planck(rng: np.random.Generator) -> dict:
+    """Any smooth positive density p (a two-component mixture), any smooth drift f, any g: the rewriting
+    is an identity, checked by nested central differences."""
+    w, means, variances = _two_components(rng)
+    p = _mixture(w, means, variances)
+    a, c = float(rng.normal()), float(rng.normal())
+    return {"x": float(rng.normal(scale=1.5)), "p": p, "f": lambda v: a * v + c * math.sin(v),
+            "g": float(rng.uniform(0.3, 2.0))}
+
+
+def _ddpm_step(rng: np.random.Generator) -> dict:
+    """DDPM's chain of ``_ddpm_weight`` with beta_t = 1 - alpha_t."""
+    point = _ddpm_weight(rng)
+    return point | {"beta": Seq([0.0, *[1.0 - point["alpha"][k] for k in range(1, point["T"] + 1)]], 0)}
+
+
 CHECKS = {
     "score-gaussian": Check(_gaussian, rtol=1e-8, atol=1e-10),
     "score-mixture-gradient": Check(_mixture_matrix, n_points=10, rtol=1e-7, atol=1e-9),
@@ -246,4 +315,10 @@ CHECKS = {
     "score-ddpm-conditional": Check(_ddpm_chain, n_points=10, rtol=1e-8, atol=1e-10),
     "score-ddpm-marginal": Check(_ddpm_marginal, n_points=5, rtol=1e-7, atol=1e-9),
     "score-ddpm-weight": Check(_ddpm_weight, n_points=10, rtol=1e-8, atol=1e-10),
+    "score-dsm-cross": Check(_dsm_cross, n_points=5, rtol=1e-6, atol=1e-8),
+    "score-dsm-esm": Check(_dsm_esm, n_points=5, rtol=1e-6, atol=1e-8),
+    "score-ism": Check(_hyvarinen, n_points=5, rtol=1e-5, atol=1e-7),
+    "score-ssm-slice": Check(_sliced, n_points=10, rtol=1e-7, atol=1e-9),
+    "score-fp-rewrite": Check(_fokker_planck, n_points=10, rtol=1e-5, atol=1e-7),
+    "score-ddpm-sde-step": Check(_ddpm_step, n_points=10, rtol=1e-8, atol=1e-10),
 }

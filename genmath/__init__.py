@@ -15,7 +15,7 @@ Where things live (one module per topic, one test file per module):
                             a small torch GAN and WGAN
 - ``genmath.diffusion``  -- DDPM schedules, posterior, variational bound
 - ``genmath.flows``      -- change of variables, affine and sinh-arcsinh maps, coupling layers, RealNVP
-- ``genmath.score``      -- scores of Gaussians and mixtures, denoising score matching, Tweedie, Langevin
+- ``genmath.score``      -- scores, denoising and sliced score matching, Tweedie, Langevin, NCSN, PC sampling
 - ``genmath.snippet``    -- what snippets call to publish values, tables and figures
 - ``genmath.figures``    -- the site's matplotlib style and deterministic SVG output
 - ``genmath.formulas``   -- checks every display formula of the site by value (``python -m genmath.formulas``)
@@ -283,17 +283,28 @@ _EXPORTS: dict[str, str] = {
     "fit_linear_dsm": "score",
     "gaussian_posterior_mean": "score",
     "gaussian_score": "score",
+    "implicit_score_matching_loss": "score",
     "langevin": "score",
+    "make_score_net": "score",
     "mixture_component_log_probs": "score",
     "mixture_log_prob": "score",
     "mixture_responsibilities": "score",
     "mixture_score": "score",
     "mvn_log_prob": "score",
+    "net_score": "score",
+    "noise_conditional_dsm_loss": "score",
     "noise_from_score": "score",
     "noisy_covs": "score",
+    "predictor_corrector_ve": "score",
     "regress_noise_on_xt": "score",
+    "reverse_diffusion_ve_step": "score",
+    "ring_score": "score",
     "score_from_noise": "score",
+    "sliced_score_matching_loss": "score",
+    "train_score_net": "score",
+    "TrainedScoreNet": "score",
     "tweedie_denoiser": "score",
+    "vp_reverse_euler_step": "score",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,7 +11,12 @@ Points are arrays whose last axis is the dimension :math:`D` (shape ``(..., D)``
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -311,3 +316,281 @@ def annealed_langevin(score_at: Callable[[FloatArray, float], FloatArray], x_ini
         alpha = eps * sigma**2 / levels[-1] ** 2
         x = langevin(lambda p, s=float(sigma): score_at(p, s), x, alpha, n_steps_each, rng)
     return x
+
+
+# --------------------------------------------------------------------------------------------------
+# The exact (noisy) score of the diffusion chapter's ring
+# --------------------------------------------------------------------------------------------------
+
+def ring_score(x: ArrayLike, sigma: float = 0.0, k: int = 8, radius: float = 1.0, std: float = 0.1) -> FloatArray:
+    r"""Exact score of the ring data (:func:`genmath.diffusion.ring_mixture`: k equal-weight isotropic
+    normals of standard deviation ``std`` centred on a circle) convolved with :math:`\mathcal{N}(0, \sigma^2 I)`:
+    the mixture with covariances :math:`(\mathrm{std}^2 + \sigma^2) I`, whose score is
+    :func:`mixture_score`. ``sigma = 0`` is the score of the data itself. Shape of ``x``: ``(..., 2)``."""
+    from genmath.diffusion import ring_centres
+
+    centres = ring_centres(k, radius)
+    std = float(validate.positive(std, "std"))
+    covs = noisy_covs(np.stack([std**2 * np.eye(2)] * centres.shape[0]), sigma)
+    return mixture_score(_points(x, "x", 2), np.full(centres.shape[0], 1.0 / centres.shape[0]), centres, covs)
+
+
+# --------------------------------------------------------------------------------------------------
+# Score networks: noise-conditional (NCSN, Song & Ermon 2019) and plain; DSM, sliced and implicit SM
+# --------------------------------------------------------------------------------------------------
+
+#: Training objectives of :func:`train_score_net`.
+SCORE_NET_OBJECTIVES = ("dsm", "ssm", "ssm_vr")
+
+
+@functools.cache
+def _score_mlp_class() -> type:
+    import torch
+    from torch import nn
+
+    class ScoreMLP(nn.Module):
+        r""":math:`s_\theta(x, \sigma)`: an MLP, :math:`h_{k+1} = \mathrm{SiLU}(W_k h_k + u_k\log\sigma + b_k)`,
+        :math:`h_0 = x`. Noise-conditional, the output is divided by :math:`\sigma`,
+        :math:`s_\theta(x, \sigma) = -\mathrm{out}(h)/\sigma` (Song & Ermon, 2020, "Improved Techniques for
+        Training Score-Based Generative Models", Technique 3: the score's scale is 1/sigma), so the network
+        itself predicts the unit-variance noise. Without noise conditioning, :math:`s_\theta(x) = \mathrm{out}(h)`."""
+
+        def __init__(self, data_dim: int, hidden: int, depth: int, noise_conditional: bool):
+            super().__init__()
+            self.noise_conditional = noise_conditional
+            widths = [data_dim] + [hidden] * depth
+            self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
+            if noise_conditional:
+                self.level = nn.ModuleList(nn.Linear(1, hidden, bias=False) for _ in range(depth))
+            self.out = nn.Linear(hidden, data_dim)
+
+        def forward(self, x: torch.Tensor, sigma: torch.Tensor | None = None) -> torch.Tensor:
+            h = x
+            if not self.noise_conditional:
+                for layer in self.layers:
+                    h = torch.nn.functional.silu(layer(h))
+                return self.out(h)
+            if sigma is None:
+                raise ValueError("`sigma` must be given to a noise-conditional score network; got None")
+            log_sigma = torch.log(sigma).reshape(-1, 1).to(x.dtype)  # (batch, 1)
+            for layer, level in zip(self.layers, self.level):
+                h = torch.nn.functional.silu(layer(h) + level(log_sigma))
+            return -self.out(h) / sigma.reshape(-1, 1)
+
+    return ScoreMLP
+
+
+def make_score_net(data_dim: int = 2, hidden: int = 64, depth: int = 3, *, noise_conditional: bool = True,
+                   seed: int = 0) -> Any:
+    r"""A fresh score network (see ``ScoreMLP`` above), weights initialised under ``torch.manual_seed(seed)``,
+    float64. ``noise_conditional``: :math:`s_\theta(x, \sigma)` (NCSN) or :math:`s_\theta(x)`."""
+    import torch
+
+    torch.manual_seed(seed)
+    net = _score_mlp_class()(validate.integer(data_dim, "data_dim", lo=1), validate.integer(hidden, "hidden", lo=1),
+                             validate.integer(depth, "depth", lo=1), bool(noise_conditional))
+    return net.to(torch.float64)
+
+
+def noise_conditional_dsm_loss(model: Any, x: Any, sigma: Any, noise: Any) -> Any:
+    r"""The NCSN objective (Song & Ermon, 2019, Eqs. 5-6) with :math:`\lambda(\sigma) = \sigma^2`, one
+    noise level per example: the minibatch mean of
+
+    .. math:: \tfrac12\,\sigma^2\left\lVert s_\theta(\tilde x, \sigma) + \frac{\tilde x - x}{\sigma^2}\right\rVert^2,
+              \qquad \tilde x = x + \sigma\eta,
+
+    for torch tensors ``x`` (n, D), ``sigma`` (n,) and ``noise`` :math:`\eta` (n, D). A torch scalar."""
+    s2 = (sigma**2).reshape(-1, 1)
+    x_tilde = x + sigma.reshape(-1, 1) * noise
+    return 0.5 * (s2 * (model(x_tilde, sigma) + (x_tilde - x) / s2) ** 2).sum(1).mean()
+
+
+def _score_and_jacobian_quadratic(model: Any, x: Any, v: Any, create_graph: bool) -> tuple[Any, Any]:
+    r""":math:`s_\theta(x)` and :math:`v^\top\nabla_x s_\theta(x)\,v` per example (one backward pass)."""
+    import torch
+
+    x = x.detach().requires_grad_(True)
+    s = model(x)
+    (grad_vs,) = torch.autograd.grad((s * v).sum(), x, create_graph=create_graph)  # v^T J per example
+    return s, (grad_vs * v).sum(1)
+
+
+def sliced_score_matching_loss(model: Any, x: Any, v: Any, *, variance_reduction: bool = False,
+                               create_graph: bool = True) -> Any:
+    r"""Sliced score matching (Song, Garg, Shi & Ermon, 2019, "Sliced Score Matching", Sec. 3), one projection :math:`v` per example
+    (rows of ``v``, with :math:`\mathbb{E}[vv^\top] = I`), minibatch mean of
+
+    .. math:: v^\top \nabla_x s_\theta(x)\, v + \tfrac12 \bigl(v^\top s_\theta(x)\bigr)^2 ;
+
+    with ``variance_reduction`` (SSM-VR, same section) the second term is its expectation over
+    :math:`v`, :math:`\tfrac12\lVert s_\theta(x)\rVert^2`, for Gaussian :math:`v`. One backward pass for
+    the Jacobian term, whatever D. A torch scalar (differentiable when ``create_graph``)."""
+    s, quad = _score_and_jacobian_quadratic(model, x, v, create_graph)
+    second = 0.5 * (s**2).sum(1) if variance_reduction else 0.5 * (s * v).sum(1) ** 2
+    return (quad + second).mean()
+
+
+def implicit_score_matching_loss(model: Any, x: Any, *, reduce: bool = True) -> Any:
+    r"""Hyvärinen's (2005, Thm. 1) score-matching objective with the exact trace, minibatch mean of
+
+    .. math:: \operatorname{tr}\nabla_x s_\theta(x) + \tfrac12\lVert s_\theta(x)\rVert^2 ,
+
+    which equals :math:`\tfrac12\mathbb{E}_p\lVert s_\theta - \nabla\log p\rVert^2` minus a constant. The
+    trace costs D backward passes (one per coordinate). For evaluation: no graph is kept. ``reduce=False``
+    returns the per-example values instead of their mean."""
+    import torch
+
+    x = x.detach().requires_grad_(True)
+    s = model(x)
+    trace = torch.zeros(x.shape[0], dtype=x.dtype)
+    for d in range(x.shape[1]):
+        (g,) = torch.autograd.grad(s[:, d].sum(), x, retain_graph=True)
+        trace = trace + g[:, d]
+    values = (trace + 0.5 * (s**2).sum(1)).detach()
+    return values.mean() if reduce else values
+
+
+@dataclass
+class TrainedScoreNet:
+    """A trained score network, its objective, its noise levels (None without noise) and per-step losses."""
+
+    model: Any
+    objective: str
+    sigmas: FloatArray | None
+    losses: FloatArray
+
+
+def train_score_net(data: ArrayLike, *, objective: str = "dsm", sigmas: ArrayLike | None = None,
+                    steps: int = 2000, batch_size: int = 512, lr: float = 3e-3, hidden: int = 64, depth: int = 3,
+                    seed: int = 0) -> TrainedScoreNet:
+    r"""Train a score network with Adam (learning rate decaying from ``lr`` to ``lr/20`` on a cosine).
+
+    - ``"dsm"``: a noise-conditional :math:`s_\theta(x, \sigma)` on :func:`noise_conditional_dsm_loss`, each
+      example's :math:`\sigma` drawn uniformly from ``sigmas`` (Song & Ermon, 2019, Eq. 6; one level is
+      plain DSM, Vincent, 2011).
+    - ``"ssm"`` / ``"ssm_vr"``: an unconditional :math:`s_\theta(x)` on :func:`sliced_score_matching_loss`
+      with Gaussian projections (Song, Garg, Shi & Ermon, 2019, Sec. 3); ``sigmas`` must be None.
+
+    Deterministic for a fixed ``seed`` on one thread (float64; minibatches, levels, noise and projections
+    from one seeded generator)."""
+    import torch
+
+    if objective not in SCORE_NET_OBJECTIVES:
+        validate.fail("objective", f"one of {SCORE_NET_OBJECTIVES}", objective)
+    x_all = torch.as_tensor(_points(data, "data"), dtype=torch.float64)
+    if x_all.ndim != 2:
+        validate.fail("data", "an (n, D) array", tuple(x_all.shape), " as its shape")
+    levels = None
+    if objective == "dsm":
+        if sigmas is None:
+            validate.fail("sigmas", "noise levels for objective 'dsm'", None)
+        levels = validate.positive(sigmas, "sigmas").reshape(-1)
+    elif sigmas is not None:
+        validate.fail("sigmas", f"None for objective {objective!r} (sliced score matching uses no noise)", sigmas)
+    steps = validate.integer(steps, "steps", lo=1)
+    batch_size = validate.integer(batch_size, "batch_size", lo=1)
+    lr = float(validate.positive(lr, "lr"))
+    model = make_score_net(x_all.shape[1], hidden, depth, noise_conditional=objective == "dsm", seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr * 0.05)
+    level_t = None if levels is None else torch.as_tensor(levels, dtype=torch.float64)
+    losses = np.empty(steps)
+    for step in range(steps):
+        x = x_all[torch.randint(0, x_all.shape[0], (batch_size,), generator=gen)]
+        noise = torch.randn(x.shape, generator=gen, dtype=torch.float64)
+        if level_t is not None:
+            sigma = level_t[torch.randint(0, level_t.numel(), (batch_size,), generator=gen)]
+            loss = noise_conditional_dsm_loss(model, x, sigma, noise)
+        else:  # the noise draw is the projection v ~ N(0, I)
+            loss = sliced_score_matching_loss(model, x, noise, variance_reduction=objective == "ssm_vr")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses[step] = loss.item()
+    model.eval()
+    return TrainedScoreNet(model=model, objective=objective, sigmas=levels, losses=losses)
+
+
+def net_score(trained: TrainedScoreNet | Any, x: ArrayLike, sigma: float | None = None) -> FloatArray:
+    r""":math:`s_\theta(x, \sigma)` (or :math:`s_\theta(x)`) of a trained network at numpy points ``x`` (n, D)."""
+    import torch
+
+    model = trained.model if isinstance(trained, TrainedScoreNet) else trained
+    pts = _points(x, "x")
+    xt = torch.as_tensor(pts.reshape(-1, pts.shape[-1]), dtype=torch.float64)
+    with torch.no_grad():
+        if model.noise_conditional:
+            if sigma is None:
+                validate.fail("sigma", "a noise level for a noise-conditional network", None)
+            level = torch.full((xt.shape[0],), float(validate.positive(sigma, "sigma")), dtype=torch.float64)
+            out = model(xt, level)
+        else:
+            out = model(xt)
+    return out.numpy().reshape(pts.shape)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reverse-time SDEs: the VE predictor-corrector sampler and the VP Euler-Maruyama step
+# --------------------------------------------------------------------------------------------------
+
+def reverse_diffusion_ve_step(x: ArrayLike, score_values: ArrayLike, sigma: float, sigma_next: float,
+                              z: ArrayLike) -> FloatArray:
+    r"""One reverse-diffusion predictor step of the VE SDE from level :math:`\sigma_i` to
+    :math:`\sigma_{i-1} < \sigma_i` (Song et al., 2021, App. E and Algorithm 2): Euler-Maruyama on the reverse VE SDE,
+
+    .. math:: x_{i-1} = x_i + (\sigma_i^2 - \sigma_{i-1}^2)\, s_\theta(x_i, \sigma_i) + \sqrt{\sigma_i^2 - \sigma_{i-1}^2}\; z .
+    """
+    x, s, z = _points(x, "x"), _points(score_values, "score_values"), _points(z, "z")
+    validate.same_shape(x, s, "x", "score_values")
+    validate.same_shape(x, z, "x", "z")
+    sigma = float(validate.positive(sigma, "sigma"))
+    sigma_next = float(validate.in_interval(sigma_next, "sigma_next", 0.0, sigma, closed=True))
+    var = sigma**2 - sigma_next**2
+    return x + var * s + math.sqrt(var) * z
+
+
+def predictor_corrector_ve(score_at: Callable[[FloatArray, float], FloatArray], x_init: ArrayLike,
+                           sigmas: ArrayLike, rng: np.random.Generator, *, n_corrector: int = 1,
+                           snr: float = 0.16) -> FloatArray:
+    r"""Predictor-corrector sampling of the VE SDE (Song et al., 2021, Algorithm 2, with the Langevin
+    corrector of their Algorithm 4): for each level :math:`\sigma_1 > \dots > \sigma_L` (then 0),
+    ``n_corrector`` Langevin steps :math:`x \leftarrow x + \varepsilon\, s_\theta(x, \sigma_i) + \sqrt{2\varepsilon}\,z`
+    with :math:`\varepsilon = 2\,(r\,\overline{\lVert z\rVert} / \overline{\lVert s_\theta\rVert})^2`
+    (``snr`` :math:`r`; norms averaged over the chains), then one :func:`reverse_diffusion_ve_step` to the
+    next level. The last predictor step (to :math:`\sigma = 0`) returns its mean, without noise.
+    ``n_corrector = 0`` is the predictor alone. Network evaluations: ``L * (n_corrector + 1)``."""
+    levels = validate.positive(sigmas, "sigmas")
+    if levels.ndim != 1 or levels.size == 0 or (np.diff(levels) >= 0).any():
+        validate.fail("sigmas", "a non-empty, strictly decreasing vector of noise levels", levels)
+    n_corrector = validate.integer(n_corrector, "n_corrector", lo=0)
+    r = float(validate.positive(snr, "snr"))
+    x = _points(x_init, "x_init").copy()
+    targets = np.append(levels[1:], 0.0)
+    for sigma, sigma_next in zip(levels, targets):
+        for _ in range(n_corrector):
+            s = np.asarray(score_at(x, float(sigma)), dtype=np.float64)
+            z = rng.standard_normal(x.shape)
+            eps = 2.0 * (r * np.linalg.norm(z, axis=-1).mean() / np.linalg.norm(s, axis=-1).mean()) ** 2
+            x = x + eps * s + np.sqrt(2.0 * eps) * z
+        s = np.asarray(score_at(x, float(sigma)), dtype=np.float64)
+        z = rng.standard_normal(x.shape) if sigma_next > 0 else np.zeros_like(x)
+        x = reverse_diffusion_ve_step(x, s, float(sigma), float(sigma_next), z)
+    return x
+
+
+def vp_reverse_euler_step(x: ArrayLike, score_values: ArrayLike, beta: float, z: ArrayLike) -> FloatArray:
+    r"""One Euler-Maruyama step (unit time step) of the reverse-time VP SDE
+    :math:`dx = [-\tfrac12\beta(t)x - \beta(t)\nabla_x\log p_t(x)]\,dt + \sqrt{\beta(t)}\,d\bar w`
+    (Song et al., 2021, Eqs. 6 and 11), run backwards in time:
+
+    .. math:: x_{t-1} = \bigl(1 + \tfrac12\beta_t\bigr)x_t + \beta_t\, s_\theta(x_t, t) + \sqrt{\beta_t}\,z .
+
+    DDPM's step (Ho et al., 2020, Algorithm 2) is :math:`(x_t + \beta_t s_\theta)/\sqrt{1-\beta_t} + \sigma_t z`,
+    the same to first order in :math:`\beta_t`."""
+    x, s, z = _points(x, "x"), _points(score_values, "score_values"), _points(z, "z")
+    validate.same_shape(x, s, "x", "score_values")
+    validate.same_shape(x, z, "x", "z")
+    beta = float(validate.in_interval(beta, "beta", 0.0, 1.0))
+    return (1.0 + 0.5 * beta) * x + beta * s + math.sqrt(beta) * z

@@ -257,3 +257,121 @@ def test_langevin_refuses_a_score_that_is_not_finite():
     with pytest.raises(ValueError, match=r"`score` must be a function returning one score per point, shape \(2, 1\); "
                                          r"got \(2,\) as its shape at step 0"):
         score.langevin(lambda x: x[:, 0], np.zeros((2, 1)), 0.1, 3, rng)
+
+
+# ---------------------------------------------------------------- score networks, sliced SM, reverse SDEs
+
+def test_ring_score_matches_autograd_of_the_noisy_mixture():
+    x = np.random.default_rng(1).normal(scale=1.2, size=(20, 2))
+    centres = diffusion.ring_centres()
+    for sigma in (0.0, 0.3):
+        var = 0.1**2 + sigma**2
+        mix = torch.distributions.MixtureSameFamily(
+            torch.distributions.Categorical(probs=torch.full((8,), 1 / 8, dtype=torch.float64)),
+            torch.distributions.MultivariateNormal(torch.tensor(centres), var * torch.eye(2, dtype=torch.float64)))
+        np.testing.assert_allclose(score.ring_score(x, sigma), _autograd_score(mix.log_prob, x), rtol=1e-9, atol=1e-9)
+
+
+def _linear_model(seed=0):
+    torch.manual_seed(seed)
+    lin = torch.nn.Linear(2, 2).to(torch.float64)
+    return lin, lin.weight.detach().numpy(), lin.bias.detach().numpy()
+
+
+def test_implicit_score_matching_loss_is_the_closed_form_for_a_linear_score():
+    lin, A, b = _linear_model()
+    x = np.random.default_rng(2).normal(size=(50, 2))
+    expected = np.trace(A) + 0.5 * ((x @ A.T + b) ** 2).sum(1)
+    got = score.implicit_score_matching_loss(lin, torch.as_tensor(x), reduce=False).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert float(score.implicit_score_matching_loss(lin, torch.as_tensor(x))) == pytest.approx(expected.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("vr", [False, True])
+def test_sliced_score_matching_is_unbiased_for_the_implicit_objective(vr):
+    """Averaged over many Gaussian projections, SSM (and SSM-VR) equals tr A + |Ax + b|^2 / 2 (Monte Carlo)."""
+    lin, A, b = _linear_model(1)
+    rng = np.random.default_rng(3)
+    x = np.repeat(rng.normal(size=(1, 2)), 40_000, axis=0)
+    v = rng.standard_normal(x.shape)
+    def loss(i, j):
+        return float(score.sliced_score_matching_loss(lin, torch.as_tensor(x[i:j]), torch.as_tensor(v[i:j]),
+                                                      variance_reduction=vr, create_graph=False).detach())
+
+    per = [loss(i, i + 1) for i in range(2000)]
+    full = loss(0, x.shape[0])
+    expected = np.trace(A) + 0.5 * ((x[0] @ A.T + b) ** 2).sum()
+    se = np.std(per, ddof=1) / np.sqrt(x.shape[0])
+    assert abs(full - expected) < 4 * se + 1e-12
+
+
+def test_noise_conditional_dsm_loss_matches_numpy_dsm_loss():
+    rng = np.random.default_rng(4)
+    x, eta = rng.normal(size=(30, 2)), rng.normal(size=(30, 2))
+    sigma = np.full(30, 0.7)
+    model = lambda xt, s: -xt / (1.0 + s.reshape(-1, 1) ** 2)  # the noisy score of N(0, I) data
+    got = float(score.noise_conditional_dsm_loss(model, torch.as_tensor(x), torch.as_tensor(sigma), torch.as_tensor(eta)))
+    x_tilde = x + 0.7 * eta
+    assert got == pytest.approx(0.7**2 * score.dsm_loss(-x_tilde / 1.49, x_tilde, x, 0.7), rel=1e-12)
+
+
+def test_trained_dsm_and_ssm_networks_learn_gaussian_scores():
+    """1-D data N(1, 0.5^2): DSM at sigma learns -(x - 1)/(0.25 + sigma^2), SSM-VR learns -(x - 1)/0.25."""
+    data = np.random.default_rng(5).normal(1.0, 0.5, size=(4000, 1))
+    pts = np.array([[0.5], [1.0], [1.5]])
+    dsm = score.train_score_net(data, objective="dsm", sigmas=[0.5], steps=600, batch_size=256, lr=1e-2, hidden=32)
+    np.testing.assert_allclose(score.net_score(dsm, pts, 0.5)[:, 0], -(pts[:, 0] - 1) / 0.5, atol=0.15)
+    ssm = score.train_score_net(data, objective="ssm_vr", steps=600, batch_size=256, lr=1e-2, hidden=32)
+    np.testing.assert_allclose(score.net_score(ssm, pts)[:, 0], -(pts[:, 0] - 1) / 0.25, atol=0.4)
+
+
+def test_predictor_alone_follows_the_exact_variance_recursion():
+    """Gaussian data N(0, s^2) with exact scores: the predictor is linear, its variance recursion exact."""
+    s2, sigmas = 0.3, np.geomspace(2.0, 0.05, 6)
+    var = sigmas[0] ** 2
+    for sig, nxt in zip(sigmas, np.append(sigmas[1:], 0.0)):
+        d = sig**2 - nxt**2
+        var = (1 - d / (s2 + sig**2)) ** 2 * var + (d if nxt > 0 else 0.0)
+    rng = np.random.default_rng(6)
+    x0 = rng.normal(scale=sigmas[0], size=(200_000, 1))
+    x = score.predictor_corrector_ve(lambda x, s: -x / (s2 + s**2), x0, sigmas, rng, n_corrector=0)
+    assert abs(x.var() - var) < 4 * var * np.sqrt(2 / x.size)
+    # with correctors the chain moves towards the data variance
+    xc = score.predictor_corrector_ve(lambda x, s: -x / (s2 + s**2), x0[:20_000], sigmas, rng, n_corrector=5)
+    assert abs(xc.var() - s2) < abs(var - s2)
+
+
+def test_vp_reverse_euler_step_agrees_with_ddpm_to_first_order():
+    rng = np.random.default_rng(7)
+    x, s, z = rng.normal(size=(5, 2)), rng.normal(size=(5, 2)), rng.normal(size=(5, 2))
+    for beta in (1e-2, 1e-3):
+        em = score.vp_reverse_euler_step(x, s, beta, z)
+        np.testing.assert_allclose(em, (1 + beta / 2) * x + beta * s + np.sqrt(beta) * z, rtol=1e-14)
+        ddpm = (x + beta * s) / np.sqrt(1 - beta) + np.sqrt(beta) * z
+        assert np.abs(em - ddpm).max() < beta**2 * (np.abs(x).max() + np.abs(s).max())
+
+
+def test_reverse_diffusion_ve_step_formula():
+    rng = np.random.default_rng(8)
+    x, s, z = rng.normal(size=(4, 2)), rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    np.testing.assert_allclose(score.reverse_diffusion_ve_step(x, s, 0.8, 0.5, z),
+                               x + (0.64 - 0.25) * s + np.sqrt(0.39) * z, rtol=1e-14)
+
+
+def test_score_network_errors_name_the_argument():
+    data = np.zeros((10, 2))
+    with pytest.raises(ValueError, match="objective"):
+        score.train_score_net(data, objective="esm")
+    with pytest.raises(ValueError, match="sigmas"):
+        score.train_score_net(data, objective="dsm")
+    with pytest.raises(ValueError, match="sigmas"):
+        score.train_score_net(data, objective="ssm", sigmas=[0.1])
+    net = score.make_score_net(2, 8, 1)
+    with pytest.raises(ValueError, match="sigma"):
+        score.net_score(net, data)
+    with pytest.raises(ValueError, match="sigmas"):
+        score.predictor_corrector_ve(lambda x, s: -x, data, [0.1, 0.5], np.random.default_rng(0))
+    with pytest.raises(ValueError, match="sigma_next"):
+        score.reverse_diffusion_ve_step(data, data, 0.5, 0.8, data)
+    with pytest.raises(ValueError, match="beta"):
+        score.vp_reverse_euler_step(data, data, 1.5, data)
