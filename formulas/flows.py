@@ -196,22 +196,22 @@ def _rescale(rng: np.random.Generator) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------
-# NICE (Dinh et al. 2015, eqs. 6-7), entropy under a flow
+# NICE (Dinh et al. 2015, Sec. 3.2), entropy under a flow
 
 def _additive(rng: np.random.Generator) -> dict:
-    """u from v by the inverse layer: u_{1:d} = v_{1:d}, u_{d+1:D} = v_{d+1:D} - t(v_{1:d})."""
-    D = int(rng.integers(3, 5))
-    d = int(rng.integers(1, D))
-    t = _net(rng, d, D - d)
+    """The layer in mask form, u from v by its inverse: u = v - (1-b) * t(b*v), since b*u = b*v."""
+    D = int(rng.integers(3, 6))
+    b = np.zeros(D)
+    b[rng.permutation(D)[:int(rng.integers(1, D))]] = 1.0  # at least one kept and one changed coordinate
+    t = _net(rng, D, D)
     v = rng.normal(size=D)
-    u = np.concatenate([v[:d], v[d:] - t(v[:d])])
-    return {"D": D, "d": d, "t": t, "u": u, "v": v}
+    return {"D": D, "b": b, "t": t, "u": v - (1 - b) * t(b * v), "v": v}
 
 
 def _additive_jacobian(rng: np.random.Generator) -> dict:
     point = _additive(rng)
-    t, d = point["t"], point["d"]
-    point["v"] = Lazy(lambda sc: np.concatenate([sc["u"][:d], sc["u"][d:] + t(sc["u"][:d])]))
+    t, b = point["t"], point["b"]
+    point["v"] = Lazy(lambda sc: sc["u"] + (1 - b) * t(b * sc["u"]))
     return point
 
 
@@ -222,6 +222,16 @@ def _entropy_1d(rng: np.random.Generator) -> dict:
     f = Function(_sas_forward(epsilon, delta), _sas_inverse(epsilon, delta))
     return {"f": f, "p_X": Density(pdf_fn=_sas_pdf(epsilon, delta), lo=-math.inf, hi=math.inf),
             "p_Z": Density(pdf_fn=lambda z: float(stats.norm.pdf(z)), lo=-math.inf, hi=math.inf)}
+
+
+def _volume_preserving(rng: np.random.Generator) -> dict:
+    """x = A z with det A = +-1 (a shear times a rotation, scaled to unit volume): p_X = N(0, A A^T) from
+    scipy. One point in four is x = f(0) = 0, the equality case."""
+    D = int(rng.integers(1, 5))
+    a = rng.normal(size=(D, D))
+    a = a / abs(np.linalg.det(a)) ** (1.0 / D)
+    x = np.zeros(D) if rng.uniform() < 0.25 else a @ rng.normal(size=D)
+    return {"D": D, "x": x, "p_X": MVN(np.zeros(D), a @ a.T)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -261,11 +271,13 @@ def _lu(rng: np.random.Generator) -> dict:
     L = np.tril(rng.normal(size=(C, C)), -1) + np.eye(C)
     U = np.triu(rng.normal(size=(C, C)), 1)
     s = rng.choice([-1.0, 1.0], size=C) * rng.uniform(0.2, 3.0, size=C)
-    return {"C": C, "P": P, "L": L, "U": U, "s": s}
+    # W assembled from its factors (the parameterisation, which the first relation states); its
+    # determinant is then numpy's LU, not the product of the s_c
+    return {"C": C, "P": P, "L": L, "U": U, "s": s, "bfW": P @ L @ (U + np.diag(s))}
 
 
 # --------------------------------------------------------------------------------------------------
-# MAF (Papamakarios et al. 2017, eqs. 3-5)
+# MAF (Papamakarios et al. 2017, Sec. 3.1)
 
 def _prefix_net(rng: np.random.Generator, D: int, scale: float) -> Callable[[np.ndarray], np.ndarray]:
     """A dense random network of a prefix y_{1:k} (zero-padded to D) -> R^D; component i is used with the
@@ -312,11 +324,16 @@ def _maf_jacobian(rng: np.random.Generator) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------
-# Hutchinson's estimator (FFJORD, Grathwohl et al. 2019, eq. 7)
+# Hutchinson's estimator (Hutchinson 1990; FFJORD, Grathwohl et al. 2019, Sec. 3.1)
 
 def _hutchinson(rng: np.random.Generator) -> dict:
+    """A general square matrix, or (one point in two) a symmetric positive definite
+    one, where a mistaken covariance N(0, A) still has a value and is caught by it."""
     D = int(rng.integers(2, 4))
-    return {"A": rng.normal(size=(D, D)), "D": D, "I": np.eye(D)}
+    a = rng.normal(size=(D, D))
+    if rng.uniform() < 0.5:
+        a = a @ a.T + 0.5 * np.eye(D)
+    return {"A": a, "D": D, "I": np.eye(D)}
 
 
 CHECKS = {
@@ -333,6 +350,7 @@ CHECKS = {
     "flows-rescale": Check(_rescale),
     "flows-additive": Check(_additive),
     "flows-additive-det": Check(_additive_jacobian, n_points=10, rtol=1e-7, atol=1e-9),
+    "flows-volume-bound": Check(_volume_preserving, rtol=1e-9, atol=1e-9),
     "flows-entropy": Check(_entropy_1d, n_points=6, rtol=1e-7, atol=1e-9),
     "flows-actnorm-logdet": Check(_actnorm, n_points=10, rtol=1e-7, atol=1e-9),
     "flows-conv1x1-logdet": Check(_conv1x1, n_points=10, rtol=1e-7, atol=1e-9),
