@@ -270,7 +270,7 @@ def _coupling_args(dim: int, mask: ArrayLike, hidden: int, seed: int | None) -> 
 
 
 def make_additive_coupling(dim: int, mask: ArrayLike, hidden: int = 32, *, seed: int | None = None):
-    r"""A NICE additive coupling layer :math:`u \mapsto v` (Dinh, Krueger & Bengio, 2015, Eq. 6-7):
+    r"""A NICE additive coupling layer :math:`u \mapsto v` (Dinh, Krueger & Bengio, 2015, Sec. 3.2):
 
     .. math:: v = u + (1-b) \odot t(b\odot u), \qquad
               \log\left|\det \frac{\partial v}{\partial u}\right| = 0,
@@ -599,7 +599,7 @@ def autoregressive_flow_passes(kind: str, dim: int) -> dict[str, int]:
     * MAF (Papamakarios et al., 2017, Sec. 3.1): the density direction :math:`x \to u` needs every
       :math:`\mu_i(x_{<i}), \alpha_i(x_{<i})` of the *given* :math:`x`, one pass of the masked network;
       sampling needs :math:`x_{<i}` before :math:`x_i`, :math:`D` passes.
-    * IAF (Kingma et al., 2016, Eq. 10): the conditioners read the noise, :math:`\mu_i(z_{<i})`; sampling is
+    * IAF (Kingma et al., 2016, Sec. 4): the conditioners read the noise, :math:`\mu_i(z_{<i})`; sampling is
       one pass, the density of an external :math:`x` needs :math:`D` passes.
 
     Returns ``{"density": ..., "sampling": ...}``.
@@ -614,12 +614,12 @@ def make_autoregressive_flow(dim: int, kind: str = "maf", hidden: int = 64, *, s
     r"""One autoregressive affine layer on a MADE (Germain et al., 2015): a masked MLP whose outputs
     :math:`\mu_i, \alpha_i` depend only on inputs :math:`1, \dots, i-1`.
 
-    MAF (Papamakarios et al., 2017, Eqs. 3-5), latent :math:`u`, data :math:`x`:
+    MAF (Papamakarios et al., 2017, Sec. 3.1), latent :math:`u`, data :math:`x`:
 
     .. math:: x_i = \mu_i(x_{<i}) + e^{\alpha_i(x_{<i})} u_i, \qquad
               \log\left|\det\frac{\partial u}{\partial x}\right| = -\sum_{i=1}^{D}\alpha_i(x_{<i}) .
 
-    IAF (Kingma et al., 2016, Eq. 10) is the same layer with the conditioners reading the latent:
+    IAF (Kingma et al., 2016, Sec. 4) is the same layer with the conditioners reading the latent:
     :math:`x_i = \mu_i(z_{<i}) + e^{\alpha_i(z_{<i})} z_i`, :math:`\log|\det \partial x/\partial z| = \sum_i \alpha_i`.
 
     Returns a ``torch.nn.Module`` with ``to_latent(x) -> (z, log|det dz/dx|)``, ``to_data(z) -> (x,
@@ -635,7 +635,7 @@ def make_autoregressive_flow(dim: int, kind: str = "maf", hidden: int = 64, *, s
     torch.manual_seed(validate.integer(seed, "seed", lo=0))
     dtype = torch.get_default_dtype()
     # MADE degrees: input i has degree i (1..D); hidden units cycle through 1..D-1; output i may see
-    # inputs of degree < i (Germain et al., 2015, Eqs. 12-13)
+    # inputs of degree < i (Germain et al., 2015, Sec. 4)
     deg_in = np.arange(1, dim + 1)
     deg_hidden = np.arange(hidden) % (dim - 1) + 1
     mask_1 = torch.tensor((deg_hidden[:, None] >= deg_in[None, :]).astype(float), dtype=dtype)
@@ -707,13 +707,13 @@ def make_autoregressive_flow(dim: int, kind: str = "maf", hidden: int = 64, *, s
 
 
 # --------------------------------------------------------------------------------------------------
-# Hutchinson's trace estimator (FFJORD, Grathwohl et al., 2019)
+# Hutchinson's trace estimator (Hutchinson, 1990; FFJORD, Grathwohl et al., 2019)
 # --------------------------------------------------------------------------------------------------
 
 def hutchinson_trace(matrix: ArrayLike, n_samples: int, *, noise: str = "gaussian",
                      seed: int = 0) -> tuple[float, float]:
     r"""Hutchinson's unbiased estimate of :math:`\operatorname{tr} A` (Hutchinson, 1990; FFJORD,
-    Grathwohl et al., 2019, Eq. 7):
+    Grathwohl et al., 2019, Sec. 3.1):
 
     .. math:: \operatorname{tr}(A) = \mathbb{E}_{\epsilon}\left[\epsilon^\top A \epsilon\right], \qquad
               \mathbb{E}[\epsilon] = 0,\ \mathbb{E}[\epsilon\epsilon^\top] = I,

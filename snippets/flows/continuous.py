@@ -38,7 +38,7 @@ for steps in (4, 16, 64, 256):
     publish(f"flows.cnf.k{steps}.gap", gaps[steps], unit="nats")
     rows.append([steps, log_det_steps, trace_integral, gaps[steps]])
 table(["steps $K$", "$\\sum_k \\log|\\det(I + hJ_k)|$ (nats)", "$h\\sum_k \\operatorname{tr} J_k$ (nats)", "gap (nats)"],
-      rows, fmt=["d", ".6f", ".6f", ".2e"],
+      rows, fmt=[".0f", ".6f", ".6f", ".2e"],
       caption="$K$ Euler steps of $h = 1/K$ along $v(x) = A\\tanh(Bx + c)$ from one point: the exact log-determinant of "
               "the composed steps against the trace sum")
 order = publish("flows.cnf.order", math.log(gaps[64] / gaps[256]) / math.log(4))

@@ -65,6 +65,6 @@ for kind, flow in flows.items():
           "than the direction with one")
 
 table(["flow", "passes: density", "passes: sampling", "density (ms)", "sampling (ms)"], rows,
-      fmt=["", "d", "d", ".1f", ".1f"],
+      fmt=["", ".0f", ".0f", ".1f", ".1f"],
       caption=f"One autoregressive layer in $D = {dim}$ dimensions on a batch of {n} points: sequential network "
               "passes (counted) and the fastest of 5 runs on one CPU thread")

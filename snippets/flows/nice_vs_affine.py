@@ -21,9 +21,9 @@ n_layers = publish("flows.nice.layers", 6)
 steps = publish("flows.nice.steps", 600)
 bound = publish("flows.nice.bound", -math.log(2 * math.pi), unit="nats")  # log p_Z(0) in D = 2
 
-models = {"additive": ("additive couplings (volume-preserving)", dict(coupling="additive")),
-          "nice": ("additive couplings + scaling (NICE)", dict(coupling="additive", scaling=True)),
-          "affine": ("affine couplings (RealNVP)", dict(coupling="affine"))}
+models = {"additive": ("additive (volume-preserving)", dict(coupling="additive")),
+          "nice": ("additive + scaling (NICE)", dict(coupling="additive", scaling=True)),
+          "affine": ("affine (RealNVP)", dict(coupling="affine"))}
 g = np.linspace(-1.6, 1.6, 161)
 gx, gy = np.meshgrid(g, g)
 grid = np.stack([gx.ravel(), gy.ravel()], -1)
@@ -44,7 +44,7 @@ for key, (label, kwargs) in models.items():
     rows.append([label, pm(*nll[key]), pm(paired.mean(), paired.std(ddof=1) / math.sqrt(paired.size)),
                  max_log_p[key]])
 
-table(["flow", "held-out NLL (nats)", "$\\mathrm{KL}(q\\,\\|\\,p_\\theta)$ (nats)", "largest $\\log p_\\theta$ (nats)"],
+table(["couplings", "held-out NLL (nats)", "$\\mathrm{KL}(q\\,\\|\\,p_\\theta)$ (nats)", "max $\\log p_\\theta$ (nats)"],
       rows, fmt=["", "", "", ".3f"],
       caption=f"{n_layers} couplings, {steps} Adam steps each; $\\mathrm{{KL}}$ is the paired difference of the "
               "model's NLL and the data's own $-\\log q$ on the same held-out points")
