@@ -658,3 +658,41 @@ def test_the_readme_example_works_as_written() -> None:
     assert label not in {m.label for c in CHAPTERS for m in c.maths}, "the example's label must be new"
     assert verify(tex, check, where=WHERE) == check.n_points
     _fails(tex.replace(r"- 1 -", r"+ 1 -"), check)
+
+
+def test_a_check_file_fingerprint_follows_the_genmath_sources_it_imports(tmp_path) -> None:
+    """The formula cache key: a check file's fingerprint changes when a genmath module it imports
+    (directly, through a public name of genmath/__init__.py, or transitively) changes, and not when
+    an unrelated module does; the per-file memo notices an edit."""
+    import os
+
+    from genmath.formulas.run import fingerprint
+
+    pkg = tmp_path / "genmath"
+    (pkg / "formulas").mkdir(parents=True)
+    (pkg / "__init__.py").write_text('_EXPORTS: dict[str, str] = {"kl_normal": "info"}\n')
+    (pkg / "formulas" / "__init__.py").write_text("")
+    (pkg / "info.py").write_text("from genmath import helpers\n")
+    (pkg / "helpers.py").write_text("X = 1\n")
+    (pkg / "unrelated.py").write_text("Y = 1\n")
+    check = tmp_path / "formulas" / "kl.py"
+    check.parent.mkdir()
+    check.write_text("from genmath import kl_normal\nCHECKS = {}\n")
+
+    def edit(path, text):
+        path.write_text(text)
+        stat = path.stat()  # a later modification time, even on a coarse-grained file system
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+
+    first = fingerprint(check, tmp_path)
+    assert fingerprint(check, tmp_path) == first
+    edit(pkg / "unrelated.py", "Y = 2\n")
+    assert fingerprint(check, tmp_path) == first
+    edit(pkg / "helpers.py", "X = 2\n")  # imported by info.py, which defines the public name
+    second = fingerprint(check, tmp_path)
+    assert second != first
+    edit(pkg / "info.py", "from genmath import helpers, unrelated\n")
+    third = fingerprint(check, tmp_path)
+    assert third != second
+    edit(pkg / "unrelated.py", "Y = 3\n")  # now imported
+    assert fingerprint(check, tmp_path) != third

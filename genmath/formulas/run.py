@@ -195,36 +195,56 @@ def _imported_sources(path: Path, package: Path) -> set[Path]:
         current = todo.pop()
         if not current.is_file():
             continue
-        try:
-            tree = ast.parse(current.read_text(encoding="utf-8"))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            modules: list[str] = []
-            if isinstance(node, ast.Import):
-                modules = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-                if node.module == "genmath":
-                    modules += [f"genmath.{exports[a.name]}" for a in node.names if a.name in exports]
-            for name in modules:
-                if name != "genmath" and not name.startswith("genmath."):
-                    continue
-                parts = name.split(".")[1:]
-                for candidate in (package.joinpath(*parts).with_suffix(".py"), package.joinpath(*parts, "__init__.py")):
-                    if candidate.is_file() and candidate not in seen:
-                        seen.add(candidate)
-                        todo.append(candidate)
+        names = [n for n in _imports_of(current) if n == "genmath" or n.startswith("genmath.")]
+        # from genmath import <public name>: the submodule that defines it
+        names += [f"genmath.{exports[n[8:]]}" for n in names if n.count(".") == 1 and n[8:] in exports]
+        for name in names:
+            parts = name.split(".")[1:]
+            for candidate in (package.joinpath(*parts).with_suffix(".py"), package.joinpath(*parts, "__init__.py")):
+                if candidate.is_file() and candidate not in seen:
+                    seen.add(candidate)
+                    todo.append(candidate)
     return seen
+
+
+#: A file's imported module names, memoized on (path, size, modification time): a build reads each
+#: genmath source once for all chapters, and `mkdocs serve` again only after it changed.
+_IMPORTS: dict[tuple[str, int, int], tuple[str, ...]] = {}
+
+
+def _imports_of(path: Path) -> tuple[str, ...]:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _IMPORTS:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except SyntaxError:
+            tree = ast.Module(body=[], type_ignores=[])
+        names: list[str] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        _IMPORTS[key] = tuple(names)
+    return _IMPORTS[key]
 
 
 def _exports(package: Path) -> dict[str, str]:
     """genmath's lazy public names (``_EXPORTS`` in genmath/__init__.py): name -> submodule."""
     init = package / "__init__.py"
-    for node in ast.walk(ast.parse(init.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "_EXPORTS" and node.value:
-            return dict(ast.literal_eval(node.value))
-    return {}
+    stat = init.stat()
+    key = (str(init.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _EXPORT_MAPS:
+        _EXPORT_MAPS[key] = {}
+        for node in ast.walk(ast.parse(init.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "_EXPORTS" and node.value:
+                _EXPORT_MAPS[key] = dict(ast.literal_eval(node.value))
+                break
+    return _EXPORT_MAPS[key]
+
+
+_EXPORT_MAPS: dict[tuple[str, int, int], dict[str, str]] = {}
 
 
 # --------------------------------------------------------------------------------------------------
