@@ -26,6 +26,7 @@ import scipy.stats
 
 from genmath.formulas import (
     MVN,
+    ByParts,
     Check,
     Discrete,
     Domain,
@@ -253,3 +254,82 @@ CHECKS = {
     "vae-iwae-bound": Check(lambda rng: _iwae_point(rng, (1, 2, 3)), n_points=12, rtol=1e-8, atol=1e-10),
     "vae-rate-distortion": Check(_rate_distortion, n_points=3, rtol=1e-8, atol=1e-10),
 }
+
+
+# --------------------------------------------------------------------------------------------------
+# the amortisation gap (Cremer et al. 2018) on the linear-Gaussian model
+
+
+def _amortisation(rng: np.random.Generator) -> dict:
+    """q* = the best diagonal Gaussian (posterior mean, variances 1 / Lambda_jj: Bishop 2006, Sec.
+    10.1.2); q_phi = another diagonal Gaussian (an encoder's output), or q* itself (the equality case:
+    no amortisation gap). L(q) by the expected-log-density route (_Bounds), the KL by torch, log p(x)
+    from the Schur-complement model."""
+    point = _model(rng, 3, 2)
+    post = _posterior(point)
+    precision = np.linalg.inv(post.cov)
+    q_star = MVN(post.mean, np.diag(1.0 / np.diag(precision)), var="z")
+    if rng.uniform() < 0.25:
+        q_phi = q_star
+    else:
+        sd = np.sqrt(np.diag(post.cov))
+        q_phi = MVN(post.mean + rng.uniform(-0.8, 0.8, size=2) * sd,
+                    np.diag(np.diag(post.cov) * rng.uniform(0.3, 2.0, size=2)), var="z")
+    return {**point, "qstar": q_star, "q_phi": q_phi, "calL": _Bounds(point)}
+
+
+# --------------------------------------------------------------------------------------------------
+# what the code carries: rate, mutual information, marginal KL, and Alemi et al.'s bounds
+#
+# Discrete x (n data points with weights w) and discrete z (K codes): every law is a table and every
+# expectation an exact sum. The encoder's joint q (the same object as q_phi): q(z | x_i) = Q[i], the
+# aggregate qbar = w Q, the inverse q(x_i | z_k) = w_i Q[i, k] / qbar_k, q(x) = w. The generative model
+# p (the same object as p_theta): p(z) = pi, p(x | z_k) = P[k], p(x) and p(z | x) by Bayes' rule. The
+# references, numpy sums: I_q = sum_ik w_i Q_ik log(Q_ik / qbar_k), H = -sum w log w,
+# D = -sum_ik w_i Q_ik log P_ki, R = sum_i w_i sum_k Q_ik log(Q_ik / pi_k).
+
+_XS, _ZS = [0.0, 1.0, 2.0, 3.0], [10.0, 11.0, 12.0]
+
+
+def _tables(rng: np.random.Generator, n: int, prior_is_aggregate: bool, decoder_is_inverse: bool) -> dict:
+    K = len(_ZS)
+    xs = _XS[:n]
+    w = rng.dirichlet(np.full(n, 2.0))
+    Q = rng.dirichlet(np.full(K, 1.0), size=n)                     # (n, K) encoder
+    qbar = w @ Q
+    inverse = (w[:, None] * Q / qbar).T                            # (K, n): q(x_i | z_k)
+    pi = qbar.copy() if prior_is_aggregate else rng.dirichlet(np.full(K, 2.0))
+    P = inverse.copy() if decoder_is_inverse else rng.dirichlet(np.full(n, 1.5), size=K)  # (K, n)
+    px = pi @ P
+    post = (pi[:, None] * P / px).T                                # (n, K): p(z_k | x_i)
+    ix, iz = {x: i for i, x in enumerate(xs)}, {z: k for k, z in enumerate(_ZS)}
+
+    def law(table: np.ndarray, support: list, var: str, index: dict):
+        return lambda v: Discrete(table[index[float(np.squeeze(v))]], support=support, var=var)
+
+    q = Table({"x": Discrete(w, support=xs, var="x"), "z": Discrete(qbar, support=_ZS, var="z"),
+               "z|x": law(Q, _ZS, "z", ix), "x|z": law(inverse, xs, "x", iz)})
+    p = Table({"x": Discrete(px, support=xs, var="x"), "z": Discrete(pi, support=_ZS, var="z"),
+               "z|x": law(post, _ZS, "z", ix), "x|z": law(P, xs, "x", iz)})
+    mi = float(np.sum(w[:, None] * Q * np.log(Q / qbar)))
+    return {"q": q, "q_phi": q, "p": p, "p_theta": p, "I_q": ByParts(lambda a, b, c: mi),
+            "H": float(-np.sum(w * np.log(w))), "D": float(-np.sum(w[:, None] * Q * np.log(P.T))),
+            "R": float(np.sum(w[:, None] * Q * np.log(Q / pi))), "w": w}
+
+
+def _rate_split(rng: np.random.Generator) -> dict:
+    """With probability 1/4 the prior is the aggregate posterior (the equality case R = I)."""
+    point = _tables(rng, int(rng.integers(2, 5)), rng.uniform() < 0.25, False)
+    return {**point, "x": point["q"].laws["x"]}
+
+
+def _alemi(rng: np.random.Generator) -> dict:
+    """With probability 1/4 the decoder is the encoder's inverse (the equality case H - D = I)."""
+    return _tables(rng, int(rng.integers(2, 5)), False, rng.uniform() < 0.25)
+
+
+CHECKS.update({
+    "vae-gap-split": Check(_amortisation, n_points=8, rtol=1e-8, atol=1e-10),
+    "vae-rate-split": Check(_rate_split, n_points=8, rtol=1e-9, atol=1e-12),
+    "vae-alemi-lower": Check(_alemi, n_points=8, rtol=1e-9, atol=1e-12),
+})

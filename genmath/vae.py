@@ -41,7 +41,7 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.linalg
@@ -54,13 +54,17 @@ from genmath.info import MonteCarloEstimate, kl_mvn, kl_standard_normal
 __all__ = [
     "VAE",  # noqa: F822 - built lazily by the module __getattr__ (keeps torch out of imports)
     "DigitsData",
+    "EncoderInformation",
     "LinearGaussianModel",
     "MonteCarloEstimate",
     "VAETrainingResult",
     "elbo_gaussian",
     "elbo_monte_carlo",
+    "encoder_mutual_information",
     "exact_posterior",
     "expected_log_likelihood",
+    "fit_local_posteriors",
+    "gaussian_q_elbo",
     "grad_m_expected_log_joint",
     "grad_z_log_joint",
     "iwae_bound",
@@ -625,7 +629,7 @@ def _evaluate(model: Any, x: Any, seed: int) -> dict[str, Any]:
 def train_vae(train_x: ArrayLike, *, test_x: ArrayLike | None = None, latent_dim: int = 2,
               hidden_dim: int = 128, likelihood: str = "bernoulli", decoder_sigma: float = 0.1,
               beta: float = 1.0, epochs: int = 40, batch_size: int = 64, lr: float = 2e-3,
-              seed: int = 0) -> VAETrainingResult:
+              seed: int = 0, kl_warmup_epochs: int = 0, free_bits: float = 0.0) -> VAETrainingResult:
     r"""Train a :class:`VAE` with Adam on :math:`-\mathrm{ELBO}_\beta`, deterministically.
 
     .. math:: \mathrm{ELBO}_\beta(x) = \mathbb E_{q(z|x)}[\log p(x \mid z)]
@@ -633,6 +637,18 @@ def train_vae(train_x: ArrayLike, *, test_x: ArrayLike | None = None, latent_dim
 
     with one reparameterised sample per example and the KL in closed form; :math:`\beta = 1` is the
     ELBO (Kingma & Welling 2014, Eq. 10), other values the beta-VAE objective (Higgins et al. 2017).
+
+    Two remedies for posterior collapse change the KL part of the loss (both off by default):
+
+    * ``kl_warmup_epochs`` (KL annealing, Bowman et al. 2016; the linear "warm-up" of Sonderby et
+      al. 2016): the KL weight at optimiser step :math:`s = 0, 1, \dots` is
+      :math:`\beta \min\big(1, (s + 1)/S\big)` with :math:`S` the number of steps in
+      ``kl_warmup_epochs`` epochs, so it grows linearly from about 0 to :math:`\beta`.
+    * ``free_bits`` :math:`\lambda` (nats per latent dimension; Kingma et al. 2016, "free bits"): the
+      KL part is :math:`\beta \sum_j \max\big(\lambda, \overline{\mathrm{KL}}_j\big)`, with
+      :math:`\overline{\mathrm{KL}}_j` dimension :math:`j`'s KL averaged over the minibatch, so a
+      dimension whose average KL is below :math:`\lambda` gets no gradient from the KL term.
+
     Fully deterministic: ``seed`` fixes the initialisation, the shuffling and the noise;
     one CPU thread and ``torch.use_deterministic_algorithms(True)`` during training (both restored
     afterwards). After every epoch the ELBO terms (with :math:`\beta = 1`) are evaluated on the whole
@@ -659,6 +675,8 @@ def train_vae(train_x: ArrayLike, *, test_x: ArrayLike | None = None, latent_dim
     batch_size = validate.integer(batch_size, "batch_size", lo=1)
     lr = float(validate.positive(lr, "lr"))
     seed = validate.integer(seed, "seed", lo=0)
+    kl_warmup_epochs = validate.integer(kl_warmup_epochs, "kl_warmup_epochs", lo=0)
+    free_bits = float(validate.non_negative(free_bits, "free_bits"))
 
     VAE = __getattr__("VAE")
     threads = torch.get_num_threads()
@@ -675,13 +693,21 @@ def train_vae(train_x: ArrayLike, *, test_x: ArrayLike | None = None, latent_dim
         generator = torch.Generator().manual_seed(seed)
         result = VAETrainingResult(model=model, beta=beta)
         n = data.shape[0]
+        warmup_steps = kl_warmup_epochs * math.ceil(n / batch_size)
+        step = 0
         for epoch in range(epochs):
             model.train()
             order = torch.randperm(n, generator=generator)
             for start_i in range(0, n, batch_size):
                 batch = data[order[start_i:start_i + batch_size]]
                 terms = model.elbo_terms(batch, generator)
-                loss = -(terms["reconstruction"] - beta * terms["kl"]).mean()
+                weight = beta * min(1.0, (step + 1) / warmup_steps) if warmup_steps else beta
+                step += 1
+                if free_bits > 0:  # sum_j max(lambda, minibatch-mean KL_j): no KL gradient below lambda
+                    kl_part = torch.clamp(terms["kl_per_dim"].mean(0), min=free_bits).sum()
+                    loss = -terms["reconstruction"].mean() + weight * kl_part
+                else:
+                    loss = -(terms["reconstruction"] - weight * terms["kl"]).mean()
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
@@ -717,14 +743,17 @@ def latent_activity(model: Any, x: ArrayLike) -> NDArray[np.float64]:
     return np.var(mu.numpy().astype(np.float64), axis=0, ddof=1)
 
 
-def vae_iwae_bound(model: Any, x: ArrayLike, K: int, *, seed: int = 0, chunk: int = 64) -> Any:
+def vae_iwae_bound(model: Any, x: ArrayLike, K: int, *, seed: int = 0, chunk: int = 64,
+                   mu: ArrayLike | None = None, logvar: ArrayLike | None = None) -> Any:
     r"""Per-example importance-weighted bound :math:`\hat{\mathcal L}_K(x)` of a trained :class:`VAE`,
     nats (Burda et al. 2016, Eq. 8), with :math:`q(z \mid x)` as the proposal:
 
     .. math:: \log w_k = \log p(x \mid z_k) + \log p(z_k) - \log q(z_k \mid x),
               \quad z_k \sim q(z \mid x).
 
-    ``x``: ``(n, data_dim)``; returns ``(n,)`` numpy. Deterministic given ``seed``.
+    ``x``: ``(n, data_dim)``; returns ``(n,)`` numpy. Deterministic given ``seed``. The proposal is
+    the encoder's unless ``mu`` and ``logvar`` (``(n, latent_dim)``) give another diagonal Gaussian
+    per example (e.g. from :func:`fit_local_posteriors`).
     """
     import torch
 
@@ -734,12 +763,24 @@ def vae_iwae_bound(model: Any, x: ArrayLike, K: int, *, seed: int = 0, chunk: in
     K = validate.integer(K, "K", lo=1)
     generator = torch.Generator().manual_seed(validate.integer(seed, "seed", lo=0))
     dtype = next(model.parameters()).dtype
+    given = None
+    if (mu is None) != (logvar is None):
+        validate.fail("logvar", "given exactly when mu is given", "one of them missing")
+    if mu is not None:
+        given = [validate.array(a, name) for a, name in ((mu, "mu"), (logvar, "logvar"))]
+        for arr, name in zip(given, ("mu", "logvar")):
+            if arr.ndim != 2 or arr.shape[0] != x_np.shape[0]:
+                validate.fail(name, f"an ({x_np.shape[0]}, latent_dim) array", arr.shape)
     out = []
     with torch.no_grad():
         for i in range(0, x_np.shape[0], chunk):
             xb = torch.from_numpy(x_np[i:i + chunk]).to(dtype)
-            mu, logvar = model.encode(xb)
-            std = torch.exp(0.5 * logvar)
+            if given is None:
+                mu_b, logvar_b = model.encode(xb)
+            else:
+                mu_b, logvar_b = (torch.from_numpy(a[i:i + chunk]).to(dtype) for a in given)
+            std = torch.exp(0.5 * logvar_b)
+            mu = mu_b
             eps = torch.randn((K,) + tuple(mu.shape), generator=generator, dtype=dtype)
             z = mu + std * eps                                     # (K, batch, latent)
             normal = torch.distributions.Normal
@@ -748,3 +789,167 @@ def vae_iwae_bound(model: Any, x: ArrayLike, K: int, *, seed: int = 0, chunk: in
             log_w = model.log_likelihood(xb, z) + log_prior_z - log_q  # (K, batch)
             out.append(iwae_bound(log_w.T).numpy())
     return _out(np.concatenate(out))
+
+
+# --------------------------------------------------------------------------------------------
+# What the encoder transmits, and what amortisation costs
+# --------------------------------------------------------------------------------------------
+
+class EncoderInformation(NamedTuple):
+    r"""The rate of an encoder split in two (Hoffman & Johnson 2016), nats per example:
+    ``rate`` :math:`R = \frac1n\sum_i \mathrm{KL}(q(z \mid x_i) \,\|\, p(z))` (closed form),
+    ``mutual_information`` :math:`I_q(x; z)` and ``marginal_kl``
+    :math:`\mathrm{KL}(q(z) \,\|\, p(z))`, the last two Monte Carlo estimates with standard errors."""
+
+    rate: float
+    mutual_information: MonteCarloEstimate
+    marginal_kl: MonteCarloEstimate
+
+
+def _encoder_stats(model: Any, x: ArrayLike, name: str = "x") -> tuple[Any, Any, Any]:
+    import torch
+
+    x_np = validate.array(x, name)
+    if x_np.ndim != 2 or x_np.shape[0] < 1:
+        validate.fail(name, "a non-empty (n, data_dim) array", x_np.shape)
+    dtype = next(model.parameters()).dtype
+    xt = torch.from_numpy(x_np).to(dtype)
+    with torch.no_grad():
+        mu, logvar = model.encode(xt)
+    return xt, mu, logvar
+
+
+def encoder_mutual_information(model: Any, x: ArrayLike, *, draws: int = 16, seed: int = 0,
+                               chunk: int = 128) -> EncoderInformation:
+    r"""The mutual information between an example and its code under the encoder, with the data
+    distribution the empirical one of the rows of ``x`` (Hoffman & Johnson 2016; Alemi et al. 2018):
+
+    .. math:: I_q(x; z) = \frac1n \sum_{i=1}^n \mathbb E_{q(z \mid x_i)}\left[\log
+              \frac{q(z \mid x_i)}{q(z)}\right], \qquad q(z) = \frac1n \sum_{j=1}^n q(z \mid x_j),
+
+    estimated with ``draws`` reparameterised codes per example; the aggregate posterior
+    :math:`q(z)` is summed exactly over all ``n`` examples (``logsumexp``), so the only error is the
+    Monte Carlo error of the outer expectation, returned as a standard error. The same draws give
+    :math:`\mathrm{KL}(q(z) \,\|\, p(z)) = \frac1n\sum_i \mathbb E_{q(z \mid x_i)}[\log q(z) - \log p(z)]`,
+    and the two add up to the rate :math:`R` (in expectation; ``rate`` is in closed form).
+    :math:`0 \le I_q(x; z) \le \log n`. ``model``: a :class:`VAE` (anything with ``encode`` and
+    ``parameters``). Deterministic given ``seed``.
+    """
+    import torch
+
+    draws = validate.integer(draws, "draws", lo=2)
+    chunk = validate.integer(chunk, "chunk", lo=1)
+    _, mu, logvar = _encoder_stats(model, x)
+    n = mu.shape[0]
+    generator = torch.Generator().manual_seed(validate.integer(seed, "seed", lo=0))
+    std = torch.exp(0.5 * logvar)
+    prec = torch.exp(-logvar)                                                      # (n, k)
+    log_norm = -0.5 * (logvar.sum(-1) + mu.shape[-1] * _LOG_2PI)                   # (n,)
+    normal = torch.distributions.Normal
+    mi_terms, kl_terms = [], []
+    with torch.no_grad():
+        for i in range(0, n, chunk):
+            m, s = mu[i:i + chunk], std[i:i + chunk]
+            z = m + s * torch.randn((draws,) + tuple(m.shape), generator=generator, dtype=mu.dtype)
+            log_q_own = normal(m, s).log_prob(z).sum(-1)                          # (draws, b)
+            # log q(z) = logsumexp_j log q(z | x_j) - log n, over all n examples: (draws, b). The
+            # quadratic form sum_k (z_k - mu_jk)^2 / s_jk^2 expanded into matrix products
+            zz = z.reshape(-1, z.shape[-1])                                       # (draws * b, k)
+            quad = (zz**2) @ prec.T - 2.0 * zz @ (mu * prec).T + (mu**2 * prec).sum(-1)
+            log_q_all = -0.5 * quad + log_norm                                    # (draws * b, n)
+            log_q_agg = (torch.logsumexp(log_q_all, dim=-1) - math.log(n)).reshape(z.shape[:-1])
+            log_prior = normal(0.0, 1.0).log_prob(z).sum(-1)
+            mi_terms.append((log_q_own - log_q_agg).T)                          # (b, draws)
+            kl_terms.append((log_q_agg - log_prior).T)
+
+    def estimate(terms: list[Any]) -> MonteCarloEstimate:
+        t = torch.cat(terms).numpy()                                            # (n, draws)
+        # examples are fixed; the draws are independent: Var = sum_i Var_i / draws / n^2
+        se = math.sqrt(float(t.var(axis=1, ddof=1).sum()) / draws) / n
+        return MonteCarloEstimate(float(t.mean()), se, int(t.size))
+
+    rate = float(kl_std_normal(mu, logvar).mean())
+    return EncoderInformation(rate, estimate(mi_terms), estimate(kl_terms))
+
+
+def _diag_gaussian_elbo_draws(model: Any, xt: Any, mu: Any, logvar: Any, draws: int,
+                              generator: Any) -> Any:
+    """``(draws, n)`` single-sample ELBO estimates of q = N(mu, diag exp(logvar)): the
+    reconstruction term at a reparameterised z, minus the KL to N(0, I) in closed form."""
+    import torch
+
+    eps = torch.randn((draws,) + tuple(mu.shape), generator=generator, dtype=mu.dtype)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    return model.log_likelihood(xt, z) - kl_std_normal(mu, logvar)
+
+
+def fit_local_posteriors(model: Any, x: ArrayLike, *, steps: int = 300, lr: float = 0.05,
+                         draws: int = 16, seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Per-example Gaussian posteriors fitted with the decoder held fixed (Cremer, Li & Duvenaud
+    2018, Sec. 3): for every row :math:`x_i`, the diagonal Gaussian
+    :math:`q_i^* = \mathcal N(\mu_i, \operatorname{diag} e^{\ell_i})` that maximises its own ELBO
+
+    .. math:: \mathcal L(q_i) = \mathbb E_{q_i}[\log p_\theta(x_i \mid z)]
+              - \mathrm{KL}(q_i \,\|\, \mathcal N(0, I)),
+
+    by Adam (learning rate ``lr``, ``steps`` steps) on reparameterised estimates with ``draws``
+    codes per example, started at the encoder's output. The examples' objectives share no
+    parameter and Adam acts coordinate-wise, so optimising their sum optimises each one. Returns
+    ``(mu, logvar)``, each ``(n, latent_dim)`` numpy. ``model`` needs ``encode``,
+    ``log_likelihood`` and ``parameters`` (a :class:`VAE`); its parameters are not changed.
+    Deterministic given ``seed``.
+    """
+    import torch
+
+    steps = validate.integer(steps, "steps", lo=1)
+    lr = float(validate.positive(lr, "lr"))
+    draws = validate.integer(draws, "draws", lo=1)
+    xt, mu0, logvar0 = _encoder_stats(model, x)
+    generator = torch.Generator().manual_seed(validate.integer(seed, "seed", lo=0))
+    mu = mu0.clone().requires_grad_(True)
+    logvar = logvar0.clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([mu, logvar], lr=lr)
+    frozen = [p.requires_grad for p in model.parameters()]
+    try:
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for _ in range(steps):
+            loss = -_diag_gaussian_elbo_draws(model, xt, mu, logvar, draws, generator).mean(0).sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    finally:
+        for p, flag in zip(model.parameters(), frozen):
+            p.requires_grad_(flag)
+    return mu.detach().numpy().copy(), logvar.detach().numpy().copy()
+
+
+def gaussian_q_elbo(model: Any, x: ArrayLike, mu: ArrayLike | None = None, logvar: ArrayLike | None = None,
+                    *, draws: int = 256, seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Per-example ELBO of a diagonal Gaussian :math:`q_i = \mathcal N(\mu_i, \operatorname{diag}
+    e^{\ell_i})`, nats (Kingma & Welling 2014, Eq. 3): the reconstruction term averaged over
+    ``draws`` reparameterised codes, minus the KL term in closed form,
+
+    .. math:: \hat{\mathcal L}(q_i) = \frac1S \sum_{s=1}^S \log p_\theta(x_i \mid z_{is})
+              - \mathrm{KL}(q_i \,\|\, \mathcal N(0, I)), \qquad z_{is} \sim q_i .
+
+    ``mu``, ``logvar``: ``(n, latent_dim)``; both ``None`` means the encoder's :math:`q_\phi(z \mid x_i)`.
+    Returns ``(elbo, se)``, each ``(n,)``: the estimates and their Monte Carlo standard errors.
+    """
+    import torch
+
+    draws = validate.integer(draws, "draws", lo=2)
+    xt, mu_e, logvar_e = _encoder_stats(model, x)
+    if (mu is None) != (logvar is None):
+        validate.fail("logvar", "given exactly when mu is given", "one of them missing")
+    if mu is not None:
+        mu_a, logvar_a = validate.array(mu, "mu"), validate.array(logvar, "logvar")
+        for arr, name in ((mu_a, "mu"), (logvar_a, "logvar")):
+            if arr.shape != tuple(mu_e.shape):
+                validate.fail(name, f"shape {tuple(mu_e.shape)}", arr.shape)
+        mu_e = torch.from_numpy(mu_a).to(mu_e.dtype)
+        logvar_e = torch.from_numpy(logvar_a).to(mu_e.dtype)
+    generator = torch.Generator().manual_seed(validate.integer(seed, "seed", lo=0))
+    with torch.no_grad():
+        runs = _diag_gaussian_elbo_draws(model, xt, mu_e, logvar_e, draws, generator).numpy()
+    return runs.mean(0), runs.std(0, ddof=1) / math.sqrt(draws)

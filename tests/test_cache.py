@@ -123,3 +123,34 @@ def test_key_covers_source_dependencies_and_versions(tmp_path: Path) -> None:
 def test_failed_runs_are_not_cached(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "cache", tmp_path)
     assert cache.load("x/y.py", b"source") == (None, "miss")
+
+
+@pytest.mark.build
+def test_a_warm_build_writes_the_bytes_of_a_cold_one(project: MiniProject) -> None:
+    """A snippet's results read back from the cache are the results of its run, in its own order:
+    the page lists values in the order the snippet published them, cold or warm."""
+    project.write("snippets/c/order.py", """\
+        from genmath.snippet import publish, table
+        publish("c.order.zeta", 0.25)
+        publish("c.order.alpha", 0.5)
+        publish("c.order.mid", 3)
+        table(["k", "v"], [[2, 0.125], [1, 0.375]])
+        """)
+    project.write("docs/index.md", """\
+        # Order
+
+        {{ snippet("c/order.py") }}
+
+        Values {{ c.order.zeta }}, {{ c.order.alpha }} and {{ c.order.mid }}.
+        """)
+    cold = project.build("--strict", "-d", "cold")
+    assert cold.returncode == 0, cold.stderr
+    assert "1 executed" in cold.stderr
+    warm = project.build("--strict", "-d", "warm")
+    assert warm.returncode == 0, warm.stderr
+    assert "0 executed" in warm.stderr
+    cold_html = (project.path / "cold" / "index.html").read_text(encoding="utf-8")
+    warm_html = (project.path / "warm" / "index.html").read_text(encoding="utf-8")
+    assert cold_html == warm_html
+    names = [cold_html.index(f"c.order.{n}") for n in ("zeta", "alpha", "mid")]
+    assert names == sorted(names), "values are listed in the order the snippet published them"

@@ -6,8 +6,8 @@ equal the values its chapter quotes.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
 import os
 import re
 
@@ -94,31 +94,65 @@ def _quoted(chapter) -> set[str]:
     return {q.name for q in chapter.quotes}
 
 
+def _digest(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
 @pytest.mark.build
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb")))
 def test_notebook_runs_in_a_fresh_kernel_and_matches_its_chapter(prepared: site.Site, name: str) -> None:
+    """The notebook runs top to bottom in a fresh kernel and reproduces its chapter exactly: every value
+    its snippets publish equals the build's, and every figure is byte for byte the build's SVG. The
+    build ran each snippet in its own process; here they run one after another in one kernel, so this
+    is also the run-to-run determinism test of every snippet (a second clean build would run them all
+    a third time)."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(
-        "import json, genmath.snippet as _s\n"
-        "print(json.dumps({k: v['value'] for k, v in _s.RECORD['values'].items()}))"))
+        "import hashlib, json, genmath.snippet as _s\n"
+        "_h = lambda t: None if t is None else hashlib.sha256(t.encode()).hexdigest()\n"
+        "print(json.dumps({'values': {k: v['value'] for k, v in _s.RECORD['values'].items()},\n"
+        "                  'figures': {f['name']: [_h(f['svg']), _h(f.get('svg_phone'))]\n"
+        "                              for f in _s.RECORD['figures']}}))"))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"  # as in the build's snippet processes
     os.environ["PYTHONHASHSEED"] = "0"
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT)}}).execute()
-    values = json.loads(nb.cells[-1].outputs[0]["text"])
+    ran = json.loads(nb.cells[-1].outputs[0]["text"])
     chapter = prepared.chapters[f"{name}.md"]
-    compared = 0
-    for quoted in sorted(_quoted(chapter)):
-        if quoted not in values:
-            continue  # quoted from another chapter's snippet
-        built = prepared.values[quoted]["value"]
-        got = values[quoted]
-        if isinstance(built, float):
-            assert math.isclose(got, built, rel_tol=1e-9, abs_tol=1e-12) or got == built, (quoted, got, built)
-        else:
-            assert got == built, (quoted, got, built)
-        compared += 1
-    assert compared >= 1, "the chapter quotes values its notebook computes"
+    targets = list(dict.fromkeys(d.target for d in chapter.directives if d.kind == "snippet"))
+    built_values = {k: v["value"] for t in targets for k, v in prepared.results[t].get("values", {}).items()}
+    built_figures = {f["name"]: [_digest(f["svg"]), _digest(f.get("svg_phone"))]
+                     for t in targets for f in prepared.results[t].get("figures", [])}
+    assert ran["values"].keys() == built_values.keys()
+    differing = {k: (ran["values"][k], v) for k, v in built_values.items() if ran["values"][k] != v}
+    assert not differing, f"values that differ from the build's: {differing}"
+    assert ran["figures"] == built_figures, "figures differ from the build's SVG"
+    quoted = _quoted(chapter) & built_values.keys()
+    assert quoted, "the chapter quotes values its notebook computes"
+
+
+@pytest.mark.build
+def test_snippets_outside_every_notebook_rerun_identically(prepared: site.Site, tmp_path) -> None:
+    """The snippets no notebook runs (the home page's) are run again here, each in a fresh process as
+    the build runs them, and reproduce the build's values, tables and figures exactly."""
+    import subprocess
+    import sys
+
+    in_notebooks = {d.target for c in _chapters(prepared) for d in c.directives if d.kind == "snippet"}
+    outside = sorted(set(prepared.results) - in_notebooks)
+    assert outside, "the home page's snippet runs outside every notebook"
+    env = dict(os.environ, GENMATH_BUILD="1", PYTHONHASHSEED="0", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1")
+    for target in outside:
+        out = tmp_path / "out.json"
+        subprocess.run([sys.executable, "-m", "genmath.sitebuild.child", str(ROOT / "snippets" / target), str(out)],
+                       cwd=ROOT, env=env, check=True, timeout=600)
+        ran, built = json.loads(out.read_text(encoding="utf-8")), prepared.results[target]
+        assert ran["error"] is None, ran["error"]
+        assert ran["values"] == built["values"] and ran["printed"] == built["printed"], target
+        assert [t["rows"] for t in ran["tables"]] == [t["rows"] for t in built["tables"]], target
+        assert [(f["name"], f["svg"], f.get("svg_phone")) for f in ran["figures"]] == \
+            [(f["name"], f["svg"], f.get("svg_phone")) for f in built["figures"]], f"snippets/{target}: figures"

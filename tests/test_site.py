@@ -36,10 +36,14 @@ def test_nothing_is_loaded_from_other_hosts(built_site: Path) -> None:
 
 
 @pytest.mark.build
-def test_two_clean_builds_are_byte_identical(built_site: Path, tmp_path: Path) -> None:
-    """The second build also re-executes every snippet (GENMATH_REFRESH=1): snippets are deterministic."""
+def test_a_second_build_is_byte_identical(built_site: Path, tmp_path: Path) -> None:
+    """A second build of the same sources writes the same bytes. Under `make test` the first build
+    ran every snippet (a fresh clone has no cache) and this one reads them from the cache, so it also
+    checks that a cached result renders as the fresh one did. That every snippet reproduces its
+    results when run again is tests/test_notebooks.py's test: each notebook re-runs its chapter's
+    snippets in a fresh kernel and must match the build's values and SVG bytes exactly."""
     again = tmp_path / "again"
-    result = _build(again, GENMATH_REFRESH="1")
+    result = _build(again)
     assert result.returncode == 0, result.stdout + result.stderr
     first = {p.relative_to(built_site): p.read_bytes() for p in built_site.rglob("*")
              if p.is_file() and p.suffix in {".html", ".svg", ".xml", ".json"}}
@@ -47,5 +51,5 @@ def test_two_clean_builds_are_byte_identical(built_site: Path, tmp_path: Path) -
               if p.is_file() and p.suffix in {".html", ".svg", ".xml", ".json"}}
     assert first.keys() == second.keys()
     differing = sorted(str(k) for k in first if first[k] != second[k])
-    assert not differing, f"differ between clean builds: {differing}"
+    assert not differing, f"differ between builds: {differing}"
     assert any(b"<svg" in v for v in first.values()), "figures are part of the comparison"

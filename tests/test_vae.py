@@ -386,3 +386,124 @@ def test_kl_std_normal_torch_path_is_nonnegative_and_matches_numpy(logvar: float
     assert float(torch_kl.detach()) >= 0.0 and numpy_kl >= 0.0
     assert float(torch_kl.detach()) == pytest.approx(numpy_kl, rel=1e-12, abs=1e-15)
     torch_kl.backward()
+
+
+# ------------------------------------------------------------------------------------------
+# KL warm-up, free bits, the encoder's mutual information, per-example posteriors
+# ------------------------------------------------------------------------------------------
+
+def _same_weights(a, b):
+    return all(torch.equal(pa, pb) for pa, pb in zip(a.model.parameters(), b.model.parameters()))
+
+
+def test_free_bits_with_a_budget_above_every_kl_is_training_without_the_kl(digits):
+    """max(lambda, KL_j) = lambda for every dimension: the KL term has no gradient, as at beta = 0."""
+    small = digits.train_x[:96]
+    free = vae.train_vae(small, latent_dim=3, hidden_dim=16, epochs=2, seed=1, free_bits=1e3)
+    no_kl = vae.train_vae(small, latent_dim=3, hidden_dim=16, epochs=2, seed=1, beta=0.0)
+    assert _same_weights(free, no_kl)
+    some = vae.train_vae(small, latent_dim=3, hidden_dim=16, epochs=2, seed=1, free_bits=0.1)
+    plain = vae.train_vae(small, latent_dim=3, hidden_dim=16, epochs=2, seed=1)
+    assert not _same_weights(some, plain)
+
+
+def test_kl_warmup_weight_is_linear_in_the_step(digits):
+    """One step per epoch: with a warm-up of 2 epochs the first step's KL weight is beta / 2 (the same
+    run as beta / 2 without warm-up); a warm-up of 1 epoch is no warm-up at all."""
+    small = digits.train_x[:64]
+    kw = {"latent_dim": 2, "hidden_dim": 16, "epochs": 1, "batch_size": 64, "seed": 2}
+    assert _same_weights(vae.train_vae(small, beta=1.0, kl_warmup_epochs=2, **kw), vae.train_vae(small, beta=0.5, **kw))
+    assert _same_weights(vae.train_vae(small, beta=1.0, kl_warmup_epochs=1, **kw), vae.train_vae(small, **kw))
+    assert not _same_weights(vae.train_vae(small, kl_warmup_epochs=3, **kw), vae.train_vae(small, **kw))
+
+
+class _TableEncoder(torch.nn.Module):
+    """An 'encoder' that returns fixed (mu, logvar) per row, looked up by the row's first entry."""
+
+    def __init__(self, mu, logvar):
+        super().__init__()
+        self.mu, self.logvar = torch.tensor(mu), torch.tensor(logvar)
+        self.dummy = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+
+    def encode(self, x):
+        index = x[:, 0].long()
+        return self.mu[index], self.logvar[index]
+
+
+class _LinearGaussianDecoder(_TableEncoder):
+    """p(x | z) = N(W z + b, sigma^2 I), in torch, with a table encoder (the starting point)."""
+
+    def __init__(self, model, mu, logvar):
+        super().__init__(mu, logvar)
+        self.W, self.b, self.sigma = torch.tensor(model.W), torch.tensor(model.b), model.sigma
+
+    def encode(self, x):
+        return self.mu[: x.shape[0]], self.logvar[: x.shape[0]]
+
+    def log_likelihood(self, x, z):
+        mean = z @ self.W.T + self.b
+        return torch.distributions.Normal(mean, self.sigma).log_prob(x.expand_as(mean)).sum(-1)
+
+
+def test_encoder_mutual_information_matches_quadrature():
+    mu, sd = np.array([[-1.0], [0.3], [1.5]]), np.array([[0.6], [1.1], [0.4]])
+    model = _TableEncoder(mu, 2 * np.log(sd))
+    x = np.array([[0.0], [1.0], [2.0]])
+    info = vae.encoder_mutual_information(model, x, draws=20000, seed=0)
+    m, s = mu[:, 0], sd[:, 0]
+
+    def qbar(z):
+        return np.mean(scipy.stats.norm.pdf(z, m, s))
+
+    mi = np.mean([scipy.integrate.quad(lambda z: scipy.stats.norm.pdf(z, mi_, si) * (
+        scipy.stats.norm.logpdf(z, mi_, si) - np.log(qbar(z))), -12, 12, points=m.tolist())[0]
+        for mi_, si in zip(m, s)])
+    marginal = scipy.integrate.quad(lambda z: qbar(z) * (np.log(qbar(z)) - scipy.stats.norm.logpdf(z)),
+                                    -12, 12, points=m.tolist())[0]
+    rate = np.mean(0.5 * (m**2 + s**2 - 1) - np.log(s))      # KL(N(m, s^2) || N(0, 1)) by hand
+    assert info.rate == pytest.approx(rate, rel=1e-12)
+    assert abs(info.mutual_information.estimate - mi) < 4 * info.mutual_information.std_error
+    assert abs(info.marginal_kl.estimate - marginal) < 4 * info.marginal_kl.std_error
+    assert info.mutual_information.std_error < 0.01 and 0 < mi < math.log(3)
+    assert rate == pytest.approx(mi + marginal, rel=1e-8)          # the rate split, by quadrature
+
+
+def test_local_posteriors_reach_the_best_diagonal_gaussian():
+    """Linear-Gaussian decoder: the best diagonal q has the posterior mean and variances 1 / Lambda_jj
+    (Bishop 2006, Sec. 10.1.2); its ELBO is the closed form; with the exact posterior (1-D latent) as
+    the proposal every importance weight is p(x), so L_K = log p(x)."""
+    model, x = random_model(5, d=3, k=2)
+    mean, cov = exact_posterior(model, x)
+    var_mf = 1.0 / np.diag(np.linalg.inv(cov))
+    duck = _LinearGaussianDecoder(model, np.zeros((1, 2)), np.zeros((1, 2)))
+    mu, logvar = vae.fit_local_posteriors(duck, x[None], steps=1500, lr=0.02, draws=64, seed=0)
+    np.testing.assert_allclose(mu[0], mean, atol=0.03)
+    np.testing.assert_allclose(np.exp(logvar[0]), var_mf, rtol=0.05)
+    elbo, se = vae.gaussian_q_elbo(duck, x[None], mean[None], np.log(var_mf)[None], draws=20000, seed=1)
+    assert abs(elbo[0] - elbo_gaussian(model, x, mean, np.diag(var_mf))) < 4 * se[0]
+    assert all(p.grad is None and p.requires_grad for p in duck.parameters())
+
+    model1, x1 = random_model(6, d=2, k=1)
+    mean1, cov1 = exact_posterior(model1, x1)
+    duck1 = _LinearGaussianDecoder(model1, np.zeros((1, 1)), np.zeros((1, 1)))
+    bound = vae.vae_iwae_bound(duck1, x1[None], 7, seed=0, mu=mean1[None], logvar=np.log(np.diag(cov1))[None])
+    exact = scipy.stats.multivariate_normal(model1.b, model1.W @ model1.W.T + model1.sigma**2 * np.eye(2)).logpdf(x1)
+    assert bound[0] == pytest.approx(exact, abs=1e-9)
+
+
+def test_new_arguments_are_validated(digits):
+    with pytest.raises(ValueError, match="`free_bits` must be >= 0; got -0.5"):
+        vae.train_vae(digits.train_x[:10], epochs=1, free_bits=-0.5)
+    with pytest.raises(ValueError, match="`kl_warmup_epochs` must be an integer in \\[0, inf\\]; got -1"):
+        vae.train_vae(digits.train_x[:10], epochs=1, kl_warmup_epochs=-1)
+    duck = _TableEncoder(np.zeros((2, 1)), np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="`draws` must be an integer in \\[2, inf\\]; got 1"):
+        vae.encoder_mutual_information(duck, np.zeros((2, 1)), draws=1)
+    with pytest.raises(ValueError, match="`x` must be a non-empty \\(n, data_dim\\) array"):
+        vae.encoder_mutual_information(duck, np.zeros(3))
+    with pytest.raises(ValueError, match="`logvar` must be given exactly when mu is given"):
+        vae.gaussian_q_elbo(duck, np.zeros((2, 1)), mu=np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="`mu` must be shape \\(2, 1\\)"):
+        vae.gaussian_q_elbo(duck, np.zeros((2, 1)), np.zeros((3, 1)), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="`steps` must be an integer in \\[1, inf\\]; got 0"):
+        vae.fit_local_posteriors(duck, np.zeros((2, 1)), steps=0)

@@ -2,8 +2,9 @@
 
 - ``scan``      -- read a chapter: snippet and figure directives, value quotes, math, labels (with lines)
 - ``values``    -- format a published value for prose or for math
-- ``child``     -- runs ONE snippet in a fresh subprocess and records what it published
-- ``runner``    -- runs snippets in parallel with timeouts, through the cache
+- ``child``     -- runs ONE snippet in a fresh process and records what it published
+- ``zygote``    -- a warm parent (numpy, scipy, matplotlib, torch imported once) that forks each child
+- ``runner``    -- runs snippets in parallel with timeouts, through the cache (one zygote per core)
 - ``cache``     -- on-disk cache keyed on snippet source, imported genmath sources and versions
 - ``katex``     -- LaTeX to HTML with KaTeX (node), cached
 - ``render``    -- HTML/Markdown for snippet blocks, figures and tables

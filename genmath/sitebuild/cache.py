@@ -87,7 +87,9 @@ class Cache:
 
     def store(self, snippet_rel: str, source: bytes, result: dict[str, Any]) -> dict[str, Any]:
         payload = dict(result, key=key(source, result["deps"], self.root))
-        text = json.dumps(payload, sort_keys=True)
+        # In the snippet's own order (the order its values, tables and figures appear on the page),
+        # and handed back as a later hit will read it: a cold and a warm build write the same bytes.
+        text = json.dumps(payload)
         wrapper = {"checksum": _sha(text.encode()), "payload": text}
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(snippet_rel)
@@ -95,4 +97,4 @@ class Cache:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(wrapper, fh)
         os.replace(tmp, target)  # atomic: a crash never leaves a half-written entry in place
-        return payload
+        return json.loads(text)

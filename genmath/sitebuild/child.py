@@ -60,6 +60,12 @@ def main(argv: list[str]) -> int:
     import numpy as np
 
     np.random.seed(0)
+    try:  # torch seeds its generator from the OS at start-up; a snippet that forgets to seed gets 0
+        import torch
+    except ImportError:
+        pass
+    else:
+        torch.manual_seed(0)
     import genmath
     from genmath import snippet as api
 

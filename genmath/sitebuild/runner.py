@@ -1,4 +1,8 @@
-"""Run snippets: each in its own subprocess, in parallel across the cores, through the cache.
+"""Run snippets: each in its own process, in parallel across the cores, through the cache.
+
+On POSIX each process is forked from a warm zygote (``genmath.sitebuild.zygote``: numpy, scipy,
+matplotlib and torch imported once per parallel slot, not once per snippet); elsewhere each snippet
+is a fresh interpreter. Either way a snippet starts with nothing computed and imports genmath itself.
 
 Prints one line per snippet that ran (executed or failed, and its seconds) and a one-line summary;
 cached snippets only count in the summary. Failures (exception, syntax error, timeout, missing file)
@@ -9,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -53,29 +59,33 @@ def log(message: str) -> None:
     print(f"genmath: {message}", file=sys.stderr, flush=True)
 
 
-def execute(job: Job, root: Path) -> dict[str, Any]:
-    """Run one snippet in a fresh interpreter. Returns the child's result plus stdout and seconds."""
+def _child_env(root: Path) -> dict[str, str]:
     env = dict(os.environ, **CHILD_ENV)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    return env
+
+
+def _timed_out(job: Job, seconds: float, line: int | None) -> BuildError:
+    return BuildError(
+        f"snippet timed out after {seconds:.1f} s (limit {job.timeout:g} s; raise it with "
+        f"timeout=... on the directive, or `timeout` under genmath.sitebuild.markdown in mkdocs.yml)",
+        Location(job.where.chapter, job.where.line, f"snippets/{job.rel}", line))
+
+
+def execute(job: Job, root: Path, zygote: Zygote | None = None) -> dict[str, Any]:
+    """Run one snippet in a fresh process (forked by ``zygote``, or a new interpreter). Returns the
+    child's result plus its stdout and seconds; raises a located BuildError."""
     where = Location(job.where.chapter, job.where.line, f"snippets/{job.rel}")
     with tempfile.TemporaryDirectory(prefix="genmath-") as tmp:
         out = Path(tmp) / "result.json"
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "genmath.sitebuild.child", str(job.path), str(out)],
-            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            stdout, stderr = proc.communicate(timeout=job.timeout)
-        except subprocess.TimeoutExpired:
-            seconds = time.perf_counter() - start
-            line = _stop(proc, job.path)
-            raise BuildError(
-                f"snippet timed out after {seconds:.1f} s (limit {job.timeout:g} s; raise it with "
-                f"timeout=... on the directive, or `timeout` under genmath.sitebuild.markdown in mkdocs.yml)",
-                Location(where.chapter, where.line, where.snippet, line)) from None
-        seconds = time.perf_counter() - start
+        if zygote is not None:
+            code, stdout, stderr, timed_out, seconds = zygote.run(job, out, Path(tmp))
+        else:
+            code, stdout, stderr, timed_out, seconds = _interpreter(job, out, root)
+        if timed_out:
+            raise _timed_out(job, seconds, _snippet_line(stderr, job.path)) from None
         if not out.exists():
-            raise BuildError(f"snippet process died (exit code {proc.returncode})", where, stderr[-4000:])
+            raise BuildError(f"snippet process died (exit code {code})", where, stderr[-4000:])
         result = json.loads(out.read_text(encoding="utf-8"))
     error = result.pop("error")
     if error:
@@ -88,21 +98,103 @@ def execute(job: Job, root: Path) -> dict[str, Any]:
     return result
 
 
-def _stop(proc: subprocess.Popen[str], snippet: Path) -> int | None:
-    """Stop a snippet that ran out of time; the snippet line it was running, from its stack dump."""
-    if hasattr(signal, "SIGUSR1"):
-        proc.send_signal(signal.SIGUSR1)  # the child dumps its stack to stderr (genmath.sitebuild.child)
-        try:
-            proc.communicate(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            pass
-    proc.kill()
-    _, stderr = proc.communicate()
+def _interpreter(job: Job, out: Path, root: Path) -> tuple[int | None, str, str, bool, float]:
+    """Run the snippet in a new interpreter: (exit code, stdout, stderr, timed out, seconds)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genmath.sitebuild.child", str(job.path), str(out)],
+        cwd=root, env=_child_env(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=job.timeout)
+        return proc.returncode, stdout, stderr, False, time.perf_counter() - start
+    except subprocess.TimeoutExpired:
+        if hasattr(signal, "SIGUSR1"):
+            proc.send_signal(signal.SIGUSR1)  # the child dumps its stack to stderr (genmath.sitebuild.child)
+            try:
+                proc.communicate(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+        seconds = time.perf_counter() - start
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        return proc.returncode, stdout or "", stderr or "", True, seconds
+
+
+def _snippet_line(stderr: str, snippet: Path) -> int | None:
+    """The snippet line a stopped child was running, from the stack it dumped on SIGUSR1."""
     target = snippet.resolve()
     for m in _FRAME_RE.finditer(stderr or ""):
         if Path(m.group("file")).resolve() == target:
             return int(m.group("line"))  # the innermost frame in the snippet's own file
     return None
+
+
+class Zygote:
+    """One warm parent process (``python -m genmath.sitebuild.zygote``) that forks snippet children."""
+
+    def __init__(self, root: Path) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "genmath.sitebuild.zygote"], cwd=root,
+                                     env=_child_env(root), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, bufsize=0)
+        self.ready = False
+
+    def _read(self, timeout: float | None) -> dict[str, Any] | None:
+        """The zygote's next message, or None when ``timeout`` seconds pass first."""
+        assert self.proc.stdout is not None
+        if timeout is not None:
+            readable, _, _ = select.select([self.proc.stdout], [], [], max(0.0, timeout))
+            if not readable:
+                return None
+        line = self.proc.stdout.readline()  # unbuffered: select() sees every byte not yet read
+        if not line:
+            raise OSError(f"the snippet zygote ended (exit code {self.proc.poll()})")
+        return json.loads(line)
+
+    def run(self, job: Job, out: Path, tmp: Path) -> tuple[int | None, str, str, bool, float]:
+        """Run the snippet in a forked child: (exit code, stdout, stderr, timed out, seconds from the
+        fork; the time limit counts from there too, not from the zygote's imports)."""
+        try:
+            return self._run(job, out, tmp)
+        except (OSError, ValueError, KeyError) as exc:  # the zygote died or spoke nonsense
+            self.proc.kill()
+            return None, "", f"the snippet's parent process (genmath.sitebuild.zygote) failed: {exc}", False, 0.0
+
+    def _run(self, job: Job, out: Path, tmp: Path) -> tuple[int | None, str, str, bool, float]:
+        assert self.proc.stdin is not None
+        if not self.ready:
+            self._read(None)  # {"ready": true}: the libraries are imported
+            self.ready = True
+        paths = {"stdout": tmp / "stdout.txt", "stderr": tmp / "stderr.txt"}
+        request = {"argv": [str(job.path), str(out)], **{k: str(v) for k, v in paths.items()}}
+        self.proc.stdin.write((json.dumps(request) + "\n").encode())
+        self.proc.stdin.flush()
+        pid = self._read(None)["pid"]  # type: ignore[index]
+        start = time.perf_counter()
+        done = self._read(job.timeout)
+        seconds = time.perf_counter() - start
+        timed_out = done is None
+        if timed_out:
+            try:
+                if hasattr(signal, "SIGUSR1"):
+                    os.kill(pid, signal.SIGUSR1)  # the child dumps its stack to stderr
+                    done = self._read(0.5)
+                if done is None:
+                    os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if done is None:
+                done = self._read(None)
+        text = {k: v.read_text(encoding="utf-8", errors="replace") if v.exists() else "" for k, v in paths.items()}
+        return done["exit"], text["stdout"], text["stderr"], timed_out, seconds  # type: ignore[index]
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def run_all(jobs: list[Job], cache: Cache, root: Path, *, refresh: bool = False,
@@ -130,19 +222,40 @@ def run_all(jobs: list[Job], cache: Cache, root: Path, *, refresh: bool = False,
     seconds = 0.0
     if todo:
         max_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        with ThreadPoolExecutor(max_workers=max_workers) as pool:
-            futures = [(job, source, pool.submit(_timed, execute, job, root)) for job, source in todo]
-            for i, (job, source, future) in enumerate(futures, start=1):
-                outcome, took = future.result()
-                seconds += took
-                if isinstance(outcome, BuildError):
-                    failed += 1
-                    errors.append(outcome)
-                    log(f"[{i}/{len(todo)}] FAILED   {took:5.2f} s  snippets/{job.rel}")
-                    continue
-                executed += 1
-                results[job.rel] = cache.store(job.rel, source, outcome)
-                log(f"[{i}/{len(todo)}] executed {took:5.2f} s  snippets/{job.rel}")
+        zygotes: queue.Queue[Zygote] = queue.Queue()
+        started: list[Zygote] = []
+
+        def run(job: Job, root: Path) -> dict[str, Any]:
+            if not hasattr(os, "fork"):
+                return execute(job, root)
+            try:
+                zygote = zygotes.get_nowait()
+            except queue.Empty:
+                zygote = Zygote(root)
+                started.append(zygote)
+            try:
+                return execute(job, root, zygote)
+            finally:
+                if zygote.proc.poll() is None:
+                    zygotes.put(zygote)  # a zygote that died is not reused; the next job starts one
+
+        try:
+            with ThreadPoolExecutor(max_workers=max_workers) as pool:
+                futures = [(job, source, pool.submit(_timed, run, job, root)) for job, source in todo]
+                for i, (job, source, future) in enumerate(futures, start=1):
+                    outcome, took = future.result()
+                    seconds += took
+                    if isinstance(outcome, BuildError):
+                        failed += 1
+                        errors.append(outcome)
+                        log(f"[{i}/{len(todo)}] FAILED   {took:5.2f} s  snippets/{job.rel}")
+                        continue
+                    executed += 1
+                    results[job.rel] = cache.store(job.rel, source, outcome)
+                    log(f"[{i}/{len(todo)}] executed {took:5.2f} s  snippets/{job.rel}")
+        finally:
+            for zygote in started:
+                zygote.close()
     missing = len(errors) - failed
     log(f"{n} snippets: {executed} executed ({seconds:.1f} s of snippet time), {cached} cached"
         + (f", {failed} failed" if failed else "") + (f", {missing} missing" if missing else ""))

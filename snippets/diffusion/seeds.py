@@ -1,18 +1,19 @@
 """The small DDPM of diffusion/train.py retrained with other seeds: how much of the mass near the
 modes is a property of the method, and how much of one training run? Same data, schedule, network
 and optimiser; only the training seed (initialisation, minibatches, noise) changes. Sampling uses the
-same seeds as diffusion/train.py, so the seed-0 row repeats its numbers."""
+same seeds as diffusion/train.py, so the seed-0 row repeats its numbers (and reuses its trained network:
+`cached_train_ddpm` keeps one copy of each training run's weights for every snippet)."""
 
 import numpy as np
 import torch
 
 from genmath import (
+    cached_train_ddpm,
     ddpm_sample,
     ring_mixture,
     ring_near_fraction,
     ring_near_probability,
     scaled_linear_betas,
-    train_ddpm,
 )
 from genmath.snippet import claim, pm, publish, table
 
@@ -26,7 +27,7 @@ publish("diffusion.seeds.n_seeds", len(seeds))
 
 near = {"beta": [], "beta_tilde": []}
 for seed in seeds:
-    trained = train_ddpm(data, betas, steps=steps, batch_size=batch, lr=lr, hidden=hidden, seed=seed)
+    trained = cached_train_ddpm(data, betas, steps=steps, batch_size=batch, lr=lr, hidden=hidden, seed=seed)
     for kind, sample_seed in (("beta", 6), ("beta_tilde", 7)):
         near[kind].append(ring_near_fraction(ddpm_sample(trained, n_near, kind=kind, seed=sample_seed)[0]))
 
