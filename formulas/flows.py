@@ -12,6 +12,16 @@ References. No value comes from ``genmath.flows``.
   Jacobian from differences of the layer.
 - Expectations over the dequantisation noise by quadrature (error-checked); P(x) from scipy's normal
   cdf; the rescaled density from scipy's Gaussian at the rescaled mean and covariance.
+- NICE's additive coupling: (u, v) pairs from its inverse, the Jacobian from differences of the layer.
+- Entropy under a flow: h(p_X) by quadrature of the printed sinh-arcsinh density (Jones & Pewsey), the
+  expectation over z by Gauss-Hermite of a Richardson derivative of the map in exponential form.
+- Glow: actnorm and the 1x1 convolution are written here as maps of a flattened (C, h, w) image
+  (numpy, channel-major), their Jacobians by differences; the LU factors are random triangular
+  matrices and a permutation, the determinant numpy's.
+- MAF: the conditioners are dense random networks of the prefix x_{1:i-1} (zero-padded), so any
+  index slip changes the value; u from x by the density direction, x from u by the sampling
+  direction written separately.
+- Hutchinson: the expectation and variance by Gauss-Hermite over the Gaussian probe.
 """
 
 from __future__ import annotations
@@ -185,6 +195,147 @@ def _rescale(rng: np.random.Generator) -> dict:
             "p_[0,1)": MVN(mean / 256, cov / 256 ** 2)}
 
 
+# --------------------------------------------------------------------------------------------------
+# NICE (Dinh et al. 2015, Sec. 3.2), entropy under a flow
+
+def _additive(rng: np.random.Generator) -> dict:
+    """The layer in mask form, u from v by its inverse: u = v - (1-b) * t(b*v), since b*u = b*v."""
+    D = int(rng.integers(3, 6))
+    b = np.zeros(D)
+    b[rng.permutation(D)[:int(rng.integers(1, D))]] = 1.0  # at least one kept and one changed coordinate
+    t = _net(rng, D, D)
+    v = rng.normal(size=D)
+    return {"D": D, "b": b, "t": t, "u": v - (1 - b) * t(b * v), "v": v}
+
+
+def _additive_jacobian(rng: np.random.Generator) -> dict:
+    point = _additive(rng)
+    t, b = point["t"], point["b"]
+    point["v"] = Lazy(lambda sc: sc["u"] + (1 - b) * t(b * sc["u"]))
+    return point
+
+
+def _entropy_1d(rng: np.random.Generator) -> dict:
+    """The sinh-arcsinh flow: p_X its printed density on the real line, p_Z the standard normal (both
+    integrated by adaptive quadrature: log|f'| grows like a logarithm, which Gauss-Hermite resolves slowly)."""
+    epsilon, delta = _sas_params(rng)
+    f = Function(_sas_forward(epsilon, delta), _sas_inverse(epsilon, delta))
+    return {"f": f, "p_X": Density(pdf_fn=_sas_pdf(epsilon, delta), lo=-math.inf, hi=math.inf),
+            "p_Z": Density(pdf_fn=lambda z: float(stats.norm.pdf(z)), lo=-math.inf, hi=math.inf)}
+
+
+def _volume_preserving(rng: np.random.Generator) -> dict:
+    """x = A z with det A = +-1 (a shear times a rotation, scaled to unit volume): p_X = N(0, A A^T) from
+    scipy. One point in four is x = f(0) = 0, the equality case."""
+    D = int(rng.integers(1, 5))
+    a = rng.normal(size=(D, D))
+    a = a / abs(np.linalg.det(a)) ** (1.0 / D)
+    x = np.zeros(D) if rng.uniform() < 0.25 else a @ rng.normal(size=D)
+    return {"D": D, "x": x, "p_X": MVN(np.zeros(D), a @ a.T)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Glow (Kingma & Dhariwal 2018, Table 1 and eq. 10)
+
+def _image(rng: np.random.Generator) -> tuple[int, int, int, np.ndarray]:
+    C, h, w = int(rng.integers(2, 4)), int(rng.integers(1, 3)), int(rng.integers(2, 4))  # h != w possible
+    return C, h, w, rng.normal(size=C * h * w)
+
+
+def _actnorm(rng: np.random.Generator) -> dict:
+    C, h, w, x = _image(rng)
+    s = rng.choice([-1.0, 1.0], size=C) * rng.uniform(0.3, 3.0, size=C)  # a negative scale is allowed
+    b = rng.normal(size=C)
+
+    def layer(sc: Scope) -> np.ndarray:
+        img = np.asarray(sc["x"], dtype=float).reshape(C, h, w)
+        return (img * s[:, None, None] + b[:, None, None]).ravel()
+
+    return {"C": C, "h": h, "w": w, "x": x, "s": s, "b": b, "y": Lazy(layer)}
+
+
+def _conv1x1(rng: np.random.Generator) -> dict:
+    C, h, w, x = _image(rng)
+    W = rng.normal(size=(C, C))
+
+    def layer(sc: Scope) -> np.ndarray:
+        img = np.asarray(sc["x"], dtype=float).reshape(C, h * w)
+        return (W @ img).ravel()  # every position's channel vector times W
+
+    return {"C": C, "h": h, "w": w, "x": x, "bfW": W, "y": Lazy(layer)}
+
+
+def _lu(rng: np.random.Generator) -> dict:
+    C = int(rng.integers(2, 6))
+    P = np.eye(C)[rng.permutation(C)]
+    L = np.tril(rng.normal(size=(C, C)), -1) + np.eye(C)
+    U = np.triu(rng.normal(size=(C, C)), 1)
+    s = rng.choice([-1.0, 1.0], size=C) * rng.uniform(0.2, 3.0, size=C)
+    # W assembled from its factors (the parameterisation, which the first relation states); its
+    # determinant is then numpy's LU, not the product of the s_c
+    return {"C": C, "P": P, "L": L, "U": U, "s": s, "bfW": P @ L @ (U + np.diag(s))}
+
+
+# --------------------------------------------------------------------------------------------------
+# MAF (Papamakarios et al. 2017, Sec. 3.1)
+
+def _prefix_net(rng: np.random.Generator, D: int, scale: float) -> Callable[[np.ndarray], np.ndarray]:
+    """A dense random network of a prefix y_{1:k} (zero-padded to D) -> R^D; component i is used with the
+    prefix of length i-1. Dense, so a prefix one entry too long changes the value."""
+    w1, b1 = rng.normal(size=(6, D)), rng.normal(size=6)
+    w2 = rng.normal(scale=scale, size=(D, 6))
+
+    def net(prefix: np.ndarray) -> np.ndarray:
+        y = np.zeros(D)
+        prefix = np.atleast_1d(np.asarray(prefix, dtype=float))
+        y[:prefix.size] = prefix
+        return w2 @ np.tanh(w1 @ y + b1)
+    return net
+
+
+def _maf_parts(rng: np.random.Generator) -> tuple[int, Callable, Callable]:
+    D = int(rng.integers(3, 6))
+    return D, _prefix_net(rng, D, 1.0), _prefix_net(rng, D, 0.4)
+
+
+def _maf_sample(u: np.ndarray, mu: Callable, alpha: Callable) -> np.ndarray:
+    """x from u, one coordinate at a time (the sampling direction)."""
+    x = np.zeros(u.size)
+    for i in range(u.size):
+        x[i] = mu(x[:i])[i] + math.exp(alpha(x[:i])[i]) * u[i]
+    return x
+
+
+def _maf(rng: np.random.Generator) -> dict:
+    D, mu, alpha = _maf_parts(rng)
+    u = rng.normal(size=D)
+    return {"D": D, "i": int(rng.integers(1, D + 1)), "mu": mu, "alpha": alpha, "u": u,
+            "x": _maf_sample(u, mu, alpha)}
+
+
+def _maf_jacobian(rng: np.random.Generator) -> dict:
+    D, mu, alpha = _maf_parts(rng)
+
+    def density_direction(sc: Scope) -> np.ndarray:
+        x = np.asarray(sc["x"], dtype=float)
+        return np.array([(x[j] - mu(x[:j])[j]) * math.exp(-alpha(x[:j])[j]) for j in range(D)])
+
+    return {"D": D, "mu": mu, "alpha": alpha, "x": rng.normal(size=D), "u": Lazy(density_direction)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Hutchinson's estimator (Hutchinson 1990; FFJORD, Grathwohl et al. 2019, Sec. 3.1)
+
+def _hutchinson(rng: np.random.Generator) -> dict:
+    """A general square matrix, or (one point in two) a symmetric positive definite
+    one, where a mistaken covariance N(0, A) still has a value and is caught by it."""
+    D = int(rng.integers(2, 4))
+    a = rng.normal(size=(D, D))
+    if rng.uniform() < 0.5:
+        a = a @ a.T + 0.5 * np.eye(D)
+    return {"A": a, "D": D, "I": np.eye(D)}
+
+
 CHECKS = {
     "flows-cdf-derivative": Check(_sas_1d, rtol=1e-8, atol=1e-10),
     "flows-cov-inverse": Check(_flow_2d, rtol=1e-8, atol=1e-10),
@@ -197,4 +348,15 @@ CHECKS = {
     "flows-coupling-logdet": Check(_coupling_jacobian, n_points=10, rtol=1e-7, atol=1e-9),
     "flows-dequant-bound": Check(_dequant, n_points=10, rtol=1e-9, atol=1e-11),
     "flows-rescale": Check(_rescale),
+    "flows-additive": Check(_additive),
+    "flows-additive-det": Check(_additive_jacobian, n_points=10, rtol=1e-7, atol=1e-9),
+    "flows-volume-bound": Check(_volume_preserving, rtol=1e-9, atol=1e-9),
+    "flows-entropy": Check(_entropy_1d, n_points=6, rtol=1e-7, atol=1e-9),
+    "flows-actnorm-logdet": Check(_actnorm, n_points=10, rtol=1e-7, atol=1e-9),
+    "flows-conv1x1-logdet": Check(_conv1x1, n_points=10, rtol=1e-7, atol=1e-9),
+    "flows-lu-logdet": Check(_lu),
+    "flows-maf": Check(_maf),
+    "flows-maf-logdet": Check(_maf_jacobian, n_points=10, rtol=1e-7, atol=1e-9),
+    "flows-hutchinson": Check(_hutchinson),
+    "flows-hutchinson-var": Check(_hutchinson),
 }

@@ -14,7 +14,8 @@ Where things live (one module per topic, one test file per module):
 - ``genmath.gan``        -- optimal discriminator, value function by quadrature, W1 and its dual, f-GAN bounds,
                             a small torch GAN and WGAN
 - ``genmath.diffusion``  -- DDPM schedules, posterior, variational bound
-- ``genmath.flows``      -- change of variables, affine and sinh-arcsinh maps, coupling layers, RealNVP
+- ``genmath.flows``      -- change of variables, affine and sinh-arcsinh maps, coupling layers, RealNVP,
+                           NICE, Glow's actnorm and 1x1 convolution, MAF/IAF, Hutchinson's trace estimator
 - ``genmath.score``      -- scores, denoising and sliced score matching, Tweedie, Langevin, NCSN, PC sampling
 - ``genmath.snippet``    -- what snippets call to publish values, tables and figures
 - ``genmath.figures``    -- the site's matplotlib style and deterministic SVG output
@@ -253,14 +254,20 @@ _EXPORTS: dict[str, str] = {
     "affine_log_abs_det_forward": "flows",
     "affine_log_abs_det_inverse": "flows",
     "affine_log_prob": "flows",
+    "autoregressive_flow_passes": "flows",
     "dequantized_log_density_bound": "flows",
     "discrete_log_prob_from_cdf": "flows",
     "flow_log_prob_numpy": "flows",
+    "hutchinson_trace": "flows",
     "integrate_density_1d": "flows",
     "integrate_density_2d": "flows",
     "log_prob_via_forward": "flows",
     "log_prob_via_inverse": "flows",
+    "make_actnorm": "flows",
+    "make_additive_coupling": "flows",
     "make_affine_coupling": "flows",
+    "make_autoregressive_flow": "flows",
+    "make_invertible_conv1x1": "flows",
     "make_realnvp": "flows",
     "rescaled_log_density": "flows",
     "sinh_arcsinh_cdf": "flows",

@@ -251,6 +251,11 @@ def make_affine_coupling(dim: int, mask: ArrayLike, hidden: int = 32, *, seed: i
     scale, a common way to keep early training stable (bounded log-scales). Returns a ``torch.nn.Module``
     with ``forward(u) -> (v, log_det)`` and ``inverse(v) -> (u, log_det_inverse)``.
     """
+    dim, mask_arr, hidden = _coupling_args(dim, mask, hidden, seed)
+    return _modules()[0](dim, mask_arr, hidden)
+
+
+def _coupling_args(dim: int, mask: ArrayLike, hidden: int, seed: int | None) -> tuple[int, FloatArray, int]:
     torch = _torch()
     dim = validate.integer(dim, "dim", lo=2)
     hidden = validate.integer(hidden, "hidden", lo=1)
@@ -261,7 +266,48 @@ def make_affine_coupling(dim: int, mask: ArrayLike, hidden: int = 32, *, seed: i
         validate.fail("mask", "binary with at least one 0 and one 1", mask_arr)
     if seed is not None:
         torch.manual_seed(validate.integer(seed, "seed", lo=0))
-    return _modules()[0](dim, mask_arr, hidden)
+    return dim, mask_arr, hidden
+
+
+def make_additive_coupling(dim: int, mask: ArrayLike, hidden: int = 32, *, seed: int | None = None):
+    r"""A NICE additive coupling layer :math:`u \mapsto v` (Dinh, Krueger & Bengio, 2015, Sec. 3.2):
+
+    .. math:: v = u + (1-b) \odot t(b\odot u), \qquad
+              \log\left|\det \frac{\partial v}{\partial u}\right| = 0,
+
+    with a binary mask :math:`b` (1 = passed through unchanged) and an MLP :math:`t`. The Jacobian is
+    triangular with ones on the diagonal (after permuting coordinates): the layer preserves volume.
+    Same interface as :func:`make_affine_coupling` (``forward(u) -> (v, log_det)`` with ``log_det`` 0,
+    ``inverse(v) -> (u, 0)``).
+    """
+    dim, mask_arr, hidden = _coupling_args(dim, mask, hidden, seed)
+    return _additive_module()(dim, mask_arr, hidden)
+
+
+@functools.cache
+def _additive_module():
+    torch = _torch()
+
+    class _AdditiveCouplingModule(torch.nn.Module):
+        def __init__(self, dim: int, mask: FloatArray, hidden: int) -> None:
+            super().__init__()
+            nn = torch.nn
+            self.register_buffer("mask", torch.tensor(mask, dtype=torch.get_default_dtype()))
+            self.net = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
+                                     nn.Linear(hidden, dim))
+            self.dim = dim
+
+        def shift(self, u):
+            """t(b*u), zero on the kept coordinates."""
+            return self.net(u * self.mask) * (1 - self.mask)
+
+        def forward(self, u):
+            return u + self.shift(u), torch.zeros(u.shape[:-1], dtype=u.dtype)
+
+        def inverse(self, v):
+            return v - self.shift(v), torch.zeros(v.shape[:-1], dtype=v.dtype)  # t sees the kept part only
+
+    return _AdditiveCouplingModule
 
 
 @functools.cache
@@ -330,21 +376,31 @@ def _modules():
     return _AffineCouplingModule, _RealNVPModule
 
 
-def make_realnvp(dim: int = 2, n_layers: int = 6, hidden: int = 32, *, seed: int = 0):
+def make_realnvp(dim: int = 2, n_layers: int = 6, hidden: int = 32, *, seed: int = 0, coupling: str = "affine",
+                 scaling: bool = False):
     r"""A RealNVP flow: ``n_layers`` affine couplings with alternating masks, base :math:`\mathcal{N}(0, I)`.
 
     The couplings are applied in the normalising direction :math:`x \to z = f^{-1}(x)`, so
     ``log_prob(x)`` uses Eq. ``flows-cov-inverse`` with
     :math:`\log|\det \partial f^{-1}/\partial x| = \sum_{\text{layers}} \sum_j s_j`;
     ``sample(n)`` runs the layers' inverses in reverse order (:math:`x = f(z)`).
+
+    ``coupling="additive"`` uses NICE's additive couplings instead (:func:`make_additive_coupling`,
+    volume-preserving); ``scaling=True`` ends the normalising direction with a per-coordinate scale and
+    shift (:func:`make_actnorm`), NICE's diagonal scaling layer (Dinh et al., 2015, Sec. 3.3) with a shift.
     """
     torch = _torch()
     dim = validate.integer(dim, "dim", lo=2)
     n_layers = validate.integer(n_layers, "n_layers", lo=1)
+    makers = {"affine": make_affine_coupling, "additive": make_additive_coupling}
+    if coupling not in makers:
+        validate.fail("coupling", "'affine' or 'additive'", coupling)
     torch.manual_seed(validate.integer(seed, "seed", lo=0))
     base = np.arange(dim) % 2
     masks = [base if i % 2 == 0 else 1 - base for i in range(n_layers)]
-    layers = [make_affine_coupling(dim, m.astype(float), hidden) for m in masks]
+    layers = [makers[coupling](dim, m.astype(float), hidden) for m in masks]
+    if scaling:
+        layers.append(make_actnorm(dim))
     return _modules()[1](layers, dim)
 
 
@@ -396,6 +452,289 @@ def integrate_density_2d(log_prob: Callable[[FloatArray], FloatArray], lo: Array
     res = integrate.cubature(lambda pts: np.exp(log_prob(pts)), lo_a, hi_a, rtol=rtol, atol=1e-10,
                              max_subdivisions=20000)
     return float(res.estimate), float(res.error)
+
+
+# --------------------------------------------------------------------------------------------------
+# Glow: actnorm and the invertible 1x1 convolution (Kingma & Dhariwal, 2018, Table 1)
+# --------------------------------------------------------------------------------------------------
+
+def _pixels(x) -> int:
+    """h * w: the number of positions sharing one channel transform (1 for vectors of shape (n, C))."""
+    return int(np.prod(x.shape[2:])) if x.dim() > 2 else 1
+
+
+def _check_channels(x, channels: int, name: str = "x") -> None:
+    if x.dim() < 2 or x.shape[1] != channels:
+        validate.fail(name, f"a tensor of shape (n, {channels}, ...) (channels on axis 1)", tuple(x.shape))
+
+
+def make_actnorm(channels: int):
+    r"""Glow's activation normalisation (Kingma & Dhariwal, 2018, Sec. 3.1 and Table 1), normalising direction:
+
+    .. math:: y_{i,j} = s \odot x_{i,j} + b, \qquad
+              \log\left|\det \frac{\partial y}{\partial x}\right| = h\,w\sum_{c=1}^{C}\log|s_c|,
+
+    one scale and shift per channel (axis 1) shared by the :math:`h \times w` positions (vectors of shape
+    ``(n, C)``: :math:`h w = 1`). :math:`s = e^{\ell}` is stored by its logarithm. ``initialize(x)`` sets
+    :math:`s = 1/\mathrm{std}`, :math:`b = -\mathrm{mean}/\mathrm{std}` per channel from a batch (the
+    data-dependent initialisation: the outputs have mean 0 and variance 1 per channel). Returns a
+    ``torch.nn.Module`` with ``forward(x) -> (y, log_det)``, ``inverse(y) -> (x, log_det_inverse)``.
+    """
+    torch = _torch()
+    channels = validate.integer(channels, "channels", lo=1)
+
+    class _ActNorm(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.log_scale = torch.nn.Parameter(torch.zeros(channels))
+            self.bias = torch.nn.Parameter(torch.zeros(channels))
+            self.dim = channels
+
+        def _shape(self, p, x):
+            return p.view(1, -1, *([1] * (x.dim() - 2)))
+
+        def initialize(self, x):
+            _check_channels(x, channels)
+            flat = x.detach().transpose(0, 1).reshape(channels, -1)
+            mean, std = flat.mean(1), flat.std(1, unbiased=False)
+            if (std == 0).any():
+                validate.fail("x", "a batch with a non-constant value in every channel",
+                              int(torch.argmax((std == 0).int())), " (channel with zero spread)")
+            with torch.no_grad():
+                self.log_scale.copy_(-torch.log(std))
+                self.bias.copy_(-mean / std)
+            return self
+
+        def forward(self, x):
+            _check_channels(x, channels)
+            y = x * self._shape(self.log_scale.exp(), x) + self._shape(self.bias, x)
+            return y, torch.full(x.shape[:1], 1.0, dtype=x.dtype) * _pixels(x) * self.log_scale.sum()
+
+        def inverse(self, y):
+            _check_channels(y, channels, "y")
+            x = (y - self._shape(self.bias, y)) * self._shape((-self.log_scale).exp(), y)
+            return x, -torch.full(y.shape[:1], 1.0, dtype=y.dtype) * _pixels(y) * self.log_scale.sum()
+
+    return _ActNorm()
+
+
+def make_invertible_conv1x1(channels: int, *, lu: bool = True, seed: int = 0):
+    r"""Glow's invertible 1x1 convolution (Kingma & Dhariwal, 2018, Sec. 3.2): every position's channel
+    vector is multiplied by one :math:`C \times C` matrix :math:`\mathbf{W}`,
+
+    .. math:: \log\left|\det \frac{\partial y}{\partial x}\right| = h\,w\,\log|\det \mathbf{W}| ,
+
+    and with the LU parameterisation (their Eq. 10) :math:`\mathbf{W} = P L (U + \operatorname{diag}(s))` --
+    :math:`P` a fixed permutation, :math:`L` unit lower triangular, :math:`U` strictly upper triangular --
+
+    .. math:: \log|\det \mathbf{W}| = \sum_{c=1}^{C} \log|s_c| ,
+
+    :math:`O(C)` instead of the :math:`O(C^3)` of a determinant. Initialised, as in Glow, at a random
+    rotation (QR of a Gaussian matrix, seeded) and its LU decomposition (``scipy.linalg.lu``).
+    ``lu=False`` keeps the dense :math:`\mathbf{W}` and calls ``torch.linalg.slogdet``. Input of shape
+    ``(n, C, ...)``. ``weight()`` returns :math:`\mathbf{W}`.
+    """
+    torch = _torch()
+    from scipy import linalg
+
+    channels = validate.integer(channels, "channels", lo=1)
+    rng = np.random.default_rng(validate.integer(seed, "seed", lo=0))
+    w0, _ = np.linalg.qr(rng.standard_normal((channels, channels)))
+    dtype = torch.get_default_dtype()
+
+    class _Conv1x1(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.dim, self.lu = channels, lu
+            if lu:
+                p, lower, upper = linalg.lu(w0)
+                diag = np.diag(upper)
+                self.register_buffer("perm", torch.tensor(p, dtype=dtype))
+                self.register_buffer("sign_s", torch.tensor(np.sign(diag), dtype=dtype))
+                self.register_buffer("lower_mask", torch.tril(torch.ones(channels, channels, dtype=dtype), -1))
+                self.lower = torch.nn.Parameter(torch.tensor(lower, dtype=dtype))
+                self.upper = torch.nn.Parameter(torch.tensor(np.triu(upper, 1), dtype=dtype))
+                self.log_abs_s = torch.nn.Parameter(torch.tensor(np.log(np.abs(diag)), dtype=dtype))
+            else:
+                self.w = torch.nn.Parameter(torch.tensor(w0, dtype=dtype))
+
+        def weight(self):
+            if not self.lu:
+                return self.w
+            eye = torch.eye(channels, dtype=self.lower.dtype)
+            lower = self.lower * self.lower_mask + eye
+            upper = self.upper * self.lower_mask.T + torch.diag(self.sign_s * self.log_abs_s.exp())
+            return self.perm @ lower @ upper
+
+        def log_abs_det_weight(self):
+            """log|det W|: the sum of log|s_c| (LU), or slogdet of the dense W."""
+            return self.log_abs_s.sum() if self.lu else torch.linalg.slogdet(self.w)[1]
+
+        def _mix(self, m, x):
+            return torch.einsum("ij,nj...->ni...", m, x)
+
+        def forward(self, x):
+            _check_channels(x, channels)
+            log_det = _pixels(x) * self.log_abs_det_weight()
+            return self._mix(self.weight(), x), torch.full(x.shape[:1], 1.0, dtype=x.dtype) * log_det
+
+        def inverse(self, y):
+            _check_channels(y, channels, "y")
+            log_det = -_pixels(y) * self.log_abs_det_weight()
+            return self._mix(torch.linalg.inv(self.weight()), y), torch.full(y.shape[:1], 1.0, dtype=y.dtype) * log_det
+
+    return _Conv1x1()
+
+
+# --------------------------------------------------------------------------------------------------
+# Autoregressive flows: MAF (Papamakarios et al., 2017) and IAF (Kingma et al., 2016) on a MADE
+# --------------------------------------------------------------------------------------------------
+
+_AR_KINDS = ("maf", "iaf")
+
+
+def autoregressive_flow_passes(kind: str, dim: int) -> dict[str, int]:
+    r"""Sequential network passes of one autoregressive affine layer in :math:`D` = ``dim`` dimensions:
+
+    * MAF (Papamakarios et al., 2017, Sec. 3.1): the density direction :math:`x \to u` needs every
+      :math:`\mu_i(x_{<i}), \alpha_i(x_{<i})` of the *given* :math:`x`, one pass of the masked network;
+      sampling needs :math:`x_{<i}` before :math:`x_i`, :math:`D` passes.
+    * IAF (Kingma et al., 2016, Sec. 4): the conditioners read the noise, :math:`\mu_i(z_{<i})`; sampling is
+      one pass, the density of an external :math:`x` needs :math:`D` passes.
+
+    Returns ``{"density": ..., "sampling": ...}``.
+    """
+    if kind not in _AR_KINDS:
+        validate.fail("kind", "'maf' or 'iaf'", kind)
+    dim = validate.integer(dim, "dim", lo=1)
+    return {"density": 1, "sampling": dim} if kind == "maf" else {"density": dim, "sampling": 1}
+
+
+def make_autoregressive_flow(dim: int, kind: str = "maf", hidden: int = 64, *, seed: int = 0):
+    r"""One autoregressive affine layer on a MADE (Germain et al., 2015): a masked MLP whose outputs
+    :math:`\mu_i, \alpha_i` depend only on inputs :math:`1, \dots, i-1`.
+
+    MAF (Papamakarios et al., 2017, Sec. 3.1), latent :math:`u`, data :math:`x`:
+
+    .. math:: x_i = \mu_i(x_{<i}) + e^{\alpha_i(x_{<i})} u_i, \qquad
+              \log\left|\det\frac{\partial u}{\partial x}\right| = -\sum_{i=1}^{D}\alpha_i(x_{<i}) .
+
+    IAF (Kingma et al., 2016, Sec. 4) is the same layer with the conditioners reading the latent:
+    :math:`x_i = \mu_i(z_{<i}) + e^{\alpha_i(z_{<i})} z_i`, :math:`\log|\det \partial x/\partial z| = \sum_i \alpha_i`.
+
+    Returns a ``torch.nn.Module`` with ``to_latent(x) -> (z, log|det dz/dx|)``, ``to_data(z) -> (x,
+    log|det dx/dz|)``, ``log_prob(x)`` (nats, base :math:`\mathcal{N}(0, I)`), ``sample(n)``, ``conditioner(y)
+    -> (mu, alpha)`` and a counter ``passes`` of conditioner calls (see :func:`autoregressive_flow_passes`).
+    ``alpha`` is ``tanh`` times a learned per-coordinate scale (bounded log-scales).
+    """
+    torch = _torch()
+    dim = validate.integer(dim, "dim", lo=2)
+    if kind not in _AR_KINDS:
+        validate.fail("kind", "'maf' or 'iaf'", kind)
+    hidden = validate.integer(hidden, "hidden", lo=dim - 1)
+    torch.manual_seed(validate.integer(seed, "seed", lo=0))
+    dtype = torch.get_default_dtype()
+    # MADE degrees: input i has degree i (1..D); hidden units cycle through 1..D-1; output i may see
+    # inputs of degree < i (Germain et al., 2015, Sec. 4)
+    deg_in = np.arange(1, dim + 1)
+    deg_hidden = np.arange(hidden) % (dim - 1) + 1
+    mask_1 = torch.tensor((deg_hidden[:, None] >= deg_in[None, :]).astype(float), dtype=dtype)
+    mask_2 = torch.tensor((deg_hidden[:, None] >= deg_hidden[None, :]).astype(float), dtype=dtype)
+    mask_out = torch.tensor((deg_in[:, None] > deg_hidden[None, :]).astype(float), dtype=dtype)
+
+    class _MaskedLinear(torch.nn.Linear):
+        def __init__(self, mask) -> None:
+            super().__init__(mask.shape[1], mask.shape[0])
+            self.register_buffer("mask", mask)
+
+        def forward(self, x):
+            return torch.nn.functional.linear(x, self.weight * self.mask, self.bias)
+
+    class _AutoregressiveAffine(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            nn = torch.nn
+            self.hidden = nn.Sequential(_MaskedLinear(mask_1), nn.Tanh(), _MaskedLinear(mask_2), nn.Tanh())
+            self.mu_head, self.alpha_head = _MaskedLinear(mask_out), _MaskedLinear(mask_out)
+            self.alpha_scale = nn.Parameter(torch.ones(dim))
+            self.dim, self.kind, self.passes = dim, kind, 0
+
+        def conditioner(self, y):
+            """(mu, alpha): output i depends only on y_1..y_{i-1}."""
+            self.passes += 1
+            h = self.hidden(y)
+            return self.mu_head(h), self.alpha_scale * torch.tanh(self.alpha_head(h))
+
+        def _parallel_normalise(self, x):  # x -> u given x: one pass
+            mu, alpha = self.conditioner(x)
+            return (x - mu) * torch.exp(-alpha), -alpha.sum(-1)
+
+        def _parallel_generate(self, z):  # z -> x given z: one pass
+            mu, alpha = self.conditioner(z)
+            return mu + torch.exp(alpha) * z, alpha.sum(-1)
+
+        def _sequential(self, given, generate: bool):
+            """Invert a parallel map one coordinate at a time: D passes."""
+            out = torch.zeros_like(given)
+            for i in range(self.dim):
+                mu, alpha = self.conditioner(out)  # reads the finished coordinates 1..i-1 only
+                if generate:   # MAF sampling: x_i = mu_i(x_<i) + exp(alpha_i(x_<i)) u_i
+                    new_i = mu[..., i] + torch.exp(alpha[..., i]) * given[..., i]
+                else:          # IAF density: z_i = (x_i - mu_i(z_<i)) exp(-alpha_i(z_<i))
+                    new_i = (given[..., i] - mu[..., i]) * torch.exp(-alpha[..., i])
+                out = torch.cat([out[..., :i], new_i[..., None], out[..., i + 1:]], dim=-1)
+            return out, alpha.sum(-1)  # after the last pass alpha is conditioned on the finished vector
+
+        def to_latent(self, x):
+            if self.kind == "maf":
+                return self._parallel_normalise(x)
+            z, alpha_sum = self._sequential(x, generate=False)
+            return z, -alpha_sum
+
+        def to_data(self, z):
+            if self.kind == "iaf":
+                return self._parallel_generate(z)
+            return self._sequential(z, generate=True)
+
+        def log_prob(self, x):
+            z, log_det = self.to_latent(x)
+            return -0.5 * (z ** 2).sum(-1) - 0.5 * self.dim * math.log(2 * math.pi) + log_det
+
+        def sample(self, n: int):
+            return self.to_data(torch.randn(n, self.dim, dtype=self.alpha_scale.dtype))[0]
+
+    return _AutoregressiveAffine()
+
+
+# --------------------------------------------------------------------------------------------------
+# Hutchinson's trace estimator (Hutchinson, 1990; FFJORD, Grathwohl et al., 2019)
+# --------------------------------------------------------------------------------------------------
+
+def hutchinson_trace(matrix: ArrayLike, n_samples: int, *, noise: str = "gaussian",
+                     seed: int = 0) -> tuple[float, float]:
+    r"""Hutchinson's unbiased estimate of :math:`\operatorname{tr} A` (Hutchinson, 1990; FFJORD,
+    Grathwohl et al., 2019, Sec. 3.1):
+
+    .. math:: \operatorname{tr}(A) = \mathbb{E}_{\epsilon}\left[\epsilon^\top A \epsilon\right], \qquad
+              \mathbb{E}[\epsilon] = 0,\ \mathbb{E}[\epsilon\epsilon^\top] = I,
+
+    averaged over ``n_samples`` probes, ``noise`` ``"gaussian"`` (:math:`\mathcal{N}(0, I)`) or
+    ``"rademacher"`` (independent :math:`\pm 1`). Each probe needs only the product :math:`A\epsilon` (one
+    vector-Jacobian product in FFJORD). Returns (estimate, standard error from the probes' spread).
+    """
+    a = validate.array(matrix, "matrix")
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        validate.fail("matrix", "a square matrix", a.shape)
+    n_samples = validate.integer(n_samples, "n_samples", lo=2)
+    rng = np.random.default_rng(validate.integer(seed, "seed", lo=0))
+    if noise == "gaussian":
+        eps = rng.standard_normal((n_samples, a.shape[0]))
+    elif noise == "rademacher":
+        eps = rng.choice([-1.0, 1.0], size=(n_samples, a.shape[0]))
+    else:
+        validate.fail("noise", "'gaussian' or 'rademacher'", noise)
+    quad = np.einsum("ni,ij,nj->n", eps, a, eps)
+    return float(quad.mean()), float(quad.std(ddof=1) / math.sqrt(n_samples))
 
 
 # --------------------------------------------------------------------------------------------------

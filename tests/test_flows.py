@@ -327,3 +327,119 @@ def test_discrete_log_prob_matches_mpmath_anywhere(log_s: float, z: float, x: in
     assert got <= 0.0
     resolution = 8 * np.finfo(float).eps * (abs(x) + abs(mu)) / s * (abs(z) + 1)  # (x - mu) / s in float64
     assert got == pytest.approx(ref, rel=1e-11 + resolution, abs=1e-12)
+
+
+# ---------------------------------------------------------------- NICE, Glow, MAF/IAF, Hutchinson
+
+def _perturb(module, scale=0.4, seed=0):
+    """Move every parameter away from its initial value, so no Jacobian is trivially the identity."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    return module
+
+
+def _autograd_log_det(fn, x):
+    """log|det| of the Jacobian of fn at x (flattened), by torch.autograd and slogdet."""
+    jac = torch.autograd.functional.jacobian(lambda v: fn(v.view_as(x)).reshape(-1), x.reshape(-1))
+    return float(torch.linalg.slogdet(jac)[1]), jac
+
+
+def test_additive_coupling_preserves_volume_and_inverts():
+    layer = _perturb(flows.make_additive_coupling(4, np.array([1.0, 0.0, 1.0, 0.0]), hidden=8, seed=0).double())
+    u = torch.randn(4, dtype=torch.float64)
+    log_det, jac = _autograd_log_det(lambda w: layer(w)[0], u)
+    assert abs(log_det) < 1e-12 and float(layer(u)[1]) == 0.0
+    np.testing.assert_allclose(torch.diagonal(jac).numpy(), np.ones(4), atol=1e-14)  # unit diagonal
+    v = layer(u)[0].detach()
+    assert float((layer.inverse(v)[0] - u).detach().abs().max()) < 1e-14
+    assert float((v - u)[0::2].abs().max()) == 0.0 and float((v - u)[1::2].abs().max()) > 1e-3
+
+
+def test_nice_realnvp_log_prob_matches_autograd_change_of_variables():
+    flow = _perturb(flows.make_realnvp(2, 3, hidden=8, seed=1, coupling="additive", scaling=True).double())
+    x = torch.tensor([[0.3, -0.8]], dtype=torch.float64)
+    log_det, _ = _autograd_log_det(lambda v: flow.to_latent(v)[0], x)
+    z = flow.to_latent(x)[0].detach()
+    expected = float(torch.distributions.Normal(0.0, 1.0).log_prob(z).sum()) + log_det
+    assert float(flow.log_prob(x)) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="coupling"):
+        flows.make_realnvp(2, 2, coupling="spline")
+
+
+def test_actnorm_initialisation_and_log_det():
+    torch.manual_seed(0)
+    x = torch.randn(64, 3, 4, 5, dtype=torch.float64) * torch.tensor([0.5, 2.0, 3.0]).view(1, 3, 1, 1) + 1.5
+    act = flows.make_actnorm(3).double().initialize(x)
+    y = act(x)[0]
+    flat = y.transpose(0, 1).reshape(3, -1)
+    np.testing.assert_allclose(flat.mean(1).detach().numpy(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(flat.std(1, unbiased=False).detach().numpy(), 1.0, rtol=1e-12)
+    one = x[:1]
+    log_det, _ = _autograd_log_det(lambda v: act(v)[0], one)
+    assert float(act(one)[1]) == pytest.approx(log_det, rel=1e-12)
+    std = x.transpose(0, 1).reshape(3, -1).std(1, unbiased=False).numpy()
+    assert float(act(one)[1]) == pytest.approx(-20 * float(np.log(std).sum()), rel=1e-10)  # h w sum log s, s = 1/std
+    assert float((act.inverse(y)[0] - x).abs().max()) < 1e-12
+    with pytest.raises(ValueError, match="x"):
+        act(torch.randn(2, 4, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("lu", [True, False])
+def test_conv1x1_log_det_is_h_w_log_det_w_by_autograd(lu: bool):
+    conv = _perturb(flows.make_invertible_conv1x1(4, lu=lu, seed=3).double(), scale=0.3)
+    x = torch.randn(1, 4, 2, 3, dtype=torch.float64)
+    log_det, _ = _autograd_log_det(lambda v: conv(v)[0], x)
+    assert float(conv(x)[1]) == pytest.approx(log_det, rel=1e-10)
+    w = conv.weight().detach().numpy()
+    assert float(conv(x)[1]) == pytest.approx(6 * np.linalg.slogdet(w)[1], rel=1e-10)  # numpy's LU
+    assert float((conv.inverse(conv(x)[0])[0] - x).abs().max()) < 1e-12
+    if lu:  # the parameterisation's W is P L (U + diag s) with its triangular factors
+        assert float(conv.log_abs_det_weight()) == pytest.approx(np.linalg.slogdet(w)[1], rel=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["maf", "iaf"])
+def test_autoregressive_flow_jacobian_triangular_and_passes_counted(kind: str):
+    dim = 5
+    flow = _perturb(flows.make_autoregressive_flow(dim, kind, hidden=12, seed=2).double(), scale=0.3)
+    x = torch.randn(1, dim, dtype=torch.float64)
+    log_det, jac = _autograd_log_det(lambda v: flow.to_latent(v)[0], x)
+    assert float(torch.triu(jac, 1).abs().max()) == 0.0  # z_i depends on x_1..x_i only
+    z, ld = flow.to_latent(x)
+    assert float(ld) == pytest.approx(log_det, rel=1e-10)
+    expected = float(torch.distributions.MultivariateNormal(torch.zeros(dim, dtype=torch.float64),
+                                                            torch.eye(dim, dtype=torch.float64)).log_prob(z)) + log_det
+    assert float(flow.log_prob(x)) == pytest.approx(expected, rel=1e-12)
+    counts = flows.autoregressive_flow_passes(kind, dim)
+    flow.passes = 0
+    flow.log_prob(x)
+    assert flow.passes == counts["density"]
+    flow.passes = 0
+    x_back = flow.to_data(z)[0]
+    assert flow.passes == counts["sampling"]
+    assert float((x_back - x).abs().max()) < 1e-12
+
+
+def test_autoregressive_flow_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="kind"):
+        flows.make_autoregressive_flow(3, "made")
+    with pytest.raises(ValueError, match="kind"):
+        flows.autoregressive_flow_passes("nice", 3)
+    with pytest.raises(ValueError, match="dim"):
+        flows.make_autoregressive_flow(1)
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "rademacher"])
+def test_hutchinson_trace_unbiased_with_the_right_spread(noise: str):
+    a = np.random.default_rng(4).normal(size=(6, 6))
+    sym = (a + a.T) / 2
+    # Var[e'Ae] = 2 tr(S^2) for Gaussian probes; 2 (tr(S^2) - sum S_ii^2) for Rademacher ones
+    var = 2 * np.trace(sym @ sym) - (2 * np.sum(np.diag(sym) ** 2) if noise == "rademacher" else 0.0)
+    est, se = flows.hutchinson_trace(a, 20000, noise=noise, seed=1)
+    assert abs(est - np.trace(a)) < 4 * math.sqrt(var / 20000)
+    assert se == pytest.approx(math.sqrt(var / 20000), rel=0.05)
+    with pytest.raises(ValueError, match="noise"):
+        flows.hutchinson_trace(a, 10, noise="uniform")
+    with pytest.raises(ValueError, match="matrix"):
+        flows.hutchinson_trace(np.ones((2, 3)), 10)

@@ -34,16 +34,17 @@ def blank(ax):
 
 
 # ----------------------------------------------------------------------------- taxonomy
-fig, ax = subplots(figsize=(7.8, 4.2))
+fig, ax = subplots(figsize=(7.8, 4.8))
 blank(ax)
 root = box(ax, 0.08, 0.5, "generative\nmodel $p_\\theta(x)$", FOREGROUND)
 rows = [
-    (0.86, "exact likelihood:\n$\\log p_\\theta(x)$ computed", PALETTE[0],
+    (0.9, "exact likelihood:\n$\\log p_\\theta(x)$ computed", PALETTE[0],
      ["autoregressive (chain rule)", "normalizing flow (change of variables)"]),
-    (0.55, "tractable lower bound:\nELBO $\\leq \\log p_\\theta(x)$", PALETTE[1],
+    (0.64, "tractable lower bound:\nELBO $\\leq \\log p_\\theta(x)$", PALETTE[1],
      ["VAE (one latent $z$)", "diffusion, DDPM (latents $x_{1:T}$)"]),
-    (0.3, "implicit:\nsampler only, no $p_\\theta(x)$", PALETTE[3], ["GAN (generator $G(z)$)"]),
-    (0.08, "score only:\n$\\nabla_x \\log p(x)$", PALETTE[2], ["score-based (score matching)"]),
+    (0.42, "unnormalised:\n$p_\\theta \\propto \\exp(-E_\\theta)$", PALETTE[4], ["energy-based (MCMC to train)"]),
+    (0.24, "implicit:\nsampler only, no $p_\\theta(x)$", PALETTE[3], ["GAN (generator $G(z)$)"]),
+    (0.06, "score only:\n$\\nabla_x \\log p(x)$", PALETTE[2], ["score-based (score matching)"]),
 ]
 boxes = {}
 for y, title, colour, members in rows:
@@ -56,12 +57,13 @@ for y, title, colour, members in rows:
 # diffusion models are score models in disguise: eps-prediction = score (score chapter)
 link(ax, boxes["diffusion,"], boxes["score-based"], start=(1.0, 0.5), end=(1.0, 0.5), style="<|-|>",
      dashed=True, rad=-0.45)
-ax.text(0.885, 0.19, "$\\epsilon_\\theta = -\\sqrt{1-\\bar\\alpha_t}\\,s_\\theta$", ha="right", va="center",
+ax.text(0.885, 0.33, "$\\epsilon_\\theta = -\\sqrt{1-\\bar\\alpha_t}\\,s_\\theta$", ha="right", va="center",
         fontsize=8)
 figure(fig, "overview.taxonomy",
-       alt="A tree. The root, a generative model p_theta(x), branches into four classes by how p(x) is handled: "
+       alt="A tree. The root, a generative model p_theta(x), branches into five classes by how p(x) is handled: "
            "exact likelihood (autoregressive models and normalizing flows); a tractable lower bound, the ELBO "
-           "(VAEs and diffusion models with latents x_1 to x_T); implicit models with a sampler only (GANs); and "
+           "(VAEs and diffusion models with latents x_1 to x_T); unnormalised, p_theta proportional to "
+           "exp(-E_theta) (energy-based models, trained with MCMC); implicit models with a sampler only (GANs); and "
            "models of the score only (score-based models). A dashed double arrow links diffusion models and "
            "score-based models: the noise prediction equals minus the score times the square root of one minus "
            "alpha-bar.",
