@@ -181,3 +181,29 @@ def test_one_save_one_rebuild_and_a_short_log(serve: Serve) -> None:
     assert len(new.strip().splitlines()) <= 8, f"a rebuild prints a few lines:\n{new}"
     assert "cached" not in new.replace("1 cached", ""), "no line per cached snippet"
     assert marker in _get(serve.url)
+
+
+def test_rebuilds_reuse_compiled_templates_until_a_template_changes(tmp_path) -> None:
+    """`mkdocs serve` keeps the theme's compiled templates across rebuilds (each rebuild makes a new
+    Jinja environment); an edited template is compiled again, never served stale."""
+    from jinja2 import Environment, FileSystemLoader
+
+    from genmath.sitebuild.mkdocs_serve import _template_cache
+
+    cache = _template_cache()
+    (tmp_path / "page.html").write_text("one {{ x }}")
+    compiled: list[str] = []
+
+    class Rebuild(Environment):  # counts what a "rebuild" compiles
+        def compile(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[override]
+            compiled.append(name)
+            return super().compile(source, name, filename, raw, defer_init)
+
+    def render() -> str:
+        env = Rebuild(loader=FileSystemLoader(str(tmp_path)), bytecode_cache=cache)
+        return env.get_template("page.html").render(x=1)
+
+    assert render() == "one 1" and compiled == ["page.html"]
+    assert render() == "one 1" and compiled == ["page.html"], "the second rebuild compiles nothing"
+    (tmp_path / "page.html").write_text("two {{ x }}")
+    assert render() == "two 1" and compiled == ["page.html", "page.html"], "an edited template is compiled"

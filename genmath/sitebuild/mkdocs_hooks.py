@@ -93,6 +93,13 @@ def on_config(config: Any, **_: Any) -> Any:
     return config
 
 
+def on_env(env: Any, **_: Any) -> Any:
+    """``mkdocs serve``: the theme's templates are compiled once, not on every rebuild."""
+    if _live is not None:
+        env.bytecode_cache = _live.templates
+    return env
+
+
 def on_pre_build(config: Any, **_: Any) -> None:
     from mkdocs.structure.files import get_files
 

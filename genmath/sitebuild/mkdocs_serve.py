@@ -30,7 +30,31 @@ log = logging.getLogger("mkdocs.plugins.genmath")
 
 
 def _digest(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
+    digest = hashlib.sha256()
+    for part in parts:  # a page's HTML is hashed as it is (json.dumps would first escape megabytes)
+        data = part.encode() if isinstance(part, str) else json.dumps(part, sort_keys=True, default=repr).encode()
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def _template_cache() -> Any:
+    """A Jinja bytecode cache in memory: MkDocs makes a new template environment for every rebuild,
+    and compiling the theme's templates again each time costs a few tenths of a second. Jinja keys an
+    entry on the template's name and checks its source checksum, so an edited override is recompiled."""
+    from jinja2 import BytecodeCache
+
+    class MemoryBytecodeCache(BytecodeCache):
+        def __init__(self) -> None:
+            self.store: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: Any) -> None:
+            if bucket.key in self.store:
+                bucket.bytecode_from_string(self.store[bucket.key])
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            self.store[bucket.key] = bucket.bytecode_to_string()
+
+    return MemoryBytecodeCache()
 
 
 class LiveSession:
@@ -43,6 +67,7 @@ class LiveSession:
         self.pages: dict[str, tuple[str, dict[str, Any]]] = {}  # src_uri -> (inputs, render results)
         self.search: dict[str, tuple[str, list[Any]]] = {}  # page url -> (HTML digest, index entries)
         self.notebooks: dict[str, str] = {}  # chapter -> digest of its notebook's inputs (write_notebooks)
+        self.templates = _template_cache()  # the theme's compiled templates (the hooks' on_env)
 
     def attach(self, server: Any, builder: Any) -> None:
         """``on_serve``: rebuilds go through ``rebuild``; error pages come from the served folder."""
