@@ -26,7 +26,10 @@ FORMULA_STATS: dict[str, object] = {}
 # -- the suite on several cores (`make test`: pytest -n auto --dist loadgroup, with pytest-xdist) --------
 
 #: Tests that share an expensive fixture run on one worker (xdist's loadgroup): fixture -> group.
-GROUPS = {"built_site": "site", "server": "browser", "serve": "serve"}
+#: Not the built site (built once, before the workers start, and shared) nor the page tests' server
+#: (a warm build of about 12 s per worker): the page tests are the longest part of the run, and
+#: both workers share them.
+GROUPS = {"serve": "serve"}
 #: Report tables gathered from the workers (under xdist the controller runs no test itself).
 FROM_WORKERS: dict[str, list] = {"pages": [], "formulas": []}
 #: The site the controller built for the workers (removed at the end).
