@@ -175,10 +175,17 @@ def _gaussian_kl(log_variance_ratios: NDArray[np.float64], quadratic: NDArray[np
     holds :math:`\log\lambda_i` (summed over ``axis``), ``variance_ratios`` the :math:`\lambda_i`
     themselves when known directly, ``quadratic`` the Mahalanobis term (>= 0).
     """
-    phi = _expm1mx(log_variance_ratios, variance_ratios)
-    if axis is not None:
-        phi = np.sum(phi, axis=axis)
-    return np.asarray(0.5 * (phi + quadratic), dtype=np.float64)
+    with np.errstate(over="ignore"):
+        half = 0.5 * _expm1mx(log_variance_ratios, variance_ratios)
+        # Halved before anything is added: e^x overflows from x = 709.78 but e^x / 2 only from 710.48,
+        # and a sum of terms can overflow where the sum of their halves does not (the KL is the latter).
+        big = ~np.isfinite(half)
+        if np.any(big):
+            x = np.asarray(log_variance_ratios, dtype=np.float64)
+            half = np.where(big, np.exp(x - np.log(2.0)) - 0.5 - 0.5 * x, half)
+        if axis is not None:
+            half = np.sum(half, axis=axis)
+        return np.asarray(half + 0.5 * np.asarray(quadratic, dtype=np.float64), dtype=np.float64)
 
 
 def _pair(p: ArrayLike, q: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

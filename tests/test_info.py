@@ -1239,3 +1239,17 @@ def test_kl_normal_accepts_float32_and_torch_and_computes_in_float64(rows, kind)
     got = np.asarray(info.kl_normal(*cast))
     assert got.dtype == np.float64 and got.shape == z.shape and np.all(got >= 0)
     np.testing.assert_array_equal(got, info.kl_normal(*same_values))
+
+
+def test_a_gaussian_kl_just_below_the_float64_limit_is_computed_not_refused() -> None:
+    """Cases the property tests found: the KL is representable but a term or the sum of the terms
+    before halving is not (sigma_p / sigma_q = 1.78e154; three log-variances 708, 709, 709)."""
+    with mpmath.workdps(DPS):
+        s_q = 5.623413251903491e-155
+        ref = _mp_kl_normal(0.0, 1.0, 0.0, s_q)
+        assert float(info.kl_normal(0.0, 1.0, 0.0, s_q)) == pytest.approx(float(ref), rel=1e-12)
+        log_var = [708.0, 709.0, 709.0]
+        ref = sum((mpmath.exp(mpmath.mpf(lv)) - 1 - mpmath.mpf(lv)) / 2 for lv in log_var)
+        assert float(info.kl_standard_normal(np.zeros(3), np.array(log_var))) == pytest.approx(float(ref), rel=1e-12)
+    with pytest.raises(ValueError, match="overflows float64"):
+        info.kl_standard_normal(np.zeros(1), np.array([710.6]))  # e^710.6 / 2 > 1.8e308
