@@ -97,7 +97,10 @@ def quad_expect(f: Callable[[float], float], pdf: Callable[[float], float], lo: 
                 points: Sequence[float] = (), tol: Tol) -> float:
     """∫ f(x) pdf(x) dx over [lo, hi] by scipy's adaptive quadrature, error estimate checked (f real-valued;
     vector-valued expectations need a Gauss-Hermite, discrete or Monte Carlo law)."""
-    return quad(lambda x: f(x) * pdf(x) if pdf(x) > 0 else 0.0, lo, hi, points=points, tol=tol)
+    def integrand(x: float) -> float:
+        density = pdf(x)
+        return f(x) * density if density > 0 else 0.0
+    return quad(integrand, lo, hi, points=points, tol=tol)
 
 
 def quad(g: Callable[[float], float], lo: float, hi: float, *, points: Sequence[float] = (), tol: Tol) -> float:

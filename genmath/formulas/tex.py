@@ -380,9 +380,10 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "e
 
 
 class Parser:
-    def __init__(self, tex: str) -> None:
+    def __init__(self, tex: str, toks: list[Tok] | None = None) -> None:
+        """A parser of ``tex``, or of ``toks``, a part of its tokens (a group read on its own)."""
         self.tex = tex
-        self.toks = tokenize(tex)
+        self.toks = tokenize(tex) if toks is None else toks
         self.i = 0
         self.integral_vars: list[str] = []
 
@@ -706,9 +707,7 @@ class Parser:
 
     def bigop_lower(self, toks: list[Tok]) -> tuple[str | None, Node | None, Node | None]:
         text = "".join(t.value for t in toks[:-1])
-        sub = Parser(self.tex)
-        sub.toks = toks
-        sub.i = 0
+        sub = Parser(self.tex, toks)
         # var = lo | var : cond | var
         var_node = sub.atom()
         var = _node_name(var_node)
@@ -1078,9 +1077,7 @@ class Parser:
         return inner + [Tok("end", "", last.end, last.end)]
 
     def sub_parse(self, toks: list[Tok], start: int | None = None) -> Node:
-        sub = Parser(self.tex)
-        sub.toks = toks
-        sub.i = 0
+        sub = Parser(self.tex, toks)
         sub.integral_vars = list(self.integral_vars)
         node = sub.expr()
         if not sub.is_("end"):
@@ -1096,9 +1093,7 @@ class Parser:
     def script_atom(self) -> Node:
         """One TeX argument read as a single symbol-like atom (``\\hat{\\mu}``, ``\\mathbb{E}_p``)."""
         toks = self.group_tokens()
-        sub = Parser(self.tex)
-        sub.toks = toks
-        sub.i = 0
+        sub = Parser(self.tex, toks)
         node = sub.postfix(sub.atom()) if len(toks) > 2 else sub.atom()
         if not sub.is_("end"):
             raise sub.error("unexpected text in a script")
@@ -1107,9 +1102,7 @@ class Parser:
     def subscript_node(self) -> Node:
         toks = self.group_tokens()
         text = "".join(t.value for t in toks[:-1])
-        sub = Parser(self.tex)
-        sub.toks = toks
-        sub.i = 0
+        sub = Parser(self.tex, toks)
         try:
             node = _subscript(sub)
         except TexError:
