@@ -3,6 +3,7 @@
 #   make test    set up everything, then run the full test suite (incl. a strict build of the site)
 #   make site    set up everything, then build the static site into site/
 #   make bench   set up everything, then measure build times (cold, warm, edits, floor)
+#   make screenshots  build the site, then save every page at 390/820/1280 px, light and dark, in .screenshots/
 #   make check CHAPTER=kl      the inner loop: one chapter's snippets (cached), quotes, units, TeX,
 #                              formula checks and number lint, in seconds
 #   make snippets CHAPTER=kl   run one chapter's snippets on their own, printing their results
@@ -21,7 +22,7 @@ export TORCH_INDEX
 # Material for MkDocs prints an end-of-life banner on every build; this silences that banner only.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup browser serve test site bench check snippets clean-cache
+.PHONY: setup browser serve test site bench screenshots check snippets clean-cache
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -64,6 +65,9 @@ site: setup
 bench: setup
 	$(PY) benchmarks/build_bench.py
 	$(PY) benchmarks/serve_bench.py
+
+screenshots: site browser
+	$(PY) tools/measure_pages.py site --screenshots .screenshots
 
 # Both steps run, so one command shows every problem of the chapter; it fails if either failed.
 check: setup

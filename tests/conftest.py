@@ -28,7 +28,7 @@ FORMULA_STATS: dict[str, object] = {}
 #: Tests that share an expensive fixture run on one worker (xdist's loadgroup): fixture -> group.
 #: Not the built site (built once, before the workers start, and shared) nor the page tests' server
 #: (a warm build of about 12 s per worker): the page tests are the longest part of the run, and
-#: both workers share them.
+#: both workers share them, one page's tests to a worker (pytest_collection_modifyitems).
 GROUPS = {"serve": "serve"}
 #: Report tables gathered from the workers (under xdist the controller runs no test itself).
 FROM_WORKERS: dict[str, list] = {"pages": [], "formulas": []}
@@ -40,6 +40,11 @@ SHARED_SITE: list[Path] = []
 def pytest_collection_modifyitems(config, items):
     for item in items:
         groups = sorted({GROUPS[f] for f in getattr(item, "fixturenames", ()) if f in GROUPS})
+        page = getattr(item, "callspec", None) and item.callspec.params.get("page_path")
+        if page is not None and not groups:
+            # the page tests of one page run on one worker, which opens the page once per width
+            # and scheme for all of them (test_browser.measured)
+            groups = [f"page:{page or 'home'}"]
         if groups:
             item.add_marker(pytest.mark.xdist_group(groups[0]))
 

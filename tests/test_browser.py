@@ -2,8 +2,8 @@
 
 Per page: no console errors, no failed requests, no request to another host, no KaTeX error nodes,
 every image/figure has alt text, a valid heading outline, zero serious/critical axe-core
-violations, page weight within budget; screenshots in light and dark, at 1280 and 390 px, under
-.screenshots/. Features: search, palette toggle (figures readable in both), instant navigation,
+violations, page weight within budget (screenshots of every page at every width, light and dark:
+`make screenshots`, tools/measure_pages.py). Features: search, palette toggle (figures readable in both), instant navigation,
 copy button, tabs.
 
 Reading on a phone, in dark mode, in notebooks and in search (tests/page_metrics.py measures each
@@ -40,7 +40,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BUDGET_BYTES = 1_500_000
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / ".screenshots"
 PAGE_TABLE: list[tuple[str, int, float]] = []  # printed by conftest at the end of the run
 
 
@@ -190,15 +189,6 @@ def test_every_page_works(browser: Any, server: str, page_path: str) -> None:
         }""")
         PAGE_TABLE.append((page_path or "(home)", int(weight[0]), float(weight[1])))
         assert weight[0] <= BUDGET_BYTES, f"{page_path}: {weight[0]} bytes > budget {BUDGET_BYTES}"
-        SHOTS.mkdir(exist_ok=True)
-        name = (page_path.strip("/") or "home").replace("/", "_")
-        page.screenshot(path=str(SHOTS / f"{name}-1280-light.png"), full_page=True)
-    finally:
-        context.close()
-    context, page, _ = _open(browser, server + page_path, scheme="dark")
-    try:
-        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
-        page.screenshot(path=str(SHOTS / f"{name}-1280-dark.png"), full_page=True)
     finally:
         context.close()
 
@@ -297,18 +287,15 @@ _MEASURED: dict[tuple[str, int, str], dict[str, Any]] = {}
 
 @pytest.fixture(scope="session")
 def measured(browser: Any, server: str) -> Any:
-    """``measured(page_path, width, scheme)``: the page's findings, measured once per session.
-    Pages measured at 390 px are also kept as screenshots (before anything is opened)."""
+    """``measured(page_path, width, scheme)``: the page's findings, measured once per session (the
+    tests of one page run on one worker: tests/conftest.py), with the palette the page chose."""
     def get(page_path: str, width: int, scheme: str = "light") -> dict[str, Any]:
         key = (page_path, width, scheme)
         if key not in _MEASURED:
             context, page, _ = _open(browser, server + page_path, scheme=scheme, width=width)
             try:
-                if width == 390:
-                    SHOTS.mkdir(exist_ok=True)
-                    name = (page_path.strip("/") or "home").replace("/", "_")
-                    page.screenshot(path=str(SHOTS / f"{name}-390-{scheme}.png"), full_page=True)
-                _MEASURED[key] = page_metrics.measure(page)
+                palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+                _MEASURED[key] = {**page_metrics.measure(page), "palette": palette}
             finally:
                 context.close()
         return _MEASURED[key]
@@ -351,6 +338,7 @@ def test_figures_draw_their_own_glyphs(measured: Any, page_path: str) -> None:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_code_and_figures_keep_their_contrast(measured: Any, page_path: str, scheme: str) -> None:
     r = measured(page_path, 390, scheme)
+    assert r["palette"] == {"light": "default", "dark": "slate"}[scheme], "the palette follows the reader's scheme"
     problems = _problems(r, "code_low_contrast", "figure_low_contrast")
     assert not problems, f"below 4.5:1 in the {scheme} palette ({r['code_tokens']} code tokens checked): {problems}"
 

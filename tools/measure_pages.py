@@ -1,11 +1,13 @@
 """Measure every page of a built site as a reader sees it, in headless Chromium.
 
-    .venv/bin/python tools/measure_pages.py SITE_DIR [--json out.json]
+    .venv/bin/python tools/measure_pages.py SITE_DIR [--json out.json] [--screenshots DIR]
 
 Serves SITE_DIR on 127.0.0.1 (and again under a different base path, for the 404 page), opens
 every page at 390, 820 and 1280 px in light and dark, and prints, per finding of
 tests/page_metrics.py, how many items were found on how many pages. Used for the before/after
-numbers of issue 15; the page tests assert the same findings are empty.
+numbers of issue 15; the page tests assert the same findings are empty. With ``--screenshots DIR``,
+every page is also saved as a full-page PNG per width and scheme (``kl-390-dark.png``), to look at
+a change on a phone and in dark mode (`make screenshots` does this for the current site).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("site", type=Path)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--screenshots", type=Path, help="save a full-page PNG of every page and configuration here")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -102,6 +105,10 @@ def main() -> int:
                 page.goto(base + (path if path != "/" else ""), wait_until="load")
                 page.evaluate("document.fonts.ready")
                 page.wait_for_load_state("networkidle")
+                if args.screenshots:  # before measure(), which opens every <details>
+                    args.screenshots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(args.screenshots / f"{name.replace('/', '_')}-{width}-{scheme}.png"),
+                                    full_page=True)
                 findings[name][f"{width}-{scheme}"] = page_metrics.measure(page)
                 context.close()
             print(f"measured {name}", file=sys.stderr)
