@@ -42,7 +42,7 @@ _RING, _LABELS = diffusion.ring_mixture_labelled(256, seed=0)
 
 
 def _vae() -> Trainer:
-    kw = dict(test_x=_BINARY[:16], latent_dim=2, hidden_dim=8, epochs=2, batch_size=16, seed=0)
+    kw = {"test_x": _BINARY[:16], "latent_dim": 2, "hidden_dim": 8, "epochs": 2, "batch_size": 16, "seed": 0}
     fields = ("elbo", "reconstruction", "kl", "test_elbo", "kl_per_dim", "beta")
     return Trainer(lambda **c: vae.train_vae(_BINARY, **{**kw, **c}),
                    lambda d, **c: vae.cached_train_vae(_BINARY, cache_dir=d, **{**kw, **c}),
@@ -51,8 +51,8 @@ def _vae() -> Trainer:
 
 
 def _gan() -> Trainer:
-    kw = dict(steps=20, batch_size=32, hidden=8, snapshot_every=10, n_snapshot=50, n_value=100,
-              d_grid=np.linspace(-2.0, 2.0, 5), seed=0)
+    kw = {"steps": 20, "batch_size": 32, "hidden": 8, "snapshot_every": 10, "n_snapshot": 50, "n_value": 100,
+          "d_grid": np.linspace(-2.0, 2.0, 5), "seed": 0}
     other = gan.gaussian_mixture_1d([0.5, 0.5], [-1.0, 1.5], [0.3, 0.3])
     return Trainer(lambda **c: gan.train_gan(_TARGET, **{**kw, **c}),
                    lambda d, **c: gan.cached_train_gan(_TARGET, cache_dir=d, **{**kw, **c}),
@@ -62,8 +62,8 @@ def _gan() -> Trainer:
 
 
 def _wgan() -> Trainer:
-    kw = dict(steps=5, n_critic=2, batch_size=32, hidden=8, snapshot_every=5, n_snapshot=50, n_value=100,
-              lipschitz_grid=np.linspace(-2.0, 2.0, 11), seed=0)
+    kw = {"steps": 5, "n_critic": 2, "batch_size": 32, "hidden": 8, "snapshot_every": 5, "n_snapshot": 50,
+          "n_value": 100, "lipschitz_grid": np.linspace(-2.0, 2.0, 11), "seed": 0}
     other = gan.gaussian_mixture_1d([0.5, 0.5], [-1.0, 1.5], [0.3, 0.3])
     return Trainer(lambda **c: gan.train_wgan(_TARGET, **{**kw, **c}),
                    lambda d, **c: gan.cached_train_wgan(_TARGET, cache_dir=d, **{**kw, **c}),
@@ -73,24 +73,26 @@ def _wgan() -> Trainer:
 
 
 def _score() -> Trainer:
-    kw = dict(sigmas=[0.1, 0.5], steps=20, batch_size=32, hidden=8, depth=2, seed=0)
+    kw = {"sigmas": [0.1, 0.5], "steps": 20, "batch_size": 32, "hidden": 8, "depth": 2, "seed": 0}
     return Trainer(lambda **c: score.train_score_net(_POINTS, **{**kw, **c}),
                    lambda d, **c: score.cached_train_score_net(_POINTS, cache_dir=d, **{**kw, **c}),
                    lambda r: {"model": r.model.state_dict()},
                    lambda r: {"objective": r.objective, "sigmas": r.sigmas, "losses": r.losses},
-                   {"sigmas": [0.1, 0.6]}, lambda d: score.cached_train_score_net(_POINTS[::-1].copy(), cache_dir=d, **kw))
+                   {"sigmas": [0.1, 0.6]},
+                   lambda d: score.cached_train_score_net(_POINTS[::-1].copy(), cache_dir=d, **kw))
 
 
 def _ddpm() -> Trainer:
-    kw = dict(steps=10, batch_size=32, hidden=8, seed=1)
+    kw = {"steps": 10, "batch_size": 32, "hidden": 8, "seed": 1}
     return Trainer(lambda **c: diffusion.train_ddpm(_RING, _BETAS, **{**kw, **c}),
                    lambda d, **c: diffusion.cached_train_ddpm(_RING, _BETAS, cache_dir=d, **{**kw, **c}),
                    lambda r: {"model": r.model.state_dict()}, lambda r: {"betas": r.betas, "losses": r.losses},
-                   {"seed": 2}, lambda d: diffusion.cached_train_ddpm(_RING, _BETAS[::-1].copy(), cache_dir=d, **kw))
+                   {"seed": 2},
+                   lambda d: diffusion.cached_train_ddpm(_RING, _BETAS[::-1].copy(), cache_dir=d, **kw))
 
 
 def _cfg_ddpm() -> Trainer:
-    kw = dict(steps=10, batch_size=32, hidden=8, seed=4)
+    kw = {"steps": 10, "batch_size": 32, "hidden": 8, "seed": 4}
     return Trainer(lambda **c: diffusion.train_cfg_ddpm(_RING, _LABELS, 8, _BETAS, **{**kw, **c}),
                    lambda d, **c: diffusion.cached_train_cfg_ddpm(_RING, _LABELS, 8, _BETAS, cache_dir=d,
                                                                   **{**kw, **c}),
@@ -100,7 +102,7 @@ def _cfg_ddpm() -> Trainer:
 
 
 def _flow() -> Trainer:
-    kw = dict(steps=20, batch_size=32, lr=3e-3)
+    kw = {"steps": 20, "batch_size": 32, "lr": 3e-3}
 
     def fresh(**c: Any) -> Any:
         flow = flows.make_realnvp(2, 2, hidden=8, seed=0)
@@ -120,9 +122,9 @@ TRAINERS = {"vae": _vae, "gan": _gan, "wgan": _wgan, "score": _score, "ddpm": _d
 
 def _assert_same_weights(a: dict[str, Any], b: dict[str, Any]) -> None:
     assert a.keys() == b.keys()
-    for net in a:
-        assert a[net].keys() == b[net].keys()
-        for name, t in a[net].items():
+    for net, state in a.items():
+        assert state.keys() == b[net].keys()
+        for name, t in state.items():
             assert t.dtype == b[net][name].dtype and torch.equal(t, b[net][name]), f"{net}.{name} differs"
 
 
