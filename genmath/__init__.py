@@ -17,6 +17,7 @@ Where things live (one module per topic, one test file per module):
 - ``genmath.flows``      -- change of variables, affine and sinh-arcsinh maps, coupling layers, RealNVP,
                            NICE, Glow's actnorm and 1x1 convolution, MAF/IAF, Hutchinson's trace estimator
 - ``genmath.score``      -- scores, denoising and sliced score matching, Tweedie, Langevin, NCSN, PC sampling
+- ``genmath.memo``       -- an on-disk memo of trained networks, shared by separate processes (snippets, notebooks)
 - ``genmath.snippet``    -- what snippets call to publish values, tables and figures
 - ``genmath.figures``    -- the site's matplotlib style and deterministic SVG output
 - ``genmath.formulas``   -- checks every display formula of the site by value (``python -m genmath.formulas``)
@@ -108,6 +109,7 @@ _EXPORTS: dict[str, str] = {
     "sandwich_covariance": "mle",
     "VarianceEstimate": "mle",
     # --- genmath.vae ---
+    "cached_train_vae": "vae",
     "DigitsData": "vae",
     "elbo_gaussian": "vae",
     "elbo_monte_carlo": "vae",
@@ -136,6 +138,8 @@ _EXPORTS: dict[str, str] = {
     "vae_iwae_bound": "vae",
     "VAETrainingResult": "vae",
     # --- genmath.gan ---
+    "cached_train_gan": "gan",
+    "cached_train_wgan": "gan",
     "Critic1D": "gan",
     "critic_lipschitz": "gan",
     "critic_values": "gan",
@@ -182,6 +186,7 @@ _EXPORTS: dict[str, str] = {
     "bound_constants": "diffusion",
     "bound_from_eps_mse": "diffusion",
     "BoundEstimate": "diffusion",
+    "cached_train_cfg_ddpm": "diffusion",
     "cached_train_ddpm": "diffusion",
     "cfg_sample": "diffusion",
     "check_betas": "diffusion",
@@ -255,6 +260,7 @@ _EXPORTS: dict[str, str] = {
     "affine_log_abs_det_inverse": "flows",
     "affine_log_prob": "flows",
     "autoregressive_flow_passes": "flows",
+    "cached_train_flow": "flows",
     "dequantized_log_density_bound": "flows",
     "discrete_log_prob_from_cdf": "flows",
     "flow_log_prob_numpy": "flows",
@@ -282,6 +288,7 @@ _EXPORTS: dict[str, str] = {
     # --- genmath.score ---
     "add_gaussian_noise": "score",
     "annealed_langevin": "score",
+    "cached_train_score_net": "score",
     "ddpm_conditional_score": "score",
     "ddpm_gaussian_marginal": "score",
     "ddpm_gaussian_noise_posterior_mean": "score",

@@ -27,19 +27,18 @@ raises ``ValueError`` naming ``betas``; :func:`log_snr` is finite for every sche
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from genmath import memo
 from genmath import validate as v
 from genmath.info import gaussian_entropy, kl_normal
 
@@ -868,78 +867,51 @@ def _train(data: ArrayLike, labels: NDArray[np.int64] | None, n_classes: int | N
 
 def cached_train_ddpm(data: ArrayLike, betas: ArrayLike, *, cache_dir: str | os.PathLike[str] | None = None,
                       **kwargs: Any) -> TrainedDDPM:
-    r""":func:`train_ddpm` through an on-disk memo, so that several snippets (separate processes) share
-    one training run.
+    r""":func:`train_ddpm` through the on-disk memo of :mod:`genmath.memo`, so that several snippets
+    (separate processes) share one training run.
 
     The memo is keyed on everything the weights depend on: the data and the schedule (their bytes),
     the keyword arguments, the source of this module (the network and the training loop), the torch
     and numpy versions and torch's thread count. Training is deterministic, so a hit returns the very
-    weights a fresh run would. An entry is written atomically with a checksum, checked on every load
-    (a corrupt entry is retrained), and one lock file makes a second process wait for the first one's
-    result instead of training again. ``cache_dir``: ``$GENMATH_CACHE_DIR``, else ``.genmath-cache``
-    in the current directory (the project root during a site build); entries go to its ``models/``.
+    weights (and losses) a fresh run would. ``cache_dir``: ``$GENMATH_CACHE_DIR``, else
+    ``.genmath-cache`` in the current directory (the project root during a site build); entries go to
+    its ``models/``.
     """
-    import hashlib
-    import io
-
-    import torch
-
     b = check_betas(betas)
     x = v.array(data, "data")
-    key_parts = [x.tobytes(), str(x.shape).encode(), b.tobytes(), repr(sorted(kwargs.items())).encode(),
-                 Path(__file__).read_bytes(), torch.__version__.encode(), np.__version__.encode(),
-                 str(torch.get_num_threads()).encode()]
-    digest = hashlib.sha256()
-    for part in key_parts:
-        digest.update(hashlib.sha256(part).digest())
-    root = Path(cache_dir if cache_dir is not None else os.environ.get("GENMATH_CACHE_DIR", ".genmath-cache"))
-    folder = root / "models"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"ddpm-{digest.hexdigest()[:40]}.pt"
-    hidden = kwargs.get("hidden", 128)
+    kw = memo.keywords(train_ddpm, kwargs)
+    return _memo("ddpm", [x, b], kw, lambda: train_ddpm(x, b, **kw), x.shape[1], None, b, cache_dir)
 
-    def load() -> TrainedDDPM | None:
-        try:
-            blob = path.read_bytes()
-        except OSError:
-            return None
-        checksum, payload = blob[:64], blob[64:]
-        if hashlib.sha256(payload).hexdigest().encode() != checksum:
-            return None  # truncated or corrupt: train again
-        state = torch.load(io.BytesIO(payload), weights_only=True)
-        model = make_eps_net(x.shape[1], hidden=hidden).to(_torch_dtype(kwargs.get("dtype", "float32")))
+
+def cached_train_cfg_ddpm(data: ArrayLike, labels: ArrayLike, n_classes: int, betas: ArrayLike, *,
+                          cache_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> TrainedDDPM:
+    """:func:`train_cfg_ddpm` through the on-disk memo, as :func:`cached_train_ddpm` (the labels and
+    ``n_classes`` are part of the key too)."""
+    b = check_betas(betas)
+    x = v.array(data, "data")
+    c = np.asarray(labels)
+    k = v.integer(n_classes, "n_classes", lo=1)
+    kw = memo.keywords(train_cfg_ddpm, kwargs)
+    return _memo("cfg-ddpm", [x, c, b], {**kw, "n_classes": k}, lambda: train_cfg_ddpm(x, c, k, b, **kw),
+                 x.shape[1], k, b, cache_dir)
+
+
+def _memo(kind: str, arrays: list[Any], kw: dict[str, Any], train: Any, dim: int, n_classes: int | None,
+          b: NDArray[np.float64], cache_dir: str | os.PathLike[str] | None) -> TrainedDDPM:
+    """A trained ε-network through :func:`genmath.memo.memo`: stored as its state_dict and losses,
+    rebuilt by :func:`make_eps_net` from the keyword arguments ``kw``."""
+
+    def to_state(trained: TrainedDDPM) -> dict[str, Any]:
+        return {"model": trained.model.state_dict(), "losses": memo.tensor(trained.losses)}
+
+    def from_state(state: dict[str, Any]) -> TrainedDDPM:
+        model = make_eps_net(dim, hidden=kw["hidden"], seed=kw["seed"], n_classes=n_classes)
+        model = model.to(_torch_dtype(kw["dtype"]))
         model.load_state_dict(state["model"])
         model.eval()
-        return TrainedDDPM(model=model, betas=b, losses=state["losses"].numpy())
+        return TrainedDDPM(model=model, betas=b, losses=memo.array(state["losses"]))
 
-    with _locked(folder / (path.name + ".lock")):
-        found = load()
-        if found is not None:
-            return found
-        trained = train_ddpm(x, b, **kwargs)
-        buf = io.BytesIO()
-        torch.save({"model": trained.model.state_dict(), "losses": torch.as_tensor(trained.losses)}, buf)
-        payload = buf.getvalue()
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(hashlib.sha256(payload).hexdigest().encode() + payload)
-        os.replace(tmp, path)  # atomic: a reader sees the old state or the whole entry
-        return trained
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Any:
-    """An exclusive advisory lock on ``lock_path`` (fcntl; a no-op where fcntl does not exist)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        yield
-        return
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return memo.memo(kind, __file__, arrays, kw, train, to_state, from_state, cache_dir=cache_dir)
 
 
 def _ancestral(eps_fn: Any, betas: NDArray[np.float64], n: int, dim: int, kind: str, seed: int,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate, special, stats
 
-from genmath import numerics, validate
+from genmath import memo, numerics, validate
 
 FloatArray = NDArray[np.float64]
 
@@ -432,6 +433,36 @@ def train_flow(flow, data: ArrayLike, *, steps: int = 1500, batch_size: int = 25
         sched.step()
         history.append(float(loss.detach()))
     return history
+
+
+def cached_train_flow(flow, data: ArrayLike, *, cache_dir: str | os.PathLike[str] | None = None,
+                      **kwargs: Any) -> list[float]:
+    """:func:`train_flow` through the on-disk memo of :mod:`genmath.memo`, so that snippets in separate
+    processes share one training run: on a hit the trained weights are loaded into ``flow`` (which
+    ends up as a fresh run leaves it) and the stored NLL history is returned.
+
+    The key holds the data, the keyword arguments, this module's source, the flow's structure (its
+    ``repr``) and initial weights, torch's default dtype and the state of torch's global generator
+    (:func:`train_flow`, unlike the other trainers, does not seed it). Like :func:`train_flow`, leaves
+    torch on one thread.
+    """
+    torch = _torch()
+    x = validate.array(data, "data")
+    kw = memo.keywords(train_flow, kwargs)
+    weights = {name: t.detach().cpu().numpy() for name, t in flow.state_dict().items()}
+    options = {**kw, "flow": repr(flow), "weights": sorted(weights), "dtype": str(torch.get_default_dtype())}
+    arrays = [x, torch.get_rng_state().numpy(), *weights.values()]
+
+    def train() -> dict[str, Any]:
+        return {"history": train_flow(flow, x, **kw), "flow": flow.state_dict()}
+
+    def from_state(state: dict[str, Any]) -> dict[str, Any]:
+        torch.set_num_threads(1)
+        flow.load_state_dict(state["flow"])
+        return state
+
+    return memo.memo("flow", __file__, arrays, options, train, lambda result: result, from_state,
+                     cache_dir=cache_dir)["history"]
 
 
 def flow_log_prob_numpy(flow, x: ArrayLike) -> FloatArray:

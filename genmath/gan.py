@@ -28,6 +28,7 @@ error estimate is too large raises :class:`genmath.numerics.QuadratureError`. In
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ import numpy as np
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from genmath import numerics, validate
+from genmath import memo, numerics, validate
 from genmath.info import _js_terms
 
 if TYPE_CHECKING:  # torch is imported lazily: the quadrature half of this module does not need it
@@ -52,6 +53,8 @@ __all__ = [
     "TransportPlan",
     "WGANRun",
     "WGAN_CONSTRAINTS",
+    "cached_train_gan",
+    "cached_train_wgan",
     "critic_lipschitz",
     "critic_values",
     "discriminator_probability",
@@ -997,6 +1000,35 @@ def train_gan(target: GaussianMixture1D, *, steps: int = 1000, batch_size: int =
                           "loss": loss, "seed": seed})
 
 
+def cached_train_gan(target: GaussianMixture1D, *, cache_dir: str | os.PathLike[str] | None = None,
+                     **kwargs: Any) -> GANRun:
+    """:func:`train_gan` through the on-disk memo of :mod:`genmath.memo` (keyed on the target, the
+    keyword arguments and this module's source), so that snippets in separate processes share one
+    training run. Training is deterministic, so a hit returns the very networks, snapshots and losses
+    of a fresh run."""
+    kw = memo.keywords(train_gan, kwargs)
+    grid = None if kw["d_grid"] is None else validate.array(kw["d_grid"], "d_grid")
+    options = {**{k: a for k, a in kw.items() if k != "d_grid"}, "target": repr(target)}
+
+    def to_state(run: GANRun) -> dict[str, Any]:
+        return {"generator": run.generator.state_dict(), "discriminator": run.discriminator.state_dict(),
+                **{name: memo.tensor(getattr(run, name)) for name in _GAN_ARRAYS}, "config": run.config}
+
+    def from_state(state: dict[str, Any]) -> GANRun:
+        G, D = _mlp(kw["latent_dim"], kw["hidden"], 1), _mlp(1, kw["hidden"], 1)
+        G.load_state_dict(state["generator"])
+        D.load_state_dict(state["discriminator"])
+        return GANRun(generator=G, discriminator=D, target=target, config=state["config"],
+                      **{name: memo.array(state[name]) for name in _GAN_ARRAYS})
+
+    return memo.memo("gan", __file__, [grid], options, lambda: train_gan(target, **kw), to_state, from_state,
+                     cache_dir=cache_dir)
+
+
+#: The array fields of a :class:`GANRun` (the memo stores them as tensors).
+_GAN_ARRAYS = ("snapshot_steps", "snapshots", "snapshot_values", "d_loss", "g_loss", "snapshot_d")
+
+
 def discriminator_probability(discriminator: torch.nn.Module, x: ArrayLike) -> NDArray[np.float64]:
     """:math:`D(x) = \\sigma(\\ell(x))` of a trained logit network at the points ``x`` (1-D array)."""
     import torch
@@ -1272,6 +1304,32 @@ def train_wgan(target: GaussianMixture1D, *, constraint: str = "one-sided", step
                            "batch_size": batch_size, "latent_dim": latent_dim, "hidden": hidden,
                            "lr_critic": lr_critic, "lr_g": lr_g, "clip": clip,
                            "penalty_weight": penalty_weight, "seed": seed})
+
+
+def cached_train_wgan(target: GaussianMixture1D, *, cache_dir: str | os.PathLike[str] | None = None,
+                      **kwargs: Any) -> WGANRun:
+    """:func:`train_wgan` through the on-disk memo, as :func:`cached_train_gan`."""
+    kw = memo.keywords(train_wgan, kwargs)
+    grid = None if kw["lipschitz_grid"] is None else validate.array(kw["lipschitz_grid"], "lipschitz_grid")
+    options = {**{k: a for k, a in kw.items() if k != "lipschitz_grid"}, "target": repr(target)}
+
+    def to_state(run: WGANRun) -> dict[str, Any]:
+        return {"generator": run.generator.state_dict(), "critic": run.critic.state_dict(),
+                **{name: memo.tensor(getattr(run, name)) for name in _WGAN_ARRAYS}, "config": run.config}
+
+    def from_state(state: dict[str, Any]) -> WGANRun:
+        G, f = _mlp(kw["latent_dim"], kw["hidden"], 1), _mlp(1, kw["hidden"], 1)
+        G.load_state_dict(state["generator"])
+        f.load_state_dict(state["critic"])
+        return WGANRun(generator=G, critic=f, target=target, config=state["config"],
+                       **{name: memo.array(state[name]) for name in _WGAN_ARRAYS})
+
+    return memo.memo("wgan", __file__, [grid], options, lambda: train_wgan(target, **kw), to_state, from_state,
+                     cache_dir=cache_dir)
+
+
+#: The array fields of a :class:`WGANRun` (the memo stores them as tensors).
+_WGAN_ARRAYS = ("snapshot_steps", "snapshots", "estimates", "estimate_se", "lipschitz", "critic_loss")
 
 
 def critic_values(critic: torch.nn.Module, x: ArrayLike) -> NDArray[np.float64]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from genmath import validate
+from genmath import memo, validate
 
 FloatArray = NDArray[np.float64]
 
@@ -511,6 +512,33 @@ def train_score_net(data: ArrayLike, *, objective: str = "dsm", sigmas: ArrayLik
         losses[step] = loss.item()
     model.eval()
     return TrainedScoreNet(model=model, objective=objective, sigmas=levels, losses=losses)
+
+
+def cached_train_score_net(data: ArrayLike, *, sigmas: ArrayLike | None = None,
+                           cache_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> TrainedScoreNet:
+    """:func:`train_score_net` through the on-disk memo of :mod:`genmath.memo` (keyed on the data, the
+    noise levels, the keyword arguments and this module's source), so that snippets in separate
+    processes share one training run. Training is deterministic, so a hit returns the very weights and
+    losses of a fresh run."""
+    x = _points(data, "data")
+    levels = None if sigmas is None else validate.array(sigmas, "sigmas")
+    kw = memo.keywords(train_score_net, kwargs)
+    del kw["sigmas"]
+
+    def to_state(trained: TrainedScoreNet) -> dict[str, Any]:
+        return {"model": trained.model.state_dict(), "objective": trained.objective,
+                "sigmas": memo.tensor(trained.sigmas), "losses": memo.tensor(trained.losses)}
+
+    def from_state(state: dict[str, Any]) -> TrainedScoreNet:
+        model = make_score_net(x.shape[1], kw["hidden"], kw["depth"], noise_conditional=kw["objective"] == "dsm",
+                               seed=kw["seed"])
+        model.load_state_dict(state["model"])
+        model.eval()
+        return TrainedScoreNet(model=model, objective=state["objective"], sigmas=memo.array(state["sigmas"]),
+                               losses=memo.array(state["losses"]))
+
+    return memo.memo("score", __file__, [x, levels], kw, lambda: train_score_net(x, sigmas=levels, **kw), to_state,
+                     from_state, cache_dir=cache_dir)
 
 
 def net_score(trained: TrainedScoreNet | Any, x: ArrayLike, sigma: float | None = None) -> FloatArray:

@@ -38,6 +38,7 @@ References
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ import scipy.linalg
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
-from genmath import validate
+from genmath import memo, validate
 from genmath.info import MonteCarloEstimate, kl_mvn, kl_standard_normal
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "LinearGaussianModel",
     "MonteCarloEstimate",
     "VAETrainingResult",
+    "cached_train_vae",
     "elbo_gaussian",
     "elbo_monte_carlo",
     "encoder_mutual_information",
@@ -724,6 +726,36 @@ def train_vae(train_x: ArrayLike, *, test_x: ArrayLike | None = None, latent_dim
         torch.use_deterministic_algorithms(deterministic)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def cached_train_vae(train_x: ArrayLike, *, test_x: ArrayLike | None = None,
+                     cache_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> VAETrainingResult:
+    """:func:`train_vae` through the on-disk memo of :mod:`genmath.memo` (keyed on the data, the
+    keyword arguments and this module's source), so that snippets in separate processes share one
+    training run. Training is deterministic, so a hit returns the very weights and per-epoch history of
+    a fresh run; ``seconds`` is the training time of the run that made the entry."""
+    x = validate.array(train_x, "train_x")
+    test = None if test_x is None else validate.array(test_x, "test_x")
+    kw = memo.keywords(train_vae, kwargs)
+    del kw["test_x"]
+
+    def to_state(result: VAETrainingResult) -> dict[str, Any]:
+        return {"model": result.model.state_dict(), "elbo": result.elbo, "reconstruction": result.reconstruction,
+                "kl": result.kl, "test_elbo": result.test_elbo, "kl_per_dim": memo.tensor(result.kl_per_dim),
+                "beta": result.beta, "seconds": result.seconds}
+
+    def from_state(state: dict[str, Any]) -> VAETrainingResult:
+        model = __getattr__("VAE")(x.shape[1], kw["latent_dim"], kw["hidden_dim"], kw["likelihood"],
+                                   kw["decoder_sigma"]).double()
+        model.load_state_dict(state["model"])
+        model.eval()
+        return VAETrainingResult(model=model, elbo=state["elbo"], reconstruction=state["reconstruction"],
+                                 kl=state["kl"], test_elbo=state["test_elbo"],
+                                 kl_per_dim=memo.array(state["kl_per_dim"]), beta=state["beta"],
+                                 seconds=state["seconds"])
+
+    return memo.memo("vae", __file__, [x, test], kw, lambda: train_vae(x, test_x=test, **kw), to_state, from_state,
+                     cache_dir=cache_dir)
 
 
 def latent_activity(model: Any, x: ArrayLike) -> NDArray[np.float64]:

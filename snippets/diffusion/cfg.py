@@ -6,13 +6,13 @@ import numpy as np
 import torch
 
 from genmath import (
+    cached_train_cfg_ddpm,
     cfg_sample,
     frechet_distance,
     ring_centres,
     ring_class_posterior,
     ring_mixture_labelled,
     scaled_linear_betas,
-    train_cfg_ddpm,
 )
 from genmath.figures import subplots
 from genmath.snippet import figure, publish, table
@@ -22,8 +22,8 @@ betas = scaled_linear_betas(100)
 data, labels = ring_mixture_labelled(8192, seed=0)  # the training points of train.py, with their modes
 K, p_uncond = 8, 0.2
 publish("diffusion.cfg.p_uncond", p_uncond)
-trained = train_cfg_ddpm(data, labels, K, betas, p_uncond=p_uncond, steps=2000, batch_size=1024, lr=8e-3,
-                         hidden=64, seed=0)
+trained = cached_train_cfg_ddpm(data, labels, K, betas, p_uncond=p_uncond, steps=2000, batch_size=1024,
+                                lr=8e-3, hidden=64, seed=0)
 publish("diffusion.cfg.params", sum(p.numel() for p in trained.model.parameters()))
 publish("diffusion.cfg.loss_last500", trained.losses[-500:].mean())
 

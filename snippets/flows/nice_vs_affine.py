@@ -8,7 +8,7 @@ import torch
 
 from genmath.diffusion import ring_mixture, ring_mixture_logpdf
 from genmath.figures import subplots
-from genmath.flows import flow_log_prob_numpy, make_realnvp, train_flow
+from genmath.flows import cached_train_flow, flow_log_prob_numpy, make_realnvp
 from genmath.snippet import claim, figure, pm, publish, table
 
 torch.set_num_threads(1)
@@ -30,7 +30,7 @@ grid = np.stack([gx.ravel(), gy.ravel()], -1)
 rows, nll, grids, max_log_p = [], {}, {}, {}
 for key, (label, kwargs) in models.items():
     flow = make_realnvp(2, n_layers, hidden=32, seed=0, **kwargs)
-    train_flow(flow, x_train, steps=steps, batch_size=128, lr=3e-3)
+    cached_train_flow(flow, x_train, steps=steps, batch_size=128, lr=3e-3)
     log_p = flow_log_prob_numpy(flow, x_test)
     paired = -log_p - (-log_q)  # KL(q || p) estimated on the same held-out points
     se = float(log_p.std(ddof=1) / math.sqrt(log_p.size))

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from genmath.figures import subplots
-from genmath.flows import flow_log_prob_numpy, integrate_density_2d, make_realnvp, train_flow
+from genmath.flows import cached_train_flow, flow_log_prob_numpy, integrate_density_2d, make_realnvp
 from genmath.mle import bits_per_dim
 from genmath.snippet import claim, figure, publish
 
@@ -41,7 +41,7 @@ def held_out_nll(log_p):
 
 
 nll_init, nll_init_se = held_out_nll(flow_log_prob_numpy(flow, x_test))  # before any training
-history = train_flow(flow, x_train, steps=steps, batch_size=128, lr=3e-3)
+history = cached_train_flow(flow, x_train, steps=steps, batch_size=128, lr=3e-3)
 
 nll_train = publish("flows.moons.nll_train", float(-flow_log_prob_numpy(flow, x_train).mean()), unit="nats")
 nll_test, nll_se = held_out_nll(flow_log_prob_numpy(flow, x_test))

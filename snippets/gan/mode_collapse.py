@@ -17,8 +17,8 @@ common = {"steps": 1000, "snapshot_every": 20, "n_snapshot": 4000, "n_value": 20
 
 # 1. Two runs that differ only in the learning rates: the chapter's (D faster than G) and swapped
 # (G 25 times faster than D).
-balanced = gan.train_gan(target, lr_d=2e-3, lr_g=5e-4, **common)
-fast = gan.train_gan(target, lr_d=2e-4, lr_g=5e-3, **common)
+balanced = gan.cached_train_gan(target, lr_d=2e-3, lr_g=5e-4, **common)
+fast = gan.cached_train_gan(target, lr_d=2e-4, lr_g=5e-3, **common)
 publish("gan.collapse.lr_d", fast.config["lr_d"])
 publish("gan.collapse.lr_g", fast.config["lr_g"])
 publish("gan.collapse.snapshot_every", common["snapshot_every"])

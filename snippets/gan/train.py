@@ -11,7 +11,7 @@ torch.set_num_threads(1)
 torch.manual_seed(0)
 
 target = gan.gaussian_mixture_1d([1 / 3, 1 / 3, 1 / 3], [-2.5, 0.0, 2.5], [0.5, 0.5, 0.5])
-run = gan.train_gan(target, seed=0, n_snapshot=20000)
+run = gan.cached_train_gan(target, seed=0, n_snapshot=20000)
 cfg = run.config
 for key in ("steps", "batch_size", "latent_dim", "hidden", "lr_d", "lr_g"):
     publish(f"gan.train.{key}", cfg[key])

@@ -31,11 +31,11 @@ publish("gan.wgan.w1_noise", w1(data_samples))
 common = {"steps": 800, "n_critic": 5, "batch_size": 128, "snapshot_every": 100, "n_snapshot": n,
           "n_value": 20_000, "seed": 0}
 runs = {
-    "clip": gan.train_wgan(target, constraint="clip", clip=0.01, lr_critic=1e-4, lr_g=1e-4, **common),
-    "one": gan.train_wgan(target, constraint="one-sided", penalty_weight=10.0, lr_critic=1e-3, lr_g=2e-4,
-                          **common),
-    "two": gan.train_wgan(target, constraint="two-sided", penalty_weight=10.0, lr_critic=1e-3, lr_g=2e-4,
-                          **{**common, "steps": 300}),
+    "clip": gan.cached_train_wgan(target, constraint="clip", clip=0.01, lr_critic=1e-4, lr_g=1e-4, **common),
+    "one": gan.cached_train_wgan(target, constraint="one-sided", penalty_weight=10.0, lr_critic=1e-3,
+                                 lr_g=2e-4, **common),
+    "two": gan.cached_train_wgan(target, constraint="two-sided", penalty_weight=10.0, lr_critic=1e-3,
+                                 lr_g=2e-4, **{**common, "steps": 300}),
 }
 w1s = {key: np.array([w1(x) for x in run.snapshots]) for key, run in runs.items()}
 for key in ("steps", "n_critic", "batch_size"):

@@ -9,6 +9,7 @@ import torch
 
 from genmath import (
     annealed_langevin,
+    cached_train_score_net,
     mixture_log_prob,
     net_score,
     predictor_corrector_ve,
@@ -18,7 +19,6 @@ from genmath import (
     ring_near_fraction,
     ring_near_probability,
     ring_score,
-    train_score_net,
 )
 from genmath.figures import subplots
 from genmath.snippet import claim, figure, pm, publish, table
@@ -35,8 +35,8 @@ L = publish("score.ncsn.levels", sigmas.size)
 publish("score.ncsn.sigma_max", sigmas[0])
 publish("score.ncsn.sigma_min", sigmas[-1])
 publish("score.ncsn.ratio", sigmas[0] / sigmas[1])
-trained = train_score_net(data, objective="dsm", sigmas=sigmas, steps=steps, batch_size=batch, lr=lr,
-                          hidden=hidden, seed=0)
+trained = cached_train_score_net(data, objective="dsm", sigmas=sigmas, steps=steps, batch_size=batch, lr=lr,
+                                 hidden=hidden, seed=0)
 publish("score.ncsn.params", sum(p.numel() for p in trained.model.parameters()))
 for name, part in (("loss_first100", trained.losses[:100]), ("loss_last500", trained.losses[-500:])):
     publish(f"score.ncsn.{name}", part.mean(), se=part.std(ddof=1) / np.sqrt(part.size))

@@ -5,7 +5,7 @@ and by Hyvarinen's objective with the exact trace."""
 import numpy as np
 import torch
 
-from genmath import implicit_score_matching_loss, net_score, ring_mixture, ring_score, train_score_net
+from genmath import cached_train_score_net, implicit_score_matching_loss, net_score, ring_mixture, ring_score
 from genmath.snippet import claim, pm, publish, table
 
 torch.set_num_threads(1)
@@ -26,7 +26,7 @@ publish("score.ssm.fisher_info", ref.mean(), se=ref.std(ddof=1) / np.sqrt(ref.si
 labels = {"ssm_vr": "SSM-VR", "dsm_small": r"DSM, $\sigma = 0.02$", "dsm_large": r"DSM, $\sigma = 0.1$"}
 rows, fisher, isms = [], {}, {}
 for key, kw in runs.items():
-    trained = train_score_net(data, steps=steps, batch_size=batch, lr=lr, hidden=64, seed=0, **kw)
+    trained = cached_train_score_net(data, steps=steps, batch_size=batch, lr=lr, hidden=64, seed=0, **kw)
     sigma = None if kw.get("sigmas") is None else kw["sigmas"][0]
     s = net_score(trained, test, sigma)
     err = 0.5 * ((s - true) ** 2).sum(1)  # Fisher divergence to the clean score, per point

@@ -8,7 +8,7 @@ import torch
 
 from genmath.figures import subplots
 from genmath.snippet import claim, figure, publish, table
-from genmath.vae import latent_activity, load_digits_data, train_vae
+from genmath.vae import cached_train_vae, latent_activity, load_digits_data
 
 torch.set_num_threads(1)
 data = load_digits_data()
@@ -18,8 +18,8 @@ publish("vae.beta.latent_dim", latent_dim)
 publish("vae.beta.epochs", epochs)
 rows, rates, distortions, per_dim, seconds = [], [], [], [], 0.0
 for beta in betas:
-    result = train_vae(data.train_x, test_x=data.test_x, latent_dim=latent_dim, hidden_dim=128,
-                       epochs=epochs, beta=beta, seed=0)
+    result = cached_train_vae(data.train_x, test_x=data.test_x, latent_dim=latent_dim, hidden_dim=128,
+                              epochs=epochs, beta=beta, seed=0)
     seconds += result.seconds
     rate, distortion = result.kl[-1], -result.reconstruction[-1]
     activity = latent_activity(result.model, data.train_x)

@@ -11,18 +11,18 @@ import torch
 from genmath.figures import subplots
 from genmath.snippet import claim, figure, publish
 from genmath.vae import (
+    cached_train_vae,
     encoder_mutual_information,
     fit_local_posteriors,
     gaussian_q_elbo,
     load_digits_data,
-    train_vae,
     vae_iwae_bound,
 )
 
 torch.set_num_threads(1)
 data = load_digits_data()
-model = train_vae(data.train_x, test_x=data.test_x, latent_dim=2, hidden_dim=128, epochs=60,
-                  batch_size=64, lr=2e-3, seed=0).model
+model = cached_train_vae(data.train_x, test_x=data.test_x, latent_dim=2, hidden_dim=128, epochs=60,
+                         batch_size=64, lr=2e-3, seed=0).model
 x = data.test_x
 n = len(x)
 

@@ -8,7 +8,7 @@ import torch
 
 from genmath.figures import subplots
 from genmath.snippet import claim, figure, pm, publish, table
-from genmath.vae import encoder_mutual_information, gaussian_q_elbo, load_digits_data, train_vae
+from genmath.vae import cached_train_vae, encoder_mutual_information, gaussian_q_elbo, load_digits_data
 
 torch.set_num_threads(1)
 data = load_digits_data()
@@ -24,7 +24,8 @@ runs = {  # name: (label, keyword arguments of train_vae)
 }
 results, rows, stats = {}, [], {}
 for key, (label, kwargs) in runs.items():
-    result = train_vae(data.train_x, latent_dim=latent_dim, hidden_dim=128, epochs=epochs, seed=0, **kwargs)
+    result = cached_train_vae(data.train_x, latent_dim=latent_dim, hidden_dim=128, epochs=epochs, seed=0,
+                              **kwargs)
     results[key] = result
     elbo, se = gaussian_q_elbo(result.model, data.train_x, draws=16, seed=1)
     elbo_mean, elbo_se = float(elbo.mean()), float(math.sqrt(np.sum(se**2)) / len(elbo))
