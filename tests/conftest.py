@@ -49,6 +49,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(groups[0]))
 
 
+def pytest_xdist_node_collection_finished(node, ids):
+    """On the controller: stop at once if the workers' test ids carry no group. xdist's loadgroup
+    sends a group to one worker by a suffix it adds to the test id (``...[kl/]@page:kl/``); pytest 9.2
+    ignores that suffix and the groups silently fall apart (pytest-dev/pytest-xdist#1386), so every
+    worker would open every page (pyproject.toml pins pytest below 9.2)."""
+    if node.config.getvalue("dist") != "loadgroup":
+        return
+    pages = [i for i in ids if "test_browser.py::test_every_page_works[" in i]
+    if pages and not any("@page:" in i for i in pages):
+        pytest.exit(f"pytest-xdist's loadgroup lost its groups with pytest {pytest.__version__} "
+                    "(pytest-dev/pytest-xdist#1386): install the pytest pyproject.toml asks for "
+                    "(make setup)", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
     """With several workers: build the site once, before they start, and let every worker's

@@ -2,7 +2,8 @@
 
 ``measure(page)`` runs one script in the page and returns a dict of findings; each list holds one
 short description per offending element, so a failing test names what is wrong and where. Every
-collapsed ``<details>`` is opened first, so exercises are measured too. What is measured:
+collapsed ``<details>`` is opened first, so exercises are measured too, and closed again at the end,
+so one loaded page can be measured again at another width. What is measured:
 
 - display math: number overlapping the formula, wrapped lines, wider than the column without a
   scroll box, a scroll box without a visible affordance (edge shadows);
@@ -33,7 +34,10 @@ METRICS_JS = r"""
   R.height = document.documentElement.scrollHeight;
   R.result_pre_lines = [...document.querySelectorAll('article .tabbed-block:first-of-type pre')]
     .filter(p => p.getClientRects().length > 0 && (!p.checkVisibility || p.checkVisibility())).reduce((s, p) => s + p.textContent.trim().split('\n').length, 0);
-  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  // opened for the measurement and closed again at the end, so that measuring leaves the page as
+  // it was (the page tests measure one loaded page at several widths)
+  const opened = [...document.querySelectorAll('details')].filter(d => !d.open);
+  opened.forEach(d => { d.open = true; });
   const root = document.querySelector('article') || document.body;
   const vw = document.documentElement.clientWidth;
   // rendered: not display:none, and not inside a closed <details> (whose content Chromium skips
@@ -293,6 +297,7 @@ METRICS_JS = r"""
   R.sidebar_links = [...document.querySelectorAll('nav.md-nav--primary a.md-nav__link')].filter(visible).length;
   const next = document.querySelector('a.md-footer__link--next');
   R.footer_next = next ? next.getAttribute('href') : null;
+  opened.forEach(d => { d.open = false; });
   return R;
 }
 """

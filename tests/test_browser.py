@@ -159,38 +159,80 @@ def _open(browser: Any, url: str, scheme: str = "light", width: int = 1280) -> t
     return context, page, seen
 
 
-def test_every_page_works(browser: Any, server: str, page_path: str) -> None:
-    context, page, seen = _open(browser, server + page_path)
-    try:
-        assert not seen["console"], f"console errors: {seen['console']}"
-        assert not seen["failed"], f"failed requests: {seen['failed']}"
-        assert not seen["foreign"], f"requests to other hosts: {seen['foreign']}"
-        assert page.locator(".katex-error").count() == 0
-        assert page.locator(".arithmatex").count() == 0
-        missing_alt = page.evaluate("""() => [
-            ...[...document.querySelectorAll('article img')].filter(i => !i.getAttribute('alt')).map(i => i.src),
-            ...[...document.querySelectorAll('.genmath-figure > svg')].filter(s => !s.getAttribute('aria-label')).map(s => s.id)]""")
-        assert not missing_alt, f"images without alt text: {missing_alt}"
-        broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
-        assert not broken, f"images that did not load: {broken}"
-        levels = page.evaluate("[...document.querySelectorAll('article h1, article h2, article h3, article h4, article h5, article h6')].map(h => +h.tagName[1])")
-        assert levels and levels[0] == 1 and levels.count(1) == 1, f"one h1 first: {levels}"
-        jumps = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
-        assert not jumps, f"heading levels skip: {jumps}"
-        page.add_script_tag(path=str(AXE))
-        violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
-            .violations.filter(v => ['serious', 'critical'].includes(v.impact))
-            .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
-        assert not violations, f"axe-core serious/critical violations: {violations}"
-        weight = page.evaluate("""() => {
-            const nav = performance.getEntriesByType('navigation')[0];
-            const res = performance.getEntriesByType('resource');
-            return [nav.transferSize + res.reduce((s, r) => s + r.transferSize, 0), nav.domContentLoadedEventEnd];
-        }""")
-        PAGE_TABLE.append((page_path or "(home)", int(weight[0]), float(weight[1])))
-        assert weight[0] <= BUDGET_BYTES, f"{page_path}: {weight[0]} bytes > budget {BUDGET_BYTES}"
-    finally:
-        context.close()
+class _Visit:
+    """One page opened in one colour scheme and measured at several widths by resizing it.
+
+    A fresh load costs 4-7 s on a large page and a resize under 1 s; CSS lays a resized page out as
+    it lays out a fresh load at that width (test_a_resized_page_measures_as_a_fresh_load checks this
+    on a page with wide formulas, figures and tables), and page_metrics.measure leaves the page as
+    it found it."""
+
+    def __init__(self, browser: Any, url: str, scheme: str, width: int) -> None:
+        self.context, self.page, self.seen = _open(browser, url, scheme=scheme, width=width)
+        self.width = width
+        self.palette = self.page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+
+    def at(self, width: int) -> Any:
+        if width != self.width:
+            self.page.set_viewport_size({"width": width, "height": 900})
+            # let the theme's resize handlers run before anything is measured
+            self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            self.width = width
+        return self.page
+
+
+#: The open page of each colour scheme (one per scheme: a page's tests run together on one worker).
+_OPEN: dict[str, tuple[str, _Visit]] = {}
+
+
+@pytest.fixture(scope="session")
+def visit(browser: Any, server: str) -> Iterator[Any]:
+    """``visit(page_path, scheme, width)``: that page, open in that scheme, at that width."""
+    def get(page_path: str, scheme: str = "light", width: int = 1280) -> _Visit:
+        current = _OPEN.get(scheme)
+        if current is None or current[0] != page_path:
+            if current is not None:
+                current[1].context.close()
+            _OPEN[scheme] = (page_path, _Visit(browser, server + page_path, scheme, width))
+        page = _OPEN[scheme][1]
+        page.at(width)
+        return page
+    yield get
+    for _, open_visit in _OPEN.values():
+        open_visit.context.close()
+    _OPEN.clear()
+
+
+def test_every_page_works(visit: Any, page_path: str) -> None:
+    v = visit(page_path, "light", 1280)
+    page, seen = v.page, v.seen
+    assert not seen["console"], f"console errors: {seen['console']}"
+    assert not seen["failed"], f"failed requests: {seen['failed']}"
+    assert not seen["foreign"], f"requests to other hosts: {seen['foreign']}"
+    assert page.locator(".katex-error").count() == 0
+    assert page.locator(".arithmatex").count() == 0
+    missing_alt = page.evaluate("""() => [
+        ...[...document.querySelectorAll('article img')].filter(i => !i.getAttribute('alt')).map(i => i.src),
+        ...[...document.querySelectorAll('.genmath-figure > svg')].filter(s => !s.getAttribute('aria-label')).map(s => s.id)]""")
+    assert not missing_alt, f"images without alt text: {missing_alt}"
+    broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+    assert not broken, f"images that did not load: {broken}"
+    levels = page.evaluate("[...document.querySelectorAll('article h1, article h2, article h3, article h4, article h5, article h6')].map(h => +h.tagName[1])")
+    assert levels and levels[0] == 1 and levels.count(1) == 1, f"one h1 first: {levels}"
+    jumps = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    assert not jumps, f"heading levels skip: {jumps}"
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+        .violations.filter(v => ['serious', 'critical'].includes(v.impact))
+        .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
+    assert not violations, f"axe-core serious/critical violations: {violations}"
+    weight = page.evaluate("""() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource');
+        return [nav.transferSize + res.reduce((s, r) => s + r.transferSize, 0), nav.domContentLoadedEventEnd];
+    }""")
+    PAGE_TABLE.append((page_path or "(home)", int(weight[0]), float(weight[1])))
+    assert weight[0] <= BUDGET_BYTES, f"{page_path}: {weight[0]} bytes > budget {BUDGET_BYTES}"
 
 
 def test_math_and_figures_need_no_script(browser: Any, server: str) -> None:
@@ -286,20 +328,34 @@ _MEASURED: dict[tuple[str, int, str], dict[str, Any]] = {}
 
 
 @pytest.fixture(scope="session")
-def measured(browser: Any, server: str) -> Any:
+def measured(visit: Any) -> Any:
     """``measured(page_path, width, scheme)``: the page's findings, measured once per session (the
     tests of one page run on one worker: tests/conftest.py), with the palette the page chose."""
     def get(page_path: str, width: int, scheme: str = "light") -> dict[str, Any]:
         key = (page_path, width, scheme)
         if key not in _MEASURED:
-            context, page, _ = _open(browser, server + page_path, scheme=scheme, width=width)
-            try:
-                palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
-                _MEASURED[key] = {**page_metrics.measure(page), "palette": palette}
-            finally:
-                context.close()
+            v = visit(page_path, scheme, width)
+            _MEASURED[key] = {**page_metrics.measure(v.page), "palette": v.palette}
         return _MEASURED[key]
     return get
+
+
+def test_a_resized_page_measures_as_a_fresh_load(browser: Any, server: str, measured: Any) -> None:
+    """The page tests load a page once (at 1280 px) and measure it at 820 and 390 px by resizing it
+    (_Visit). On the KL page (formulas that scroll at 390 px, figures, tables, exercises in
+    <details>), a page loaded at 390 px measures exactly as the resized one."""
+    context, page, _ = _open(browser, server + "kl/", width=390)
+    try:
+        fresh = page_metrics.measure(page)
+        again = page_metrics.measure(page)
+    finally:
+        context.close()
+    assert fresh == again, "measuring leaves the page as it was"
+    measured("kl/", 1280)
+    resized = {k: v for k, v in measured("kl/", 390).items() if k != "palette"}
+    differ = {k: (fresh[k], resized[k]) for k in fresh if fresh[k] != resized[k]}
+    assert not differ, f"fresh load vs resized page at 390 px: {differ}"
+    assert fresh["display_scrolling"] > 0 and fresh["figures"] > 0
 
 
 def _problems(findings: dict[str, Any], *keys: str) -> dict[str, list[str]]:
