@@ -49,6 +49,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(groups[0]))
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest -p no:xdist runs without it
 def pytest_xdist_node_collection_finished(node, ids):
     """On the controller: stop at once if the workers' test ids carry no group. xdist's loadgroup
     sends a group to one worker by a suffix it adds to the test id (``...[kl/]@page:kl/``); pytest 9.2

@@ -17,7 +17,7 @@ from conftest import ROOT
 
 from genmath.sitebuild.cache import Cache
 from genmath.sitebuild.errors import BuildError, BuildErrors, Location
-from genmath.sitebuild.runner import Job, execute, run_all
+from genmath.sitebuild.runner import FORK_AT_LEAST, Job, execute, run_all
 
 pytestmark = pytest.mark.build
 
@@ -55,6 +55,23 @@ publish("r.look.genmath", ",".join(sorted(m for m in sys.modules if m.startswith
 """
 
 
+def test_a_few_snippets_start_as_lean_interpreters(tmp_path: Path) -> None:
+    """Fewer than FORK_AT_LEAST snippets per slot: no zygote, each snippet is a new interpreter
+    started by the runner (a zygote's imports would cost more than they save)."""
+    jobs = [_job(tmp_path, f"look{i}.py", LOOK) for i in range(FORK_AT_LEAST * 2 - 2)]
+    jobs.append(_job(tmp_path, "lean.py", "import sys\nfrom genmath.snippet import publish\n"
+                                          "publish('r.lean.torch', 'torch' in sys.modules)\n"
+                                          "publish('r.lean.parent', __import__('os').getppid())\n"))
+    results = run_all(jobs, Cache(tmp_path / "cache", ROOT), ROOT, workers=2)
+    parents = {v["value"] for r in results.values() for k, v in r["values"].items() if k.endswith(".parent")}
+    assert parents == {os.getpid()}
+    # torch is seeded when a snippet imports it (as in a zygote, which imported it before), and not
+    # imported for a snippet that does not use it
+    assert results["lean.py"]["values"]["r.lean.torch"]["value"] is False
+    looks = [r["values"] for name, r in results.items() if name.startswith("look")]
+    assert all(v["r.look.torch"] == looks[0]["r.look.torch"] for v in looks)
+
+
 def _job(folder: Path, name: str, source: str, timeout: float = 120) -> Job:
     path = folder / name
     path.write_text(textwrap.dedent(source), encoding="utf-8")
@@ -63,7 +80,9 @@ def _job(folder: Path, name: str, source: str, timeout: float = 120) -> Job:
 
 def test_a_forked_snippet_finds_a_fresh_process(tmp_path: Path) -> None:
     dirty, look = _job(tmp_path, "dirty.py", DIRTY), _job(tmp_path, "look.py", LOOK)
-    results = run_all([dirty, look], Cache(tmp_path / "cache", ROOT), ROOT, workers=1)  # one zygote forks both
+    jobs = [dirty, _job(tmp_path, "dirty2.py", DIRTY), look]
+    assert len(jobs) >= FORK_AT_LEAST
+    results = run_all(jobs, Cache(tmp_path / "cache", ROOT), ROOT, workers=1)  # one zygote forks all three
     forked = dict(results["look.py"]["values"])
     fresh_run = execute(look, ROOT)  # a new interpreter, as the runner starts a lone snippet
     fresh = dict(fresh_run["values"])
@@ -93,8 +112,9 @@ def test_a_snippet_that_kills_its_process_is_reported_and_the_next_one_runs(tmp_
 def test_a_timeout_counts_from_the_snippets_start_and_names_its_line(tmp_path: Path) -> None:
     quick = _job(tmp_path, "quick.py", "from genmath.snippet import publish\npublish('r.quick.v', 1)\n")
     slow = _job(tmp_path, "slow.py", "import time\nx = 1\nwhile True:\n    time.sleep(0.05)\n", timeout=1.5)
-    with pytest.raises(BuildError) as info:  # two snippets, one slot: both forked by one zygote
-        run_all([quick, slow], Cache(tmp_path / "cache", ROOT), ROOT, workers=1)
+    quick2 = _job(tmp_path, "quick2.py", "from genmath.snippet import publish\npublish('r.quick2.v', 1)\n")
+    with pytest.raises(BuildError) as info:  # three snippets, one slot: all forked by one zygote
+        run_all([quick, quick2, slow], Cache(tmp_path / "cache", ROOT), ROOT, workers=1)
     message = str(info.value)
     assert "snippet timed out after 1." in message, message
     assert "snippets/slow.py:4" in message or "snippets/slow.py:3" in message, message

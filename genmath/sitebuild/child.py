@@ -9,6 +9,8 @@ snippet line it was raised from.
 from __future__ import annotations
 
 import faulthandler
+import importlib.abc
+import importlib.util
 import json
 import os
 import random
@@ -52,6 +54,37 @@ def _error(exc: BaseException, snippet: Path) -> dict[str, Any]:
     }
 
 
+class _SeedTorchOnImport(importlib.abc.MetaPathFinder):
+    """Finds torch as Python would, and seeds its generator as soon as its import has run."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "torch":
+            return None
+        sys.meta_path.remove(self)  # once, and so that find_spec below finds the real torch
+        spec = importlib.util.find_spec("torch")
+        if spec is not None and spec.loader is not None:
+            exec_module = spec.loader.exec_module
+
+            def exec_and_seed(module: Any) -> None:
+                exec_module(module)
+                module.manual_seed(0)
+            spec.loader.exec_module = exec_and_seed  # type: ignore[method-assign]
+        return spec
+
+
+def _seed_torch_when_imported() -> None:
+    """torch seeds its generator from the OS at start-up; a snippet that forgets to seed gets 0.
+
+    Already imported (a zygote preloads it): seeded now. Otherwise seeded right after the snippet
+    first imports it, so a snippet that never uses torch does not pay about a second for its import.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(0)
+    else:
+        sys.meta_path.insert(0, _SeedTorchOnImport())
+
+
 def main(argv: list[str]) -> int:
     snippet, out = Path(argv[0]).resolve(), Path(argv[1])
     if hasattr(signal, "SIGUSR1"):  # the runner asks for the stack when a snippet runs out of time
@@ -60,12 +93,7 @@ def main(argv: list[str]) -> int:
     import numpy as np
 
     np.random.seed(0)
-    try:  # torch seeds its generator from the OS at start-up; a snippet that forgets to seed gets 0
-        import torch
-    except ImportError:
-        pass
-    else:
-        torch.manual_seed(0)
+    _seed_torch_when_imported()
     import genmath
     from genmath import snippet as api
 

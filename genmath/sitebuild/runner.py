@@ -43,6 +43,8 @@ CHILD_ENV = {
     # there would start a second rebuild
     "PYTHONDONTWRITEBYTECODE": "1",
 }
+#: Snippets per parallel slot from which the runner forks them from zygotes (genmath.sitebuild.zygote).
+FORK_AT_LEAST = 3
 #: A frame of the stack dump the child writes on SIGUSR1 (faulthandler), most recent call first.
 _FRAME_RE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
@@ -225,9 +227,10 @@ def run_all(jobs: list[Job], cache: Cache, root: Path, *, refresh: bool = False,
         zygotes: queue.Queue[Zygote] = queue.Queue()
         started: list[Zygote] = []
 
-        # A zygote pays for its imports once, so it pays off only when a slot runs several snippets
-        # (a cold build); one edited snippet under `mkdocs serve` starts as a lean interpreter.
-        fork = hasattr(os, "fork") and len(todo) > max_workers
+        # A zygote pays for its imports (about 2 s of CPU) once per slot, so it pays off only when
+        # each slot runs several snippets (a cold build); an edited snippet under `mkdocs serve`, or
+        # a handful of small ones, start as lean interpreters that import only what they use.
+        fork = hasattr(os, "fork") and len(todo) >= FORK_AT_LEAST * max_workers
 
         def run(job: Job, root: Path) -> dict[str, Any]:
             if not fork:
