@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,8 @@ SHARED_SITE: list[Path] = []
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    # the tests that wait for the shared build last, so that the workers start with the others
+    items.sort(key=lambda item: "project_built" in getattr(item, "fixturenames", ()))
     for item in items:
         groups = sorted({GROUPS[f] for f in getattr(item, "fixturenames", ()) if f in GROUPS})
         page = getattr(item, "callspec", None) and item.callspec.params.get("page_path")
@@ -66,9 +70,11 @@ def pytest_xdist_node_collection_finished(node, ids):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
-    """With several workers: build the site once, before they start, and let every worker's
+    """With several workers: build the site once, in the background, and let every worker's
     `built_site` reuse it (GENMATH_TEST_SITE). Every snippet runs once, the notebooks and caches are
-    written once, and builds that run at the same time later on find them and only read them."""
+    written once, and builds that run later find them and only read them. The workers start at once
+    and run the tests that need nothing of the build (ordered first: pytest_collection_modifyitems)
+    while it runs; a test that needs it (the `project_built` fixture) waits for it."""
     config = session.config
     if getattr(config, "workerinput", None) is not None or not config.getoption("numprocesses", default=None):
         return
@@ -76,14 +82,35 @@ def pytest_sessionstart(session):
         return
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
-        terminal.write_line("genmath: building the site once for all workers (cold: every snippet runs)")
+        terminal.write_line("genmath: building the site once for all workers, in the background "
+                            "(cold: every snippet runs)")
     folder = Path(tempfile.mkdtemp(prefix="genmath-test-site-"))
     SHARED_SITE.append(folder)
-    if build_site(folder / "site").returncode == 0:  # else each worker builds and reports the failure
-        os.environ["GENMATH_TEST_SITE"] = str(folder / "site")
+    status = folder / "status.json"
+
+    def build() -> None:
+        try:
+            result = build_site(folder / "site")
+            outcome = {"returncode": result.returncode, "output": result.stdout + result.stderr}
+        except Exception as exc:  # noqa: BLE001 - reported to every test that waits for the build
+            outcome = {"returncode": -1, "output": f"{type(exc).__name__}: {exc}"}
+        (folder / "status.tmp").write_text(json.dumps(outcome), encoding="utf-8")
+        (folder / "status.tmp").replace(status)
+
+    thread = threading.Thread(target=build, name="genmath-shared-build", daemon=True)
+    thread.start()
+    BUILDS.append(thread)
+    os.environ["GENMATH_TEST_SITE"] = str(folder / "site")
+    os.environ["GENMATH_TEST_SITE_STATUS"] = str(status)
+
+
+#: The controller's background build (joined at the end of the run).
+BUILDS: list[threading.Thread] = []
 
 
 def pytest_unconfigure(config):
+    for thread in BUILDS:
+        thread.join()
     for folder in SHARED_SITE:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -199,8 +226,27 @@ def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project_built() -> dict[str, object]:
+    """Waits for the controller's build of the site (pytest_sessionstart), which also fills the
+    project's caches (snippets, trained networks, formulas, KaTeX) and writes its notebooks. A test
+    that reads any of them asks for this fixture, so that it neither runs the snippets a second time
+    nor reads a half-written cache. Without a shared build (one process): nothing to wait for."""
+    status = os.environ.get("GENMATH_TEST_SITE_STATUS")
+    if not status:
+        return {"returncode": None}
+    deadline = time.monotonic() + 1800
+    while not Path(status).is_file():
+        if time.monotonic() > deadline:
+            pytest.fail("the shared build of the site did not end within 30 min")
+        time.sleep(0.5)
+    return json.loads(Path(status).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory, project_built: dict[str, object]) -> Path:
     """The strictly built site. GENMATH_TEST_SITE=<folder> reuses a site already built there."""
+    if project_built["returncode"] not in (None, 0):
+        pytest.fail(f"the strict build of the site failed:\n{project_built['output']}")
     if os.environ.get("GENMATH_TEST_SITE"):
         return Path(os.environ["GENMATH_TEST_SITE"])
     dest = tmp_path_factory.mktemp("site") / "site"

@@ -53,7 +53,7 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, project_built: dict[str, object]) -> Iterator[str]:
     """The site built for this origin (instant navigation needs site_url = where it is served)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

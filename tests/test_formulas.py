@@ -605,7 +605,8 @@ CHAPTERS = _chapters(ROOT, [])
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.path for c in CHAPTERS])
-def test_every_display_formula_is_checked_or_exempt(chapter) -> None:
+def test_every_display_formula_is_checked_or_exempt(chapter, project_built) -> None:
+    """(After the shared build, whose formula checks fill the cache these read.)"""
     results = RUNNER.check_chapter(chapter)
     RUNNER.save()
     failing = [f"{r.where}: {r.status}: {r.message}" for r in results if r.status in FAILING]
@@ -614,7 +615,7 @@ def test_every_display_formula_is_checked_or_exempt(chapter) -> None:
         sum(r.status == "ok" for r in results), sum(r.status == "exempt" for r in results), len(results))
 
 
-def test_command_line_json_reports_every_display_formula() -> None:
+def test_command_line_json_reports_every_display_formula(project_built) -> None:
     chapter = next(c for c in CHAPTERS if c.path == "kl.md")
     out = subprocess.run([sys.executable, "-m", "genmath.formulas", "--json", f"docs/{chapter.path}"], cwd=ROOT,
                          capture_output=True, text=True, timeout=600)
@@ -626,7 +627,7 @@ def test_command_line_json_reports_every_display_formula() -> None:
     assert {r["status"] for r in rows} <= {"ok", "exempt"}
 
 
-def test_exemptions_stay_under_15_percent() -> None:
+def test_exemptions_stay_under_15_percent(project_built) -> None:
     results = [r for c in CHAPTERS for r in RUNNER.check_chapter(c)]
     exempt = sum(r.status == "exempt" for r in results)
     assert exempt <= 0.15 * len(results), f"{exempt} of {len(results)} display formulas are exempt"

@@ -22,7 +22,7 @@ SITE_URL = HOSTING.site_url
 
 
 @pytest.fixture(scope="module")
-def prepared() -> site.Site:
+def prepared(project_built: dict[str, object]) -> site.Site:
     config = site.Config.from_options(ROOT, {})
     return site.prepare(config)
 
