@@ -28,7 +28,7 @@ FORMULA_STATS: dict[str, object] = {}
 # -- the suite on several cores (`make test`: pytest -n auto --dist loadgroup, with pytest-xdist) --------
 
 #: Tests that share an expensive fixture run on one worker (xdist's loadgroup): fixture -> group.
-#: Not the built site (built once, before the workers start, and shared) nor the page tests' server
+#: Not the built site (built once, in the background while the workers start, and shared) nor the page tests' server
 #: (a warm build of about 12 s per worker): the page tests are the longest part of the run, and
 #: both workers share them, one page's tests to a worker (pytest_collection_modifyitems).
 GROUPS = {"serve": "serve"}
