@@ -55,9 +55,11 @@ browser:
 	    echo "(sudo apt-get install chromium fonts-noto-cjk), then run make test again."; exit 1; \
 	  fi; }
 
-# On every core; tests sharing a built site run on one worker (groups in tests/conftest.py).
+# On every core; tests sharing a built site run on one worker (groups in tests/conftest.py), and
+# in the order tests/conftest.py gives them (xdist would otherwise start with the largest groups,
+# the page tests, which wait for the build of the site).
 test: setup browser
-	$(PY) -m pytest -n auto --dist loadgroup
+	$(PY) -m pytest -n auto --dist loadgroup --no-loadscope-reorder
 
 site: setup
 	$(VENV)/bin/mkdocs build --strict

@@ -40,8 +40,12 @@ SHARED_SITE: list[Path] = []
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    # the tests that wait for the shared build last, so that the workers start with the others
-    items.sort(key=lambda item: "project_built" in getattr(item, "fixturenames", ()))
+    # The order the workers take tests in (xdist keeps it: --no-loadscope-reorder in the Makefile).
+    # First the tests that need nothing of the shared build, so that the workers run them while it
+    # runs; of those, the few marked `long` (minutes each) first of all. Last the tests that wait
+    # for the build (the `project_built` fixture).
+    items.sort(key=lambda item: ("project_built" in getattr(item, "fixturenames", ()),
+                                 item.get_closest_marker("long") is None))
     for item in items:
         groups = sorted({GROUPS[f] for f in getattr(item, "fixturenames", ()) if f in GROUPS})
         page = getattr(item, "callspec", None) and item.callspec.params.get("page_path")

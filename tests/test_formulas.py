@@ -635,6 +635,7 @@ def test_exemptions_stay_under_15_percent(project_built) -> None:
 
 # -- part 3: the mutation test -----------------------------------------------------------------------
 
+@pytest.mark.long
 def test_mutation_report_meets_its_targets() -> None:
     """>= 90% of the non-equivalent wrong edits caught by value, <= 2% surviving (issue 13)."""
     from genmath.formulas.report import mutation_report

@@ -99,6 +99,7 @@ def _digest(text: str | None) -> str | None:
 
 
 @pytest.mark.build
+@pytest.mark.long
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb")))
 def test_notebook_runs_in_a_fresh_kernel_and_matches_its_chapter(prepared: site.Site, name: str) -> None:
     """The notebook runs top to bottom in a fresh kernel and reproduces its chapter exactly: every value
