@@ -38,6 +38,9 @@ METRICS_JS = r"""
   // it was (the page tests measure one loaded page at several widths)
   const opened = [...document.querySelectorAll('details')].filter(d => !d.open);
   opened.forEach(d => { d.open = true; });
+  // the page at rest: Chromium restyles the content of a closed <details> only once it is shown,
+  // so a palette switched while it was closed reaches it now, through the theme's colour transitions
+  document.getAnimations().forEach(a => a.finish());
   const root = document.querySelector('article') || document.body;
   const vw = document.documentElement.clientWidth;
   // rendered: not display:none, and not inside a closed <details> (whose content Chromium skips
@@ -117,7 +120,7 @@ METRICS_JS = r"""
 
   // ---- figures
   R.figures = 0; R.figure_glyphs = 0; R.figure_small_glyphs = 0; R.figure_small = []; R.figure_svg_text = 0;
-  R.pua = []; R.figure_low_contrast = [];
+  R.pua = []; R.figure_low_contrast = []; R.figure_contrast_min = null;
   const parse = s => (s.match(/[\d.]+/g) || []).map(Number);
   const lum = c => { const ch = c.slice(0, 3).map(x => x / 255).map(x => x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4);
                      return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]; };
@@ -169,6 +172,7 @@ METRICS_JS = r"""
       const probe = t.querySelector('use, path') || t;
       const c = contrast(parse(getComputedStyle(probe).fill), background(svg));
       if (c < 4.5) R.figure_low_contrast.push(name + ': ' + c.toFixed(2));
+      R.figure_contrast_min = Math.min(R.figure_contrast_min ?? Infinity, +c.toFixed(2));
     }
   }
   for (const img of figureImgs) {
@@ -243,7 +247,7 @@ METRICS_JS = r"""
   }
 
   // ---- code
-  R.code_low_contrast = []; R.code_tokens = 0; R.code_wrapped = []; R.linenos_underlined = 0; R.copy_covers_code = [];
+  R.code_low_contrast = []; R.code_contrast_min = null; R.code_tokens = 0; R.code_wrapped = []; R.linenos_underlined = 0; R.copy_covers_code = [];
   for (const pre of root.querySelectorAll('pre')) {
     const cs = getComputedStyle(pre);
     const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
@@ -256,6 +260,7 @@ METRICS_JS = r"""
       R.code_tokens++;
       const c = contrast(parse(getComputedStyle(n.parentElement).color), bg);
       if (c < 4.5) R.code_low_contrast.push(JSON.stringify(n.textContent.trim().slice(0, 12)) + ' ' + c.toFixed(2));
+      R.code_contrast_min = Math.min(R.code_contrast_min ?? Infinity, +c.toFixed(2));
     }
     if (pre.closest('.linenodiv') || !visible(pre)) continue;
     const lineHeight = parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.4;

@@ -160,47 +160,54 @@ def _open(browser: Any, url: str, scheme: str = "light", width: int = 1280) -> t
 
 
 class _Visit:
-    """One page opened in one colour scheme and measured at several widths by resizing it.
+    """One page, loaded once, and measured at several widths and in both colour schemes.
 
-    A fresh load costs 4-7 s on a large page and a resize under 1 s; CSS lays a resized page out as
-    it lays out a fresh load at that width (test_a_resized_page_measures_as_a_fresh_load checks this
-    on a page with wide formulas, figures and tables), and page_metrics.measure leaves the page as
-    it found it."""
+    A fresh load costs 2-7 s on a large page. A resize or a switch of scheme costs well under a
+    second, and a page changed so is laid out and styled as a page freshly loaded that way:
+    test_a_page_resized_and_switched_measures_as_a_fresh_load checks this on a page with wide
+    formulas, figures, tables and exercises in <details>, and page_metrics.measure leaves the page
+    as it found it."""
 
     def __init__(self, browser: Any, url: str, scheme: str, width: int) -> None:
         self.context, self.page, self.seen = _open(browser, url, scheme=scheme, width=width)
-        self.width = width
+        self.width, self.scheme = width, scheme
         self.palette = self.page.evaluate("document.body.getAttribute('data-md-color-scheme')")
 
-    def at(self, width: int) -> Any:
+    def at(self, width: int, scheme: str) -> Any:
+        changed = False
+        if scheme != self.scheme:
+            # as a reader switches: the system's scheme, and the palette toggle
+            self.page.emulate_media(color_scheme=scheme)
+            self.page.locator("form[data-md-component=palette] label:visible").first.click()
+            self.palette = self.page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+            self.scheme, changed = scheme, True
         if width != self.width:
             self.page.set_viewport_size({"width": width, "height": 900})
-            # let the theme's resize handlers run before anything is measured
+            self.width, changed = width, True
+        if changed:
+            # let the theme's handlers run and the page render before anything is measured
             self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-            self.width = width
         return self.page
 
 
-#: The open page of each colour scheme (one per scheme: a page's tests run together on one worker).
-_OPEN: dict[str, tuple[str, _Visit]] = {}
+#: The open page (one at a time: a page's tests run together on one worker, tests/conftest.py).
+_OPEN: list[tuple[str, _Visit]] = []
 
 
 @pytest.fixture(scope="session")
 def visit(browser: Any, server: str) -> Iterator[Any]:
     """``visit(page_path, scheme, width)``: that page, open in that scheme, at that width."""
     def get(page_path: str, scheme: str = "light", width: int = 1280) -> _Visit:
-        current = _OPEN.get(scheme)
-        if current is None or current[0] != page_path:
-            if current is not None:
-                current[1].context.close()
-            _OPEN[scheme] = (page_path, _Visit(browser, server + page_path, scheme, width))
-        page = _OPEN[scheme][1]
-        page.at(width)
+        if not _OPEN or _OPEN[0][0] != page_path:
+            while _OPEN:
+                _OPEN.pop()[1].context.close()
+            _OPEN.append((page_path, _Visit(browser, server + page_path, scheme, width)))
+        page = _OPEN[0][1]
+        page.at(width, scheme)
         return page
     yield get
-    for _, open_visit in _OPEN.values():
-        open_visit.context.close()
-    _OPEN.clear()
+    while _OPEN:
+        _OPEN.pop()[1].context.close()
 
 
 def test_every_page_works(visit: Any, page_path: str) -> None:
@@ -340,22 +347,33 @@ def measured(visit: Any) -> Any:
     return get
 
 
-def test_a_resized_page_measures_as_a_fresh_load(browser: Any, server: str, measured: Any) -> None:
-    """The page tests load a page once (at 1280 px) and measure it at 820 and 390 px by resizing it
-    (_Visit). On the KL page (formulas that scroll at 390 px, figures, tables, exercises in
-    <details>), a page loaded at 390 px measures exactly as the resized one."""
-    context, page, _ = _open(browser, server + "kl/", width=390)
-    try:
-        fresh = page_metrics.measure(page)
-        again = page_metrics.measure(page)
-    finally:
-        context.close()
-    assert fresh == again, "measuring leaves the page as it was"
-    measured("kl/", 1280)
-    resized = {k: v for k, v in measured("kl/", 390).items() if k != "palette"}
-    differ = {k: (fresh[k], resized[k]) for k in fresh if fresh[k] != resized[k]}
-    assert not differ, f"fresh load vs resized page at 390 px: {differ}"
-    assert fresh["display_scrolling"] > 0 and fresh["figures"] > 0
+def test_a_page_resized_and_switched_measures_as_a_fresh_load(browser: Any, server: str, measured: Any) -> None:
+    """The page tests load a page once (light, 1280 px) and measure it at 820 and 390 px by resizing
+    it and in the dark scheme by switching it (_Visit). On the KL page (formulas that scroll at
+    390 px, figures, tables, code, exercises in <details>), pages loaded at 390 px in either scheme
+    measure exactly as the resized and switched one, and a reader whose system is dark gets the
+    dark palette."""
+    fresh = {}
+    for scheme in ("light", "dark"):
+        context, page, _ = _open(browser, server + "kl/", scheme=scheme, width=390)
+        try:
+            fresh[scheme] = page_metrics.measure(page)
+            assert page_metrics.measure(page) == fresh[scheme], "measuring leaves the page as it was"
+            palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+            assert palette == {"light": "default", "dark": "slate"}[scheme], "the palette follows the reader's scheme"
+        finally:
+            context.close()
+    for key in ("code_contrast_min", "figure_contrast_min"):
+        assert fresh["light"][key] >= 4.5 and fresh["dark"][key] >= 4.5 and fresh["light"][key] != fresh["dark"][key], \
+            f"{key}: the schemes differ in what is measured ({fresh['light'][key]} light, {fresh['dark'][key]} dark)"
+    for width, scheme in [(1280, "light"), (390, "light"), (390, "dark"), (820, "light"), (390, "light")]:
+        _MEASURED.pop(("kl/", width, scheme), None)  # measured now, in this order
+        changed = {k: v for k, v in measured("kl/", width, scheme).items() if k != "palette"}
+        if width == 390:
+            differ = {k: (fresh[scheme][k], changed[k]) for k in fresh[scheme] if fresh[scheme][k] != changed[k]}
+            assert not differ, f"fresh load vs changed page at 390 px, {scheme}: {differ}"
+    assert fresh["light"]["display_scrolling"] > 0 and fresh["light"]["figures"] > 0
+    assert fresh["light"]["code_tokens"] > 0
 
 
 def _problems(findings: dict[str, Any], *keys: str) -> dict[str, list[str]]:
@@ -394,7 +412,7 @@ def test_figures_draw_their_own_glyphs(measured: Any, page_path: str) -> None:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_code_and_figures_keep_their_contrast(measured: Any, page_path: str, scheme: str) -> None:
     r = measured(page_path, 390, scheme)
-    assert r["palette"] == {"light": "default", "dark": "slate"}[scheme], "the palette follows the reader's scheme"
+    assert r["palette"] == {"light": "default", "dark": "slate"}[scheme], "the page is in that scheme's palette"
     problems = _problems(r, "code_low_contrast", "figure_low_contrast")
     assert not problems, f"below 4.5:1 in the {scheme} palette ({r['code_tokens']} code tokens checked): {problems}"
 
