@@ -347,35 +347,6 @@ def measured(visit: Any) -> Any:
     return get
 
 
-def test_a_page_resized_and_switched_measures_as_a_fresh_load(browser: Any, server: str, measured: Any) -> None:
-    """The page tests load a page once (light, 1280 px) and measure it at 820 and 390 px by resizing
-    it and in the dark scheme by switching it (_Visit). On the KL page (formulas that scroll at
-    390 px, figures, tables, code, exercises in <details>), pages loaded at 390 px in either scheme
-    measure exactly as the resized and switched one, and a reader whose system is dark gets the
-    dark palette."""
-    fresh = {}
-    for scheme in ("light", "dark"):
-        context, page, _ = _open(browser, server + "kl/", scheme=scheme, width=390)
-        try:
-            fresh[scheme] = page_metrics.measure(page)
-            assert page_metrics.measure(page) == fresh[scheme], "measuring leaves the page as it was"
-            palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
-            assert palette == {"light": "default", "dark": "slate"}[scheme], "the palette follows the reader's scheme"
-        finally:
-            context.close()
-    for key in ("code_contrast_min", "figure_contrast_min"):
-        assert fresh["light"][key] >= 4.5 and fresh["dark"][key] >= 4.5 and fresh["light"][key] != fresh["dark"][key], \
-            f"{key}: the schemes differ in what is measured ({fresh['light'][key]} light, {fresh['dark'][key]} dark)"
-    for width, scheme in [(1280, "light"), (390, "light"), (390, "dark"), (820, "light"), (390, "light")]:
-        _MEASURED.pop(("kl/", width, scheme), None)  # measured now, in this order
-        changed = {k: v for k, v in measured("kl/", width, scheme).items() if k != "palette"}
-        if width == 390:
-            differ = {k: (fresh[scheme][k], changed[k]) for k in fresh[scheme] if fresh[scheme][k] != changed[k]}
-            assert not differ, f"fresh load vs changed page at 390 px, {scheme}: {differ}"
-    assert fresh["light"]["display_scrolling"] > 0 and fresh["light"]["figures"] > 0
-    assert fresh["light"]["code_tokens"] > 0
-
-
 def _problems(findings: dict[str, Any], *keys: str) -> dict[str, list[str]]:
     return {k: findings[k][:6] for k in keys if findings[k]}
 
@@ -454,6 +425,7 @@ def test_table_of_contents_reads_math_as_text(measured: Any, page_path: str) -> 
     assert not problems, problems
 
 
+@pytest.mark.xdist_group("page:glossary/")
 def test_korean_words_do_not_break(measured: Any) -> None:
     r = measured("glossary/", 390)
     assert r["korean"] >= 10, "the glossary has Korean terms"
@@ -499,25 +471,53 @@ def test_the_sidebar_lists_each_page_once_and_next_follows_the_nav(measured: Any
                 (page_path, r["footer_next"], following)
 
 
-def test_each_chapter_links_its_notebook_in_its_table_of_contents(browser: Any, server: str) -> None:
-    context, page, _ = _open(browser, server + "kl/")
-    try:
-        toc = page.locator("nav.md-nav--secondary a.md-nav__link", has_text="Companion notebook")
-        assert toc.count() >= 1
-        links = page.locator("#companion-notebook ~ p a[href*='notebooks/kl/']")
-        assert links.count() >= 2, "the section links the notebook page and its download"
-        sidebar = page.locator("nav.md-nav--primary a[href*='notebooks/']")
-        assert sidebar.count() == 0, "notebooks are not doubled in the sidebar"
-    finally:
-        context.close()
+@pytest.mark.xdist_group("page:kl/")  # after the KL page's own tests, on its open page
+def test_a_page_resized_and_switched_measures_as_a_fresh_load(browser: Any, server: str, measured: Any) -> None:
+    """The page tests load a page once (light, 1280 px) and measure it at 820 and 390 px by resizing
+    it and in the dark scheme by switching it (_Visit). On the KL page (formulas that scroll at
+    390 px, figures, tables, code, exercises in <details>), pages loaded at 390 px in either scheme
+    measure exactly as that page did, and a reader whose system is dark gets the dark palette."""
+    fresh = {}
+    for scheme in ("light", "dark"):
+        context, page, _ = _open(browser, server + "kl/", scheme=scheme, width=390)
+        try:
+            fresh[scheme] = page_metrics.measure(page)
+            assert page_metrics.measure(page) == fresh[scheme], "measuring leaves the page as it was"
+            palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+            assert palette == {"light": "default", "dark": "slate"}[scheme], "the palette follows the reader's scheme"
+        finally:
+            context.close()
+    for key in ("code_contrast_min", "figure_contrast_min"):
+        assert fresh["light"][key] >= 4.5 and fresh["dark"][key] >= 4.5 and fresh["light"][key] != fresh["dark"][key], \
+            f"{key}: the schemes differ in what is measured ({fresh['light'][key]} light, {fresh['dark'][key]} dark)"
+    measured("kl/", 1280)  # (measured first when this test runs alone)
+    for scheme in ("light", "dark"):
+        changed = {k: v for k, v in measured("kl/", 390, scheme).items() if k != "palette"}
+        differ = {k: (fresh[scheme][k], changed[k]) for k in fresh[scheme] if fresh[scheme][k] != changed[k]}
+        assert not differ, f"fresh load vs the resized and switched page at 390 px, {scheme}: {differ}"
+    assert fresh["light"]["display_scrolling"] > 0 and fresh["light"]["figures"] > 0
+    assert fresh["light"]["code_tokens"] > 0
 
 
-def test_wide_formulas_show_which_way_they_scroll(browser: Any, server: str) -> None:
+@pytest.mark.xdist_group("page:kl/")
+def test_each_chapter_links_its_notebook_in_its_table_of_contents(visit: Any) -> None:
+    page = visit("kl/", "light", 1280).page
+    toc = page.locator("nav.md-nav--secondary a.md-nav__link", has_text="Companion notebook")
+    assert toc.count() >= 1
+    links = page.locator("#companion-notebook ~ p a[href*='notebooks/kl/']")
+    assert links.count() >= 2, "the section links the notebook page and its download"
+    sidebar = page.locator("nav.md-nav--primary a[href*='notebooks/']")
+    assert sidebar.count() == 0, "notebooks are not doubled in the sidebar"
+
+
+@pytest.mark.xdist_group("page:kl/")
+def test_wide_formulas_show_which_way_they_scroll(visit: Any) -> None:
     """The edge of a scrolling formula box is shaded where more formula is hidden, and only there:
     each edge is compared with the same box drawn without its shading."""
     from PIL import Image, ImageChops
 
-    context, page, _ = _open(browser, server + "kl/", width=390)
+    page = visit("kl/", "light", 390).page
+    box = None
     try:
         index = page.locator(".genmath-math > .genmath-scroll").evaluate_all(
             "els => els.findIndex(e => e.scrollWidth > e.clientWidth + 20)")
@@ -541,7 +541,8 @@ def test_wide_formulas_show_which_way_they_scroll(browser: Any, server: str) -> 
         left, right = shading()
         assert left > 12 and right < 3, f"at the end only the left edge is shaded: left {left:.1f}, right {right:.1f}"
     finally:
-        context.close()
+        if box is not None:
+            box.evaluate("e => { e.scrollLeft = 0; }")  # the page as it was
 
 
 @pytest.mark.parametrize("width, shown, says, not_says", [(390, "phone", "top", "left"), (1280, "wide", "left", "top")])
