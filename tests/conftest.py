@@ -88,6 +88,9 @@ def pytest_sessionstart(session):
     if terminal is not None:
         terminal.write_line("genmath: building the site once for all workers, in the background "
                             "(cold: every snippet runs)")
+        if getattr(config.option, "loadscopereorder", False) and config.getvalue("dist") == "loadgroup":
+            terminal.write_line("genmath: pass --no-loadscope-reorder (make test does): without it xdist hands "
+                                "out the page tests first, and they wait for this build")
     folder = Path(tempfile.mkdtemp(prefix="genmath-test-site-"))
     SHARED_SITE.append(folder)
     status = folder / "status.json"
