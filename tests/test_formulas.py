@@ -515,6 +515,37 @@ def test_untrustworthy_quadrature_is_reported_not_passed() -> None:
     assert "not trustworthy" in message or "error estimate" in message
 
 
+def test_a_side_past_its_budget_of_evaluations_is_reported_not_run_for_minutes() -> None:
+    """Nested expectations multiply the nodes of their rules (one wrong edit of score-dsm-cross once
+    needed 3.8 million evaluations, two minutes). Each side has a budget of node evaluations; past it
+    the side is unreadable, named in the message, and a check can give its formula a larger budget."""
+    from genmath.formulas import evaluate as ev
+
+    def point(rng: np.random.Generator) -> dict:  # E_y[exp(xy/2)] = exp(x^2/32), then E_x of that
+        return {"p": Normal(0.0, 1.0, var="x"), "q": Normal(0.0, 0.25, var="y"), "c": math.sqrt(16 / 15)}
+
+    tex = r"\mathbb{E}_{x\sim p}\left[\mathbb{E}_{y\sim q}\left[\exp(x y / 2)\right]\right] = c"
+    spent = []
+
+    class Counted(ev.Budget):
+        def __init__(self, limit: int = ev.EVALUATIONS) -> None:
+            super().__init__(limit)
+            spent.append(self)
+
+    original = ev.Budget
+    ev.Budget = Counted  # type: ignore[misc]
+    try:
+        assert verify(tex, Check(point, n_points=1), where=WHERE) == 1
+    finally:
+        ev.Budget = original  # type: ignore[misc]
+    used = max(b.limit - b.left for b in spent)
+    assert 1_000 < used < ev.EVALUATIONS, used
+    message = _fails(tex, Check(point, n_points=1, evaluations=used - 1), "unreadable")
+    assert f"needs more than {used - 1:,} evaluations" in message and r"\exp(x y / 2)" in message
+    assert verify(tex, Check(point, n_points=1, evaluations=used), where=WHERE) == 1
+    assert _fails(tex.replace("x y / 2", "x y / 3"), Check(point, n_points=1))  # and the check works by value
+
+
 def test_an_estimate_is_checked_against_a_numerical_maximiser() -> None:
     import scipy.stats
 

@@ -54,6 +54,8 @@ class Check:
     #: accuracy asked of each numerical integral or expectation inside the formula (a tenth of the
     #: check's own tolerance by default)
     quad_tol: ob.Tol | None = None
+    #: most evaluations of formula nodes one side may make at one point (``evaluate.EVALUATIONS``)
+    evaluations: int = ev.EVALUATIONS
 
 
 @dataclass
@@ -115,7 +117,7 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
                     value = memo[key]
                 else:
                     try:
-                        value = ev.side_value(side, ctx)
+                        value = ev.side_value(side, ctx, check.evaluations)
                     except (ev.EvalError, ob.NumericalError) as err:
                         value = err
                     if memo is not None:

@@ -38,6 +38,7 @@ then taken in log space).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -180,21 +181,47 @@ class Unbound:
 
 # --------------------------------------------------------------------------------------------------
 
+#: Most evaluations of formula nodes one side of a relation may make at one point (every node an
+#: integral, an expectation or a derivative evaluates again counts). The site's formulas need at most
+#: about 70,000; a side that needs more is reported as not computable instead of running for minutes:
+#: nested expectations multiply their rules' nodes (2,125 over the orders tried in 2-D, so 4.5 million
+#: for one expectation inside another). ``Check(evaluations=...)`` gives one formula more.
+EVALUATIONS = 250_000
+
+
+class Budget:
+    """The node evaluations left to one side of a relation (shared by every context made from its)."""
+
+    def __init__(self, limit: int = EVALUATIONS) -> None:
+        self.limit = self.left = limit
+
+    def exhausted(self, ctx: Ctx) -> ob.NumericalError:
+        return ob.NumericalError(f"{ctx.part_of_side or ctx.tex.strip()!r} needs more than {self.limit:,} evaluations of its parts "
+                                 f"(integrands, derivatives) at one point; give the check laws whose expectations "
+                                 f"settle sooner, or a larger Check(evaluations=...)")
+
+
 @dataclass
 class Ctx:
     scope: Scope
     tex: str
     tol: ob.Tol  # the error allowed to a numerical integral inside this evaluation
     at: Any = None  # the value of the innermost integral's variable (``p`` alone means p(x) there)
+    budget: Budget = dataclasses.field(default_factory=Budget)  # one per side (``side_value``)
+    part_of_side: str = ""
 
     def part(self, node: t.Node) -> str:
         return self.tex[node.start:node.end].strip() or type(node).__name__
 
     def with_scope(self, scope: Scope) -> Ctx:
-        return Ctx(scope, self.tex, self.tol, self.at)
+        return Ctx(scope, self.tex, self.tol, self.at, self.budget, self.part_of_side)
 
 
 def evaluate(node: t.Node, ctx: Ctx) -> Any:
+    budget = ctx.budget
+    budget.left -= 1
+    if budget.left < 0:
+        raise budget.exhausted(ctx)
     handler = _HANDLERS.get(type(node))
     if handler is None:
         raise EvalError(f"cannot evaluate {ctx.part(node)!r} ({type(node).__name__})")
@@ -206,8 +233,10 @@ def evaluate(node: t.Node, ctx: Ctx) -> Any:
         raise EvalError(f"cannot evaluate {ctx.part(node)!r}: {type(exc).__name__}: {exc}") from None
 
 
-def side_value(node: t.Node, ctx: Ctx) -> Any:
-    """The value of one side of a relation: a number or an array, never NaN."""
+def side_value(node: t.Node, ctx: Ctx, evaluations: int = EVALUATIONS) -> Any:
+    """The value of one side of a relation: a number or an array, never NaN. The side has its own
+    :class:`Budget` of ``evaluations``."""
+    ctx = Ctx(ctx.scope, ctx.tex, ctx.tol, ctx.at, Budget(evaluations), ctx.part(node))
     value = scalar(evaluate(node, ctx))
     if isinstance(value, (float, np.ndarray)) and np.any(np.isnan(value)):
         raise EvalError(f"{ctx.part(node)!r} is undefined here (0/0, inf - inf or similar)")
@@ -700,7 +729,7 @@ def _integral(node: t.Integral, ctx: Ctx) -> Any:
         domain = _domain_of(node.var, ctx, node)
 
     def g(v: Any) -> float:
-        inner = Ctx(ctx.scope.child({node.var: v}), ctx.tex, ctx.tol, at=v)
+        inner = Ctx(ctx.scope.child({node.var: v}), ctx.tex, ctx.tol, v, ctx.budget, ctx.part_of_side)
         return float(scalar(_numeric(evaluate(node.body, inner), inner, node.body)))
 
     return domain.integrate(g, ctx.tol)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.integrate
 import scipy.linalg
+import scipy.linalg.lapack
 import scipy.special
 import scipy.stats
 
@@ -307,8 +308,13 @@ class MVN(Distribution):
     def _at_mean(self, x: Any) -> bool:
         return bool(np.all(np.abs(np.ravel(x) - self.mean) <= 1e-9 * np.maximum(1.0, np.abs(self.mean))))
 
+    def _factored(self) -> bool:
+        """Whether ``cov`` (this very array) has its Cholesky factor, so is not a point mass's."""
+        factor = getattr(self, "_factor", None)
+        return factor is not None and factor[0] is self.cov
+
     def pdf(self, x: Any) -> float:
-        if self._point_mass():
+        if not self._factored() and self._point_mass():
             return math.inf if self._at_mean(x) else 0.0
         return math.exp(self.logpdf(x))
 
@@ -316,14 +322,24 @@ class MVN(Distribution):
         """By the Cholesky factor of ``cov`` (kept while ``cov`` is the same array): a model's
         conditionals call this thousands of times, and a scipy.stats.multivariate_normal costs 20
         times more to build."""
-        if self._point_mass():
-            return math.inf if self._at_mean(x) else -math.inf
         factor = getattr(self, "_factor", None)
         if factor is None or factor[0] is not self.cov:
+            if self._point_mass():
+                return math.inf if self._at_mean(x) else -math.inf
             chol = np.linalg.cholesky(self.cov)  # LinAlgError if cov is not positive definite
             factor = self._factor = (self.cov, chol, 2.0 * float(np.sum(np.log(np.diag(chol)))))
         _, chol, logdet = factor
-        y = scipy.linalg.solve_triangular(chol, np.ravel(np.asarray(x, dtype=float)) - self.mean, lower=True)
+        point = np.ravel(np.asarray(x, dtype=float))
+        if point.size != self.mean.size:
+            raise ValueError(f"the density of a law in {self.mean.size} dimensions at a point in {point.size}")
+        rhs = point - self.mean
+        if not np.isfinite(rhs).all():
+            raise ValueError(f"the density of N(mean, cov) at a point with infinite or undefined coordinates: {x!r}")
+        # LAPACK's triangular solve exactly as scipy.linalg.solve_triangular(chol, rhs, lower=True) calls
+        # it for a C-ordered factor, without the wrapper (half the time of a call; models call this often)
+        y, info = scipy.linalg.lapack.dtrtrs(chol.T, rhs, lower=0, trans=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"the Cholesky factor of the covariance is singular (LAPACK info {info})")
         return float(-0.5 * (y @ y + logdet + self.mean.size * math.log(2 * math.pi)))
 
     def expect(self, f: Callable[[Any], float], tol: Tol) -> float:
@@ -621,16 +637,18 @@ class GaussianModel(Model):
             # a variable given itself (or a function of the conditions) is a point mass: variance 0, not rounding
             if np.all(np.abs(cov) <= 1e-12 * np.max(np.abs(self.cov[np.ix_(a, a)]))):
                 cov = np.zeros_like(cov)
-            self._conditionals[key] = (a, b, gain, cov, None)
-        a, b, gain, cov, factor = self._conditionals[key]
+            scale = float(np.max(np.diag(self.cov[np.ix_(a, a)])))
+            # p(x_1, x_1): no density
+            degenerate = a.size > 1 and bool(np.any(cov)) and np.linalg.eigvalsh(cov).min() <= 1e-12 * scale
+            self._conditionals[key] = (a, b, gain, cov, degenerate, None)
+        a, b, gain, cov, degenerate, factor = self._conditionals[key]
         mean = self.mean[a]
         if given:
             obs = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in given.values()])
             mean = mean + gain @ (obs - self.mean[b])
         if a.size == 1:
             return Normal(float(mean[0]), float(cov[0, 0]), var=",".join(targets))
-        scale = float(np.max(np.diag(self.cov[np.ix_(a, a)])))
-        if np.any(cov) and np.linalg.eigvalsh(cov).min() <= 1e-12 * scale:  # p(x_1, x_1): no density
+        if degenerate:
             return Degenerate(mean, cov, var=",".join(targets))
         law = MVN(mean, cov, var=",".join(targets), blocks=[self._coordinates(n).size for n in targets])
         if not np.any(cov):
@@ -639,7 +657,7 @@ class GaussianModel(Model):
             law._factor = factor  # type: ignore[attr-defined]  # the Cholesky factor of the same covariance
         else:
             law.logpdf(mean)  # factorises cov once for every later law with this key
-            self._conditionals[key] = (a, b, gain, cov, law._factor)  # type: ignore[attr-defined]
+            self._conditionals[key] = (a, b, gain, cov, degenerate, law._factor)  # type: ignore[attr-defined]
         return law
 
 
