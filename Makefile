@@ -58,8 +58,10 @@ browser:
 # On every core; tests sharing a built site run on one worker (groups in tests/conftest.py), and
 # in the order tests/conftest.py gives them (xdist would otherwise start with the largest groups,
 # the page tests, which wait for the build of the site).
+# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: the run starts a few hundred Python
+# processes (snippets, notebook kernels, builds), each of which would compile genmath again.
 test: setup browser
-	$(PY) -m pytest -n auto --dist loadgroup --no-loadscope-reorder
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n auto --dist loadgroup --no-loadscope-reorder
 
 site: setup
 	$(VENV)/bin/mkdocs build --strict

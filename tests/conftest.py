@@ -207,7 +207,10 @@ class MiniProject:
         return target
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONPATH=str(self.path), **extra)
+        # no bytecode for the copy of genmath, whose modules tests edit within a second: a .pyc is
+        # trusted by the source's modification time (in seconds) and size
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONPATH=str(self.path), PYTHONDONTWRITEBYTECODE="1",
+                   **extra)
         env.pop("GENMATH_REFRESH", None)
         env.update(extra)
         return env
