@@ -149,8 +149,10 @@ def kl_std_normal(mu: Any, logvar: Any) -> Any:
             validate.fail("mu", "at least 1-D (latent dimensions on the last axis)", mu)
         # phi(l) = e^l - 1 - l >= 0 (the form of genmath.info._gaussian_kl): no cancellation to a
         # negative KL; differentiable (its gradient e^l - 1 is 0 exactly where the clamp acts).
+        # Halved before they are added (exactly: a power of two), so that a KL below float64's
+        # largest value never overflows on the way (phi + mu^2 can exceed it when their halves don't).
         phi = (torch.expm1(logvar) - logvar).clamp_min(0.0)
-        return 0.5 * (phi + mu.pow(2)).sum(dim=-1)
+        return (0.5 * phi + 0.5 * mu.pow(2)).sum(dim=-1)
     mu_arr = validate.array(mu, "mu")
     logvar_arr = validate.array(logvar, "logvar")
     mu_arr, logvar_arr = validate.broadcast((mu_arr, "mu"), (logvar_arr, "logvar"))

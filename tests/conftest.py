@@ -14,8 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from genmath.sitebuild.hosting import from_mkdocs_yml
+
+# The property tests draw the same examples on every run (`make test` cannot fail by chance on an
+# example no one has seen before); HYPOTHESIS_PROFILE=explore draws fresh ones and remembers failures
+# in .hypothesis/, for a search run by hand. (Loaded here, before the test modules build their settings.)
+settings.register_profile("genmath", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "genmath"))
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where the site is hosted (extra.repository in mkdocs.yml, or GENMATH_REPOSITORY): tests read it.
