@@ -676,6 +676,63 @@ def test_mutation_report_meets_its_targets() -> None:
     assert ok, table
 
 
+
+def test_closed_parts_are_kept_for_other_formulas_at_the_same_point() -> None:
+    """The mutation test's memo: a part evaluated outside every integral, sum and derivative is kept by
+    its tree (not its place in the text) and reused by later formulas at the same point, with the very
+    same verdicts; a reuse charges the side's budget what the first evaluation cost."""
+    from genmath.formulas import evaluate as ev
+    from genmath.formulas.check import points, verify_formula
+
+    def point(rng: np.random.Generator) -> dict:  # E_y[exp(xy/2)] = exp(x^2/32), then E_x of that
+        return {"p": Normal(0.0, 1.0, var="x"), "q": Normal(0.0, 0.25, var="y"), "c": math.sqrt(16 / 15),
+                "a": float(rng.uniform(1, 2))}
+
+    inner = r"\mathbb{E}_{x\sim p}\left[\mathbb{E}_{y\sim q}\left[\exp(x y / 2)\right]\right]"
+    check = Check(point, n_points=2)
+    pts, memo = points(check), {}
+    assert verify_formula(t.parse(f"a {inner} = a c"), check, where=WHERE, pts=pts, memo=memo) == 2
+    parts = memo["parts", 0]
+    assert isinstance(parts, ev.Memo) and parts.hits == 0 and len(parts.values) >= 2
+    # the same expectation, written elsewhere and with other spacing, is not integrated again
+    assert verify_formula(t.parse(f"c = {inner.replace('x y', 'x  y')}"), check, where=WHERE, pts=pts,
+                          memo=memo) == 2
+    assert parts.hits == 1 and memo["parts", 1].hits == 1
+    # a wrong coefficient outside it still fails by value, a wrong one inside is integrated afresh
+    for wrong in (f"2 {inner} = c", inner.replace("x y / 2", "x y / 3") + " = c"):
+        with pytest.raises(FormulaCheckError) as err:
+            verify_formula(t.parse(wrong), check, where=WHERE, pts=pts, memo=memo)
+        assert err.value.kind == "wrong"
+        with pytest.raises(FormulaCheckError) as fresh:  # the verdict without the memo
+            verify_formula(t.parse(wrong), check, where=WHERE, pts=pts)
+        assert str(err.value) == str(fresh.value)
+    # a kept part charges its cost: with a budget below it the side is unreadable, kept or not
+    small = Check(point, n_points=2, evaluations=50)
+    for kept in (memo, None):
+        with pytest.raises(FormulaCheckError) as err:
+            verify_formula(t.parse(f"c = {inner}"), small, where=WHERE, pts=pts, memo=kept)
+        assert err.value.kind == "unreadable" and "needs more than 50 evaluations" in str(err.value)
+    # parts inside an integral depend on its variable: never kept
+    assert ev.shape(t.parse("x y").statements[0].sides[0]) == ev.shape(t.parse("x  y").statements[0].sides[0])
+
+
+def test_an_expectation_undefined_at_two_rules_stops_at_once() -> None:
+    """A Gauss-Hermite expectation whose function is NaN at two successive orders is reported after
+    those two rules, not after every rule up to the largest (a wrong edit often makes a log negative)."""
+    from genmath.formulas.objects import NumericalError, Tol, gauss_expect
+
+    calls = []
+
+    def f(x: np.ndarray) -> float:
+        calls.append(x)
+        return math.nan if x[0] > 0 else 1.0
+
+    with pytest.raises(NumericalError, match="undefined"):
+        gauss_expect(f, np.zeros(2), np.eye(2), tol=Tol(1e-10, 1e-10))
+    assert len(calls) == 3 ** 2 + 4 ** 2  # orders 3 and 4 in two dimensions
+    assert gauss_expect(lambda x: float(x[0] ** 2), np.zeros(2), np.eye(2), tol=Tol(1e-10, 1e-10)) == \
+        pytest.approx(1.0)
+
 def test_the_readme_example_works_as_written() -> None:
     """The Contributing guide's formula and check, copied as written, pass; a wrong twin fails."""
     import re

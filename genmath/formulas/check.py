@@ -108,7 +108,8 @@ def verify_formula(formula: t.Formula, check: Check, *, where: str, pts: list[di
     ratios: dict[tuple[int, int], list[tuple[int, float]]] = {}  # \propto: the ratio of the sides, per point
     for k, point in enumerate(pts):
         scope = ev.Scope(point)
-        ctx = ev.Ctx(scope, formula.tex, check.quad_tol or ob.Tol(check.atol / 10, check.rtol / 10))
+        parts = None if memo is None else memo.setdefault(("parts", k), ev.Memo())  # closed parts at this point
+        ctx = ev.Ctx(scope, formula.tex, check.quad_tol or ob.Tol(check.atol / 10, check.rtol / 10), memo=parts)
         for si, s in enumerate(statements):
             values = []
             for side in s.sides:

@@ -209,12 +209,56 @@ class Ctx:
     at: Any = None  # the value of the innermost integral's variable (``p`` alone means p(x) there)
     budget: Budget = dataclasses.field(default_factory=Budget)  # one per side (``side_value``)
     part_of_side: str = ""
+    #: values of closed parts already evaluated at this point (``Memo``), or None
+    memo: Memo | None = None
 
     def part(self, node: t.Node) -> str:
         return self.tex[node.start:node.end].strip() or type(node).__name__
 
     def with_scope(self, scope: Scope) -> Ctx:
-        return Ctx(scope, self.tex, self.tol, self.at, self.budget, self.part_of_side)
+        return Ctx(scope, self.tex, self.tol, self.at, self.budget, self.part_of_side, self.memo)
+
+
+class Memo:
+    """The values of a formula's closed parts at one point, kept for other formulas checked at the same
+    point with the same check: the mutation test's wrong edits of one formula leave most of its parts
+    unchanged (an edit of ``\frac{1}{2}`` in front of an expectation need not integrate again).
+
+    A part is closed when it is evaluated in the point's own scope, outside every integral, sum and
+    derivative (its value then depends only on its tree and the point); parts inside those depend on
+    their variables and are evaluated as always. The key is the part's tree without its position in the
+    text. A hit charges the side's budget what the first evaluation used, so a side that would run out
+    of budget still does; only successful values are kept."""
+
+    def __init__(self) -> None:
+        self.values: dict[Any, tuple[Any, int]] = {}
+        self.hits = 0
+
+    def get(self, key: Any) -> tuple[Any, int] | None:
+        found = self.values.get(key)
+        if found is not None:
+            self.hits += 1
+        return found
+
+
+#: Node types whose value is never worth keeping (a constant or a lookup).
+_NOT_MEMOISED = (t.Num, t.Unit, t.Text, t.Sym)
+
+
+def shape(node: Any) -> Any:
+    """A node's tree without positions: equal for the same part written at another place."""
+    if dataclasses.is_dataclass(node):  # a node, or a statement/relation inside one
+        return (type(node).__name__, *(shape(v) for k, v in node.__dict__.items() if not _position(k)))
+    if isinstance(node, (list, tuple)):
+        return tuple(shape(v) for v in node)
+    if isinstance(node, dict):
+        return tuple(sorted((k, shape(v)) for k, v in node.items()))
+    return node
+
+
+def _position(field_name: str) -> bool:
+    """Fields that hold places in the text (for messages and the mutation test's edits), not meaning."""
+    return field_name in ("start", "end", "span") or field_name.endswith(("_span", "_spans"))
 
 
 def evaluate(node: t.Node, ctx: Ctx) -> Any:
@@ -225,6 +269,24 @@ def evaluate(node: t.Node, ctx: Ctx) -> Any:
     handler = _HANDLERS.get(type(node))
     if handler is None:
         raise EvalError(f"cannot evaluate {ctx.part(node)!r} ({type(node).__name__})")
+    memo = ctx.memo
+    if memo is not None and ctx.at is None and ctx.scope.parent is None and not isinstance(node, _NOT_MEMOISED):
+        key = shape(node)
+        found = memo.get(key)
+        if found is not None:
+            value, used = found
+            budget.left -= used
+            if budget.left < 0:
+                raise budget.exhausted(ctx)
+            return value.copy() if isinstance(value, np.ndarray) else value
+        before = budget.left
+        value = _run(handler, node, ctx)
+        memo.values[key] = (value.copy() if isinstance(value, np.ndarray) else value, before - budget.left)
+        return value
+    return _run(handler, node, ctx)
+
+
+def _run(handler: Callable[[Any, Ctx], Any], node: t.Node, ctx: Ctx) -> Any:
     try:
         return handler(node, ctx)
     except (EvalError, ob.NumericalError):
@@ -236,7 +298,7 @@ def evaluate(node: t.Node, ctx: Ctx) -> Any:
 def side_value(node: t.Node, ctx: Ctx, evaluations: int = EVALUATIONS) -> Any:
     """The value of one side of a relation: a number or an array, never NaN. The side has its own
     :class:`Budget` of ``evaluations``."""
-    ctx = Ctx(ctx.scope, ctx.tex, ctx.tol, ctx.at, Budget(evaluations), ctx.part(node))
+    ctx = Ctx(ctx.scope, ctx.tex, ctx.tol, ctx.at, Budget(evaluations), ctx.part(node), ctx.memo)
     value = scalar(evaluate(node, ctx))
     if isinstance(value, (float, np.ndarray)) and np.any(np.isnan(value)):
         raise EvalError(f"{ctx.part(node)!r} is undefined here (0/0, inf - inf or similar)")
@@ -729,7 +791,7 @@ def _integral(node: t.Integral, ctx: Ctx) -> Any:
         domain = _domain_of(node.var, ctx, node)
 
     def g(v: Any) -> float:
-        inner = Ctx(ctx.scope.child({node.var: v}), ctx.tex, ctx.tol, v, ctx.budget, ctx.part_of_side)
+        inner = Ctx(ctx.scope.child({node.var: v}), ctx.tex, ctx.tol, v, ctx.budget, ctx.part_of_side, ctx.memo)
         return float(scalar(_numeric(evaluate(node.body, inner), inner, node.body)))
 
     return domain.integrate(g, ctx.tol)

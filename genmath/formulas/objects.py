@@ -63,7 +63,7 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
 
     Exact for polynomials of degree < 2n; the answer is accepted once two successive orders agree
     within ``tol`` (the error estimate), or both give the same infinity (log of a point mass's density),
-    else :class:`NumericalError`. Orders after the third are tried while the rule has at most
+    else :class:`NumericalError`, at once when two successive orders are both undefined (NaN). Orders after the third are tried while the rule has at most
     :data:`GAUSS_NODES` nodes (in low dimension, a smooth function that is not a polynomial still settles).
     """
     mean = np.atleast_1d(np.asarray(mean, dtype=float))
@@ -89,6 +89,9 @@ def gauss_expect(f: Callable[[np.ndarray], float], mean: np.ndarray, cov: np.nda
                 change = float(np.max(np.abs(np.asarray(total) - previous)))  # total: a number, or an array
             if tol.ok(change, float(np.max(np.abs(total)))):
                 return total
+            if np.any(np.isnan(total)) and np.any(np.isnan(previous)):  # larger rules will not mend it
+                raise NumericalError(f"Gauss-Hermite expectation is undefined: orders {n} and the one before "
+                                     f"both gave {total!r} (the function is undefined where the law has mass)")
         before, previous = previous, total
     raise NumericalError(f"Gauss-Hermite expectation did not settle: last two orders gave {before!r} "
                          f"and {previous!r} (tolerance {tol})")
