@@ -101,12 +101,16 @@ def _digest(text: str | None) -> str | None:
 @pytest.mark.build
 @pytest.mark.long
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb")))
-def test_notebook_runs_in_a_fresh_kernel_and_matches_its_chapter(prepared: site.Site, name: str) -> None:
+def test_notebook_runs_in_a_fresh_kernel_and_matches_its_chapter(request: pytest.FixtureRequest, name: str) -> None:
     """The notebook runs top to bottom in a fresh kernel and reproduces its chapter exactly: every value
     its snippets publish equals the build's, and every figure is byte for byte the build's SVG. The
     build ran each snippet in its own process; here they run one after another in one kernel, so this
     is also the run-to-run determinism test of every snippet (a second clean build would run them all
-    a third time)."""
+    a third time).
+
+    The kernel runs while the shared build may still be running (the build is awaited only to compare):
+    so the workers need not wait for it, idle, while its last snippets run. A network both need is
+    trained once, by whichever asks first (genmath.memo's lock), and loaded by the other."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
@@ -122,6 +126,7 @@ def test_notebook_runs_in_a_fresh_kernel_and_matches_its_chapter(prepared: site.
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT)}}).execute()
     ran = json.loads(nb.cells[-1].outputs[0]["text"])
+    prepared: site.Site = request.getfixturevalue("prepared")  # waits for the shared build
     chapter = prepared.chapters[f"{name}.md"]
     targets = list(dict.fromkeys(d.target for d in chapter.directives if d.kind == "snippet"))
     built_values = {k: v["value"] for t in targets for k, v in prepared.results[t].get("values", {}).items()}
