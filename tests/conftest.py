@@ -50,10 +50,15 @@ SHARED_SITE: list[Path] = []
 def pytest_collection_modifyitems(config, items):
     # The order the workers take tests in (xdist keeps it: --no-loadscope-reorder in the Makefile).
     # First the tests that need nothing of the shared build, so that the workers run them while it
-    # runs; of those, the few marked `long` (minutes each) first of all. Last the tests that wait
-    # for the build (the `project_built` fixture).
-    items.sort(key=lambda item: ("project_built" in getattr(item, "fixturenames", ()),
-                                 item.get_closest_marker("long") is None))
+    # runs; of those, the few marked `long` (minutes each) first of all. Then those marked
+    # `overlaps_build` (the notebooks: their kernels run while the build's last snippets run, so no
+    # worker waits idle for it). Last the tests that wait for the build (the `project_built` fixture).
+    def stage(item) -> int:
+        if "project_built" in getattr(item, "fixturenames", ()):
+            return 2
+        return 1 if item.get_closest_marker("overlaps_build") else 0
+
+    items.sort(key=lambda item: (stage(item), item.get_closest_marker("long") is None))
     for item in items:
         groups = sorted({GROUPS[f] for f in getattr(item, "fixturenames", ()) if f in GROUPS})
         page = getattr(item, "callspec", None) and item.callspec.params.get("page_path")

@@ -100,6 +100,7 @@ def _digest(text: str | None) -> str | None:
 
 @pytest.mark.build
 @pytest.mark.long
+@pytest.mark.overlaps_build
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb")))
 def test_notebook_runs_in_a_fresh_kernel_and_matches_its_chapter(request: pytest.FixtureRequest, name: str) -> None:
     """The notebook runs top to bottom in a fresh kernel and reproduces its chapter exactly: every value
@@ -108,9 +109,10 @@ def test_notebook_runs_in_a_fresh_kernel_and_matches_its_chapter(request: pytest
     is also the run-to-run determinism test of every snippet (a second clean build would run them all
     a third time).
 
-    The kernel runs while the shared build may still be running (the build is awaited only to compare):
-    so the workers need not wait for it, idle, while its last snippets run. A network both need is
-    trained once, by whichever asks first (genmath.memo's lock), and loaded by the other."""
+    The kernel runs while the shared build may still be running (the build is awaited only to compare;
+    these tests start after those that need nothing of the build, tests/conftest.py): so the workers
+    need not wait for it, idle, while its last snippets run. A network both need is trained once, by
+    whichever asks first (genmath.memo's lock), and loaded by the other."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
