@@ -31,7 +31,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) tools/install_torch.py
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --no-compile -e ".[test]"
+	@echo "compiling the modules a build and a test run import (pip compiled none: --no-compile)"
+	@PYTHONDONTWRITEBYTECODE= $(PY) -c 'import genmath.sitebuild, genmath.formulas, torch, scipy.stats, \
+	  scipy.integrate, scipy.optimize, matplotlib.pyplot, mkdocs.commands.build, material, pymdownx.superfences, \
+	  mkdocs_jupyter.plugin, nbconvert, nbclient, ipykernel.kernelapp, playwright.sync_api, hypothesis, pytest, xdist'
 	@touch $@
 
 # KaTeX (and the page-test tools) from the npm registry, with the venv's own Node.js.

@@ -87,7 +87,7 @@ def test_cpu_index_by_default_when_reachable(tool, index: str, monkeypatch, caps
     module, calls = tool
     monkeypatch.setattr(module, "CPU_INDEX", index)
     assert module.main() == 0
-    assert calls == [("install", "--quiet", "--index-url", module.CPU_INDEX, module.requirement())]
+    assert calls == [("install", "--quiet", "--no-compile", "--index-url", module.CPU_INDEX, module.requirement())]
     assert module.CPU_INDEX in capsys.readouterr().out
 
 
@@ -96,7 +96,7 @@ def test_unreachable_cpu_index_falls_back_to_the_default_index_with_one_note(too
     module, calls = tool
     monkeypatch.setattr(module, "CPU_INDEX", closed_url)
     assert module.main() == 0
-    assert calls == [("install", "--quiet", module.requirement())]  # no --index-url: pip's default
+    assert calls == [("install", "--quiet", "--no-compile", module.requirement())]  # no --index-url: pip's default
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "not reachable" in out[0] and "default index" in out[0], out
 
@@ -106,14 +106,14 @@ def test_unreachable_cpu_index_prefers_a_local_cpu_build(tool, closed_url, monke
     monkeypatch.setattr(module, "CPU_INDEX", closed_url)
     monkeypatch.setattr(module, "local_cpu_build", lambda req: "2.9.0+cpu")
     assert module.main() == 0
-    assert calls == [("install", "--quiet", "torch==2.9.0+cpu")]
+    assert calls == [("install", "--quiet", "--no-compile", "torch==2.9.0+cpu")]
 
 
 def test_torch_index_chooses_another_build(tool, index: str, monkeypatch) -> None:
     module, calls = tool
     monkeypatch.setenv("TORCH_INDEX", index)
     assert module.main() == 0
-    assert calls == [("install", "--quiet", "--index-url", index, module.requirement())]
+    assert calls == [("install", "--quiet", "--no-compile", "--index-url", index, module.requirement())]
 
 
 def test_an_unreachable_torch_index_fails_instead_of_silently_falling_back(tool, closed_url, monkeypatch,
@@ -130,7 +130,7 @@ def test_torch_index_default_uses_pips_default_index(tool, monkeypatch) -> None:
     module, calls = tool
     monkeypatch.setenv("TORCH_INDEX", "default")
     assert module.main() == 0
-    assert calls == [("install", "--quiet", module.requirement())]
+    assert calls == [("install", "--quiet", "--no-compile", module.requirement())]
 
 
 def test_the_installed_torch_is_recognised_and_left_alone() -> None:

@@ -11,6 +11,9 @@ about 2.7 GB. The requirement (a range, no pin) is read from pyproject.toml. In 
 ``TORCH_INDEX=<index URL> make setup`` chooses another build (for example PyTorch's ``.../whl/cu128``;
 it fails if that index is not reachable); ``TORCH_INDEX=default`` uses pip's default index. Standard
 library only: it runs before anything else is installed.
+
+``--no-compile``: pip would byte-compile all of torch's 2,000-odd modules (30 s of the set-up); Python
+compiles the few hundred a run imports, once, on first import (``make setup`` imports them at its end).
 """
 
 from __future__ import annotations
@@ -93,17 +96,17 @@ def main() -> int:
     if index != "default":
         if reachable(index):
             say(f"{req} from {index}")
-            return pip("install", "--quiet", "--index-url", index, req).returncode
+            return pip("install", "--quiet", "--no-compile", "--index-url", index, req).returncode
         if index != CPU_INDEX:
             say(f"TORCH_INDEX={index} is not reachable (no {index.rstrip('/')}/torch/)")
             return 1
         local = local_cpu_build(req)
         if local:
             say(f"{CPU_INDEX} is not reachable; torch {local}, a CPU build pip already sees locally")
-            return pip("install", "--quiet", f"torch=={local}").returncode
+            return pip("install", "--quiet", "--no-compile", f"torch=={local}").returncode
         say(f"{CPU_INDEX} is not reachable and pip sees no CPU build locally: {req} from the default "
             f"index (on Linux x86_64 that is a CUDA build, about 2.7 GB)")
-    return pip("install", "--quiet", req).returncode
+    return pip("install", "--quiet", "--no-compile", req).returncode
 
 
 if __name__ == "__main__":
