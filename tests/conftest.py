@@ -13,6 +13,13 @@ import threading
 import time
 from pathlib import Path
 
+# One thread for numpy's BLAS and torch, as in the build's snippet processes and the notebook kernels:
+# with every core busy (two workers, the background build, Chromium), a second thread mostly spins
+# waiting for a core (test_gan, test_mle and test_info took 43 CPU-s with two threads, 37 with one,
+# the other core busy). Set before numpy or torch is imported; a value already in the environment is kept.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import pytest
 from hypothesis import settings
 
