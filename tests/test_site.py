@@ -36,6 +36,7 @@ def test_nothing_is_loaded_from_other_hosts(built_site: Path) -> None:
 
 
 @pytest.mark.build
+@pytest.mark.long  # a full build (about 25 s): first among the tests that wait for the shared build, not last
 def test_a_second_build_is_byte_identical(built_site: Path, tmp_path: Path) -> None:
     """A second build of the same sources writes the same bytes. Under `make test` the first build
     ran every snippet (a fresh clone has no cache) and this one reads them from the cache, so it also
