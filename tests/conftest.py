@@ -58,8 +58,10 @@ def pytest_collection_modifyitems(config, items):
     # The order the workers take tests in (xdist keeps it: --no-loadscope-reorder in the Makefile).
     # First the tests that need nothing of the shared build, so that the workers run them while it
     # runs; of those, the few marked `long` (minutes each) first of all. Then those marked
-    # `overlaps_build` (the notebooks: their kernels run while the build's last snippets run, so no
-    # worker waits idle for it). Last the tests that wait for the build (the `project_built` fixture).
+    # `overlaps_build` (the notebooks' kernels: they run while the build's last snippets run, one
+    # after another, so no worker waits idle for the build while a core is free). Last the tests that
+    # wait for the build (the `project_built` fixture), among them the comparison of each kernel run
+    # with the build.
     def stage(item) -> int:
         if "project_built" in getattr(item, "fixturenames", ()):
             return 2
@@ -129,6 +131,10 @@ def pytest_sessionstart(session):
     BUILDS.append(thread)
     os.environ["GENMATH_TEST_SITE"] = str(folder / "site")
     os.environ["GENMATH_TEST_SITE_STATUS"] = str(status)
+    # each notebook's kernel run, shared by the worker that runs it and the one that compares it with
+    # the build (tests/test_notebooks.py)
+    (folder / "kernel-runs").mkdir()
+    os.environ["GENMATH_TEST_KERNEL_RUNS"] = str(folder / "kernel-runs")
 
 
 #: The controller's background build (joined at the end of the run).

@@ -10,11 +10,13 @@ import hashlib
 import json
 import os
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import HOSTING, ROOT
 
+from genmath import memo
 from genmath.sitebuild import notebooks, site
 
 REPOSITORY = HOSTING.url  # the hosting setting (extra.repository in mkdocs.yml, or GENMATH_REPOSITORY)
@@ -98,37 +100,65 @@ def _digest(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
-@pytest.mark.build
-@pytest.mark.long
-@pytest.mark.overlaps_build
-@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb")))
-def test_notebook_runs_in_a_fresh_kernel_and_matches_its_chapter(request: pytest.FixtureRequest, name: str) -> None:
-    """The notebook runs top to bottom in a fresh kernel and reproduces its chapter exactly: every value
-    its snippets publish equals the build's, and every figure is byte for byte the build's SVG. The
-    build ran each snippet in its own process; here they run one after another in one kernel, so this
-    is also the run-to-run determinism test of every snippet (a second clean build would run them all
-    a third time).
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
-    The kernel runs while the shared build may still be running (the build is awaited only to compare;
-    these tests start after those that need nothing of the build, tests/conftest.py): so the workers
-    need not wait for it, idle, while its last snippets run. A network both need is trained once, by
-    whichever asks first (genmath.memo's lock), and loaded by the other."""
+
+@pytest.fixture(scope="session")
+def kernel_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where each notebook's kernel run is kept for the session: the folder the controller shares with
+    every worker (GENMATH_TEST_KERNEL_RUNS, tests/conftest.py), or one of this process's own."""
+    shared = os.environ.get("GENMATH_TEST_KERNEL_RUNS")
+    return Path(shared) if shared else tmp_path_factory.mktemp("kernel-runs")
+
+
+def _kernel_run(name: str, runs: Path) -> dict:
+    """The values and figure digests notebooks/<name>.ipynb computes, run top to bottom in a fresh
+    kernel once per session (a test that asks while the run is under way waits for it; a run that
+    failed is tried again by whichever test asks next, and fails there too)."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(
-        "import hashlib, json, genmath.snippet as _s\n"
-        "_h = lambda t: None if t is None else hashlib.sha256(t.encode()).hexdigest()\n"
-        "print(json.dumps({'values': {k: v['value'] for k, v in _s.RECORD['values'].items()},\n"
-        "                  'figures': {f['name']: [_h(f['svg']), _h(f.get('svg_phone'))]\n"
-        "                              for f in _s.RECORD['figures']}}))"))
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = "1"  # as in the build's snippet processes
-    os.environ["PYTHONHASHSEED"] = "0"
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
-    ran = json.loads(nb.cells[-1].outputs[0]["text"])
-    prepared: site.Site = request.getfixturevalue("prepared")  # waits for the shared build
+    result = runs / f"{name}.json"
+    with memo.locked(runs / f"{name}.lock"):
+        if not result.is_file():
+            nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+            nb.cells.append(nbformat.v4.new_code_cell(
+                "import hashlib, json, genmath.snippet as _s\n"
+                "_h = lambda t: None if t is None else hashlib.sha256(t.encode()).hexdigest()\n"
+                "print(json.dumps({'values': {k: v['value'] for k, v in _s.RECORD['values'].items()},\n"
+                "                  'figures': {f['name']: [_h(f['svg']), _h(f.get('svg_phone'))]\n"
+                "                              for f in _s.RECORD['figures']}}))"))
+            for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+                os.environ[var] = "1"  # as in the build's snippet processes
+            os.environ["PYTHONHASHSEED"] = "0"
+            NotebookClient(nb, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": str(ROOT)}}).execute()
+            result.write_text(nb.cells[-1].outputs[0]["text"], encoding="utf-8")
+        return json.loads(result.read_text(encoding="utf-8"))
+
+
+@pytest.mark.long
+@pytest.mark.overlaps_build
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_in_a_fresh_kernel(kernel_runs: Path, name: str) -> None:
+    """The notebook runs top to bottom in a fresh kernel (nbclient raises on a cell's error) and
+    computes values and figures. Their comparison with the chapter is
+    test_notebook_reproduces_its_chapter, after the shared build: this test needs nothing of the build,
+    so it runs while the build's last snippets run, and no worker waits for the build, idle, while a
+    core is free (tests/conftest.py orders the run). A network both need is trained once, by whichever
+    asks first (genmath.memo's lock), and loaded by the other."""
+    ran = _kernel_run(name, kernel_runs)
+    assert ran["values"], f"notebooks/{name}.ipynb publishes no value"
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_reproduces_its_chapter(prepared: site.Site, kernel_runs: Path, name: str) -> None:
+    """The notebook's fresh-kernel run reproduces its chapter exactly: every value its snippets publish
+    equals the build's, and every figure is byte for byte the build's SVG. The build ran each snippet in
+    its own process; the kernel ran them one after another in one process, so this is also the
+    run-to-run determinism test of every snippet (a second clean build would run them all a third
+    time)."""
+    ran = _kernel_run(name, kernel_runs)
     chapter = prepared.chapters[f"{name}.md"]
     targets = list(dict.fromkeys(d.target for d in chapter.directives if d.kind == "snippet"))
     built_values = {k: v["value"] for t in targets for k, v in prepared.results[t].get("values", {}).items()}
