@@ -476,12 +476,16 @@ def test_a_page_resized_and_switched_measures_as_a_fresh_load(browser: Any, serv
     """The page tests load a page once (light, 1280 px) and measure it at 820 and 390 px by resizing
     it and in the dark scheme by switching it (_Visit). On the KL page (formulas that scroll at
     390 px, figures, tables, code, exercises in <details>), pages loaded at 390 px in either scheme
-    measure exactly as that page did, and a reader whose system is dark gets the dark palette."""
+    measure exactly as that page did, and a reader whose system is dark gets the dark palette. The
+    colour of a code token, computed once per kind of token (page_metrics), is every token's own."""
     fresh = {}
     for scheme in ("light", "dark"):
         context, page, _ = _open(browser, server + "kl/", scheme=scheme, width=390)
         try:
             fresh[scheme] = page_metrics.measure(page)
+            every = page_metrics.measure(page, every_token=True)
+            differ = {k: (fresh[scheme][k], every[k]) for k in every if fresh[scheme][k] != every[k]}
+            assert not differ, f"code colours by kind of token vs every token's own, {scheme}: {differ}"
             assert page_metrics.measure(page) == fresh[scheme], "measuring leaves the page as it was"
             palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
             assert palette == {"light": "default", "dark": "slate"}[scheme], "the palette follows the reader's scheme"
