@@ -12,6 +12,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 # One thread for numpy's BLAS and torch, as in the build's snippet processes and the notebook kernels:
 # with every core busy (two workers, the background build, Chromium), a second thread mostly spins
@@ -20,6 +21,7 @@ from pathlib import Path
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import page_server
 import pytest
 from hypothesis import settings
 
@@ -43,9 +45,10 @@ FORMULA_STATS: dict[str, object] = {}
 # -- the suite on several cores (`make test`: pytest -n auto --dist loadgroup, with pytest-xdist) --------
 
 #: Tests that share an expensive fixture run on one worker (xdist's loadgroup): fixture -> group.
-#: Not the built site (built once, in the background while the workers start, and shared) nor the page tests' server
-#: (a warm build of about 12 s per worker): the page tests are the longest part of the run, and
-#: both workers share them, one page's tests to a worker (pytest_collection_modifyitems).
+#: Not the built site (built once, in the background while the workers start, and shared) nor the page tests'
+#: site and server (built and served once by the controller after it, tests/page_server.py): the page
+#: tests are the longest part of the run, and both workers share them, one page's tests to a worker
+#: (pytest_collection_modifyitems).
 GROUPS = {"serve": "serve"}
 #: Report tables gathered from the workers (under xdist the controller runs no test itself).
 FROM_WORKERS: dict[str, list] = {"pages": [], "formulas": []}
@@ -84,7 +87,11 @@ def pytest_xdist_node_collection_finished(node, ids):
     """On the controller: stop at once if the workers' test ids carry no group. xdist's loadgroup
     sends a group to one worker by a suffix it adds to the test id (``...[kl/]@page:kl/``); pytest 9.2
     ignores that suffix and the groups silently fall apart (pytest-dev/pytest-xdist#1386), so every
-    worker would open every page (pyproject.toml pins pytest below 9.2)."""
+    worker would open every page (pyproject.toml pins pytest below 9.2). Also records whether page
+    tests were collected (PAGE_TESTS)."""
+    if any("test_browser.py::" in i for i in ids):
+        PAGE_TESTS.set()  # the background build then builds the page tests' site too
+    COLLECTED.set()
     if node.config.getvalue("dist") != "loadgroup":
         return
     pages = [i for i in ids if "test_browser.py::test_every_page_works[" in i]
@@ -117,20 +124,41 @@ def pytest_sessionstart(session):
     SHARED_SITE.append(folder)
     status = folder / "status.json"
 
-    def build() -> None:
+    # the page tests' site, built for the origin it is served from, once for every worker
+    # (tests/page_server.py); the server answers from now on, the workers wait for pages.json
+    pages_site, pages_status = folder / "pages-site", folder / "pages.json"
+    httpd = page_server.serve(pages_site, 0)
+    SERVERS.append(httpd)
+    pages_url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+    def run(dest: Path, done: Path, **env: str) -> bool:
         try:
-            result = build_site(folder / "site")
+            result = build_site(dest, **env)
             outcome = {"returncode": result.returncode, "output": result.stdout + result.stderr}
         except Exception as exc:  # noqa: BLE001 - reported to every test that waits for the build
             outcome = {"returncode": -1, "output": f"{type(exc).__name__}: {exc}"}
-        (folder / "status.tmp").write_text(json.dumps(outcome), encoding="utf-8")
-        (folder / "status.tmp").replace(status)
+        (folder / "status.tmp").write_text(json.dumps({**outcome, "site": str(dest)}), encoding="utf-8")
+        (folder / "status.tmp").replace(done)
+        return outcome["returncode"] == 0
+
+    def build() -> None:
+        built = run(folder / "site", status)
+        COLLECTED.wait(timeout=600)  # the workers' collections, long done by now
+        if built and PAGE_TESTS.is_set():
+            run(pages_site, pages_status, GENMATH_SITE_URL=pages_url)
+        else:  # the page tests fail at the shared build already, or none was collected
+            why = "the shared build failed" if not built else "no page test was collected"
+            pages_status.write_text(json.dumps({"returncode": -1, "site": str(pages_site),
+                                                "output": f"the page tests' site was not built: {why}"}),
+                                    encoding="utf-8")
 
     thread = threading.Thread(target=build, name="genmath-shared-build", daemon=True)
     thread.start()
     BUILDS.append(thread)
     os.environ["GENMATH_TEST_SITE"] = str(folder / "site")
     os.environ["GENMATH_TEST_SITE_STATUS"] = str(status)
+    os.environ["GENMATH_TEST_PAGES_URL"] = pages_url
+    os.environ["GENMATH_TEST_PAGES_STATUS"] = str(pages_status)
     # each notebook's kernel run, shared by the worker that runs it and the one that compares it with
     # the build (tests/test_notebooks.py)
     (folder / "kernel-runs").mkdir()
@@ -139,11 +167,18 @@ def pytest_sessionstart(session):
 
 #: The controller's background build (joined at the end of the run).
 BUILDS: list[threading.Thread] = []
+#: The controller's server of the page tests' site (shut down at the end of the run).
+SERVERS: list[Any] = []
+#: Set on the controller once a worker has collected its tests, and once one has collected page tests.
+COLLECTED, PAGE_TESTS = threading.Event(), threading.Event()
 
 
 def pytest_unconfigure(config):
+    COLLECTED.set()  # (a run that ends before the workers collected: the build thread need not wait)
     for thread in BUILDS:
         thread.join()
+    for httpd in SERVERS:
+        httpd.shutdown()
     for folder in SHARED_SITE:
         shutil.rmtree(folder, ignore_errors=True)
 

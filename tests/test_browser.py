@@ -17,21 +17,18 @@ the search index read math as text; Korean words do not break; navigation and th
 
 from __future__ import annotations
 
-import functools
-import gzip
-import http.server
 import io
 import json
 import re
 import shutil
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import page_metrics
+import page_server
 from conftest import ROOT, build_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
@@ -54,66 +51,29 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, project_built: dict[str, object]) -> Iterator[str]:
-    """The site built for this origin (instant navigation needs site_url = where it is served)."""
+    """The site built for this origin (instant navigation needs site_url = where it is served). Under
+    xdist the controller builds and serves it once for every worker, after the shared build
+    (conftest.pytest_sessionstart); otherwise it is built and served here."""
+    shared = page_server.shared()
+    if shared is not None:
+        url, site, outcome = shared
+        assert outcome["returncode"] == 0, outcome["output"]
+        SERVED["site"] = site
+        yield url
+        return
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     site = tmp_path_factory.mktemp("browser-site") / "site"
     result = build_site(site, GENMATH_SITE_URL=f"http://127.0.0.1:{port}/")
     assert result.returncode == 0, result.stdout + result.stderr
-    handler = functools.partial(QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    httpd = page_server.serve(site, port)
     SERVED["site"] = site
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
 
 
 SERVED: dict[str, Path] = {}
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site as static hosting does: text compressed with gzip, the site's 404.html for
-    an address that does not exist (GitHub Pages), under ``PREFIX`` (the site's base path)."""
-
-    COMPRESS = {".html", ".css", ".js", ".json", ".svg", ".xml"}
-    PREFIX = "/"
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def translate_path(self, path: str) -> str:
-        if not path.startswith(self.PREFIX):
-            return "/nonexistent"
-        return super().translate_path("/" + path[len(self.PREFIX):])
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        page = Path(self.directory) / "404.html"
-        if code != 404 or not page.is_file():
-            return super().send_error(code, message, explain)
-        body = page.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def send_head(self):  # type: ignore[no-untyped-def]
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path = path / "index.html"
-        if (path.suffix not in self.COMPRESS or not path.is_file()
-                or "gzip" not in self.headers.get("Accept-Encoding", "")):
-            return super().send_head()
-        body = gzip.compress(path.read_bytes(), mtime=0)
-        self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        return io.BytesIO(body)
 
 
 @pytest.fixture(scope="session")
@@ -566,9 +526,7 @@ def test_panels_side_by_side_are_stacked_on_a_phone(browser: Any, server: str, w
 def test_404_page_works_at_any_base_path(browser: Any, server: str) -> None:
     site = SERVED["site"]
     for prefix in ("/", "/preview/pr-15/"):
-        handler = functools.partial(type("Prefixed", (QuietHandler,), {"PREFIX": prefix}), directory=str(site))
-        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        httpd = page_server.serve(site, 0, prefix=prefix)
         base = f"http://127.0.0.1:{httpd.server_address[1]}{prefix}"
         page = browser.new_page()
         try:
