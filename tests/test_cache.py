@@ -154,3 +154,36 @@ def test_a_warm_build_writes_the_bytes_of_a_cold_one(project: MiniProject) -> No
     assert cold_html == warm_html
     names = [cold_html.index(f"c.order.{n}") for n in ("zeta", "alpha", "mid")]
     assert names == sorted(names), "values are listed in the order the snippet published them"
+
+
+@pytest.mark.build
+def test_search_entries_are_parsed_once_per_page_version_and_read_back_as_the_same_bytes(project: MiniProject) -> None:
+    """Material's search plugin parses a page's HTML only when it changed (genmath.sitebuild.search_memo):
+    an unchanged page's entries are read back from the cache and write the bytes a parse writes; an
+    edited page is parsed again; a damaged entry is parsed again and replaced."""
+    yml = project.path / "mkdocs.yml"
+    yml.write_text(yml.read_text(encoding="utf-8").replace("plugins: []", "plugins:\n  - search"), encoding="utf-8")
+    project.write("docs/index.md", "# Home\n\nThe word aardvark.\n\n## Second\n\nMore $x^2$ text.\n")
+    project.write("docs/other.md", "# Other\n\nThe word zebra.\n")
+    memo = project.path / ".genmath-cache" / "search"
+
+    def build(dest: str) -> tuple[bytes, dict[str, int]]:
+        result = project.build("--strict", "-d", dest)
+        assert result.returncode == 0, result.stderr
+        stamps = {p.name: p.stat().st_mtime_ns for p in memo.glob("*.json")}
+        return (project.path / dest / "search" / "search_index.json").read_bytes(), stamps
+
+    parsed, first = build("one")
+    assert set(first) == {"index.json", "other.json"}
+    assert b"aardvark" in parsed and b"zebra" in parsed
+    read_back, second = build("two")
+    assert read_back == parsed, "entries read back write the bytes of a parse"
+    assert second == first, "an unchanged page is not parsed (its entry is not rewritten)"
+
+    (memo / "other.json").write_text('{"key": "0", "entr', encoding="utf-8")  # damaged
+    project.write("docs/index.md", "# Home\n\nThe word armadillo.\n\n## Second\n\nMore $x^2$ text.\n")
+    edited, third = build("three")
+    assert b"armadillo" in edited and b"aardvark" not in edited and b"zebra" in edited
+    assert third["index.json"] != first["index.json"], "the edited page is parsed again"
+    assert json.loads((memo / "other.json").read_text(encoding="utf-8"))["entries"], "the damaged entry is replaced"
+    assert edited.replace(b"armadillo", b"aardvark") == parsed

@@ -17,6 +17,7 @@
 - ``formulas``  -- checks labelled display formulas against genmath (used by the tests)
 - ``mkdocs_hooks`` -- the thin MkDocs glue (``hooks:`` in mkdocs.yml)
 - ``mkdocs_serve`` -- ``mkdocs serve``: never hangs, keeps the last good pages, converts only what changed
+- ``search_memo`` -- Material's search entries per page, on disk: only pages whose HTML changed are parsed
 - ``__main__``  -- ``python -m genmath.sitebuild [--chapter NAME]``: the pre-build step alone (``make check``)
 
 This package deliberately imports nothing at import time: ``genmath.sitebuild.child`` is imported by

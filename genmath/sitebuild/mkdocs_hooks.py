@@ -2,7 +2,8 @@
 extension renders every chapter without any of this (it keeps its own state: genmath.sitebuild.project).
 
 - on_config: every repository URL and the site URL from the one hosting setting (genmath.sitebuild.hosting);
-  the extension's project folder and snippet-file URL as its options.
+  the extension's project folder and snippet-file URL as its options; the search index parses only
+  the pages whose HTML changed (genmath.sitebuild.search_memo).
 - on_pre_build: KaTeX's assets; the pre-build step over the pages MkDocs will build (``exclude_docs``
   honoured), before MkDocs cleans or writes anything, so a failure stops the build with its located
   message and writes nothing; the companion notebooks (the rendered copies into the cache, outside
@@ -27,7 +28,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.toc import AnchorLink
 
-from genmath.sitebuild import site
+from genmath.sitebuild import search_memo, site
 from genmath.sitebuild.hosting import Hosting
 from genmath.sitebuild.markdown import PROJECT_OPTIONS
 from genmath.sitebuild.mkdocs_serve import LiveSession
@@ -88,6 +89,8 @@ def on_config(config: Any, **_: Any) -> Any:
         if not config.site_url:  # GENMATH_SITE_URL (mkdocs.yml) and `mkdocs serve` set their own
             config.site_url = hosting.site_url
         options["source_url"] = hosting.files_url
+    # a page's search entries are parsed from its HTML only when it changed (genmath.sitebuild.search_memo)
+    search_memo.install(config, _project(config).config.cache_dir / "search")
     if _live is not None:
         _live.begin(config)
     return config

@@ -11,9 +11,9 @@ after MkDocs cleaned the site folder leaves half a site behind. A LiveSession (s
   located message, once) and the server goes on answering;
 - a page whose inputs did not change (its Markdown after every plugin, the digest of its snippets,
   values and equation numbers from ``Site.page_inputs``, the Markdown options and the list of pages)
-  is not converted again, a page whose HTML did not change is not parsed for the search index
-  again, and a notebook whose inputs did not change is not generated again: a prose edit converts
-  one page.
+  is not converted again, and a notebook whose inputs did not change is not generated again: a
+  prose edit converts one page. (A page whose HTML did not change is not parsed for the search
+  index again, in every build: genmath.sitebuild.search_memo.)
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ class LiveSession:
         self.building: Path | None = None  # the folder the rebuild in progress writes
         self.previous: Path | None = None  # the folder served before the last switch (see publish)
         self.pages: dict[str, tuple[str, dict[str, Any]]] = {}  # src_uri -> (inputs, render results)
-        self.search: dict[str, tuple[str, list[Any]]] = {}  # page url -> (HTML digest, index entries)
         self.notebooks: dict[str, str] = {}  # chapter -> digest of its notebook's inputs (write_notebooks)
         self.templates = _template_cache()  # the theme's compiled templates (the hooks' on_env)
 
@@ -94,11 +93,10 @@ class LiveSession:
                       "fix the error above and save")
 
     def begin(self, config: Any) -> None:
-        """``on_config``: a rebuild writes a fresh folder; search indexing is memoized."""
+        """``on_config``: a rebuild writes a fresh folder."""
         if self.server is not None and not self.dirty:  # the first build writes MkDocs' own folder
             self.building = Path(tempfile.mkdtemp(prefix="genmath-serve-"))
             config.site_dir = str(self.building)
-        self._memoize_search(config)
 
     def publish(self) -> None:
         """``on_post_build``: serve what this rebuild wrote.
@@ -150,26 +148,6 @@ class LiveSession:
             self.pages[uri] = (key, _save(page))
 
         page.render = render
-
-    def _memoize_search(self, config: Any) -> None:
-        """Material's search plugin parses every page's HTML on every build; reuse unchanged pages'."""
-        for plugin in config.plugins.values():
-            index = getattr(plugin, "search_index", None)
-            if index is None or not hasattr(index, "add_entry_from_context") or not hasattr(index, "entries"):
-                continue
-            add = index.add_entry_from_context
-
-            def add_memoized(page: Any, add: Any = add, index: Any = index) -> None:
-                key = _digest(page.content, str(page.title), page.meta.get("search"), page.meta.get("tags"))
-                saved = self.search.get(page.url)
-                if saved is not None and saved[0] == key:
-                    index.entries.extend(saved[1])
-                    return
-                start = len(index.entries)
-                add(page)
-                self.search[page.url] = (key, index.entries[start:])
-
-            index.add_entry_from_context = add_memoized
 
 
 def _save(page: Any) -> dict[str, Any]:
