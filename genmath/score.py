@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from genmath import memo, validate
 
@@ -76,9 +75,10 @@ def mvn_log_prob(x: ArrayLike, mean: ArrayLike, cov: ArrayLike) -> FloatArray:
 
 
 def _mixture(weights: ArrayLike, means: ArrayLike, covs: ArrayLike
-             ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Validated mixture parameters; every covariance is checked here (symmetric, positive definite),
-    so an error names ``covs`` and the component index, not the per-component ``cov``."""
+             ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Validated mixture parameters and the covariances' Cholesky factors; every covariance is checked
+    here (symmetric, positive definite), so an error names ``covs`` and the component index, not the
+    per-component ``cov``."""
     pi = validate.probabilities(weights, "weights")
     if pi.ndim != 1:
         validate.fail("weights", "a vector of K mixture weights", pi.shape)
@@ -89,29 +89,52 @@ def _mixture(weights: ArrayLike, means: ArrayLike, covs: ArrayLike
     d = mus.shape[1]
     if sigmas.shape != (pi.size, d, d):
         validate.fail("covs", f"an array of shape ({pi.size}, {d}, {d})", sigmas.shape)
-    validate.cholesky(sigmas, "covs")
-    return pi, mus, sigmas
+    return pi, mus, sigmas, validate.cholesky(sigmas, "covs")
+
+
+def _components(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike
+                ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    r"""For every point and component at once: :math:`\log \pi_k + \log \mathcal{N}(x; \mu_k, \Sigma_k)`
+    (shape ``(..., K)``), the points ``x`` (``(..., D)``), the means and :math:`L_k^{-1}` (``(K, D, D)``).
+    All K components in one matrix product: Langevin chains call this thousands of times."""
+    pi, mus, _, chols = _mixture(weights, means, covs)
+    x = _points(x, "x", mus.shape[1])
+    k, d = mus.shape
+    l_inv = np.linalg.inv(chols)  # (K, D, D), tiny
+    # L_k^{-1} (x - mu_k) = L_k^{-1} x - L_k^{-1} mu_k, for every k by one product with the stacked L_k^{-1}
+    white = (x @ l_inv.reshape(k * d, d).T).reshape(*x.shape[:-1], k, d) - np.einsum("ked,kd->ke", l_inv, mus)
+    log_det = 2.0 * np.log(np.diagonal(chols, axis1=-2, axis2=-1)).sum(-1)
+    with np.errstate(divide="ignore"):
+        log_pi = np.log(pi)
+    log_joint = log_pi - 0.5 * (white**2).sum(-1) - 0.5 * log_det - 0.5 * d * np.log(2 * np.pi)
+    return log_joint, x, mus, l_inv
+
+
+def _log_sum_exp(a: FloatArray) -> FloatArray:
+    """log of the sum of exp over the last axis, shifted by its largest term (keeps that axis, size 1);
+    every term -inf gives -inf."""
+    top = np.max(a, axis=-1, keepdims=True)
+    shift = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(a - shift).sum(-1, keepdims=True)) + shift
 
 
 def mixture_component_log_probs(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike
                                 ) -> FloatArray:
     r""":math:`\log \pi_k + \log \mathcal{N}(x; \mu_k, \Sigma_k)` for every component, shape ``(..., K)``."""
-    pi, mus, sigmas = _mixture(weights, means, covs)
-    with np.errstate(divide="ignore"):
-        log_pi = np.log(pi)
-    return np.stack([log_pi[k] + mvn_log_prob(x, mus[k], sigmas[k]) for k in range(pi.size)], axis=-1)
+    return _components(x, weights, means, covs)[0]
 
 
 def mixture_log_prob(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike) -> FloatArray:
     r""":math:`\log p(x) = \log \sum_k \pi_k \mathcal{N}(x; \mu_k, \Sigma_k)` in nats."""
-    return special.logsumexp(mixture_component_log_probs(x, weights, means, covs), axis=-1)
+    return _log_sum_exp(_components(x, weights, means, covs)[0])[..., 0]
 
 
 def mixture_responsibilities(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike
                              ) -> FloatArray:
     r""":math:`r_k(x) = \pi_k \mathcal{N}(x;\mu_k,\Sigma_k) / \sum_j \pi_j \mathcal{N}(x;\mu_j,\Sigma_j)`, shape ``(..., K)``."""
-    log_joint = mixture_component_log_probs(x, weights, means, covs)
-    return np.exp(log_joint - special.logsumexp(log_joint, axis=-1, keepdims=True))
+    log_joint = _components(x, weights, means, covs)[0]
+    return np.exp(log_joint - _log_sum_exp(log_joint))
 
 
 def mixture_score(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: ArrayLike) -> FloatArray:
@@ -119,9 +142,12 @@ def mixture_score(x: ArrayLike, weights: ArrayLike, means: ArrayLike, covs: Arra
 
     .. math:: \nabla_x \log p(x) = \sum_k r_k(x)\,\left(-\Sigma_k^{-1}(x - \mu_k)\right).
     """
-    pi, mus, sigmas = _mixture(weights, means, covs)
-    resp = mixture_responsibilities(x, pi, mus, sigmas)
-    comp = np.stack([gaussian_score(x, mus[k], sigmas[k]) for k in range(pi.size)], axis=-2)
+    log_joint, x, mus, l_inv = _components(x, weights, means, covs)
+    resp = np.exp(log_joint - _log_sum_exp(log_joint))
+    k, d = mus.shape
+    precision = np.swapaxes(l_inv, -1, -2) @ l_inv  # Sigma_k^{-1} = L_k^{-T} L_k^{-1}, symmetric
+    # -Sigma_k^{-1} (x - mu_k) for every k by one product with the stacked precisions
+    comp = np.einsum("kde,ke->kd", precision, mus) - (x @ precision.reshape(k * d, d).T).reshape(*x.shape[:-1], k, d)
     return (resp[..., None] * comp).sum(axis=-2)
 
 
