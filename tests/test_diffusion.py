@@ -923,6 +923,30 @@ def test_eps_network_runs_in_float64():
         d.train_ddpm(x, b, steps=1, dtype="float16")
 
 
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-6), (torch.float64, 1e-14)])
+def test_eps_network_gives_a_batch_with_one_step_what_it_gives_row_by_row(dtype, tol):
+    """A batch at one t (a sampler step) computes the time embedding and its projections once and
+    broadcasts them; it must give every row what the row gets in a batch of mixed steps, up to the
+    rounding of a matrix product of another shape (and with class labels, as guidance calls it)."""
+    torch.set_num_threads(1)
+    for classes in (None, 3):
+        net = d.make_eps_net(hidden=16, seed=1, n_classes=classes).to(dtype)
+        x = torch.randn(40, 2, dtype=dtype, generator=torch.Generator().manual_seed(0))
+        c = None if classes is None else torch.arange(40) % (classes + 1)
+        for step in (1, 17):
+            one = torch.full((40,), step)
+            mixed = torch.cat([one[:39], torch.tensor([step + 1])])  # one row at another step
+            with torch.no_grad():
+                fast = net(x, one, c)
+                rows = net(x, mixed, c)[:39]
+                single = torch.cat([net(x[i:i + 1], one[i:i + 1], None if c is None else c[i:i + 1])
+                                    for i in range(39)])
+            scale = float(rows.abs().max())
+            assert float((fast[:39] - rows).abs().max()) <= tol * scale, (classes, step)
+            assert float((single - rows).abs().max()) <= tol * scale, (classes, step)
+            assert not torch.equal(fast[39], rows[38]), "the rows are different points"
+
 def test_ring_near_probability_matches_a_large_sample_and_the_rayleigh_law():
     # the exact value against 10^6 draws (binomial standard error 2e-4)
     x = d.ring_mixture(1_000_000, seed=7)
