@@ -358,6 +358,36 @@ def test_derivatives_follow_their_variable() -> None:
     _fails(good.replace("2v^2", "v^2"), check)
 
 
+def test_a_derivative_stops_halving_its_step_only_where_the_differences_agree_to_rounding() -> None:
+    """Central differences at h and h/2 that agree within the rounding of f (a quadratic: a Gaussian
+    log-density) settle after two steps; anything with higher curvature takes all four and keeps its
+    Richardson accuracy, so a settled derivative is never less accurate than the full one."""
+    from genmath.formulas import evaluate as ev
+
+    def counted(f):
+        calls = []
+        def g(x):
+            calls.append(x)
+            return f(x)
+        return g, calls
+
+    cases = [  # f, x, order, exact derivative, steps expected (evaluations of f)
+        (lambda x: -0.5 * (x - 0.3) ** 2 / 1.7 - 1.2, 0.8, 1, -(0.8 - 0.3) / 1.7, 4),
+        (lambda x: 2.0 * x ** 3 - x, 1.1, 2, 12.0 * 1.1, 5),  # a cubic: the second difference is exact
+        (lambda x: math.exp(x), 0.4, 1, math.exp(0.4), 8),
+        (lambda x: math.log(1 + x * x), 0.7, 2, (2 - 2 * 0.49) / (1 + 0.49) ** 2, 9),
+        (lambda x: x ** 5, 0.0, 1, 0.0, 8),  # flat to h^4 at 0, not a polynomial of degree 2
+    ]
+    for f, x, order, exact, calls_expected in cases:
+        g, calls = counted(f)
+        value = float(ev._difference(g, x, order))
+        assert len(calls) == calls_expected, (x, order, len(calls))
+        assert abs(value - exact) <= 1e-9 * max(1.0, abs(exact)), (x, order, value, exact)
+    # a vector-valued f settles only when every component does
+    g, calls = counted(lambda x: np.array([x * x, math.sin(x)]))
+    assert np.allclose(ev._difference(g, 0.5, 1), [1.0, math.cos(0.5)], rtol=1e-9) and len(calls) == 8
+
+
 def test_derivatives_with_respect_to_part_of_a_vector_follow_the_vector() -> None:
     from genmath.formulas import Function
 
