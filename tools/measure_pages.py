@@ -13,51 +13,26 @@ a change on a phone and in dark mode (`make screenshots` does this for the curre
 from __future__ import annotations
 
 import argparse
-import functools
 import http.server
 import json
 import shutil
 import sys
-import threading
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import page_metrics  # noqa: E402
+import page_metrics
+import page_server
 
 CONFIGS = [(1280, "light"), (820, "light"), (390, "light"), (390, "dark"), (1280, "dark")]
 
 
-class Handler(http.server.SimpleHTTPRequestHandler):
-    prefix = "/"
-
-    def log_message(self, *args):  # noqa: D102
-        pass
-
-    def translate_path(self, path):  # noqa: D102
-        if not path.startswith(self.prefix):
-            return "/nonexistent"
-        return super().translate_path("/" + path[len(self.prefix):])
-
-    def send_error(self, code, message=None, explain=None):  # noqa: D102
-        page = Path(self.directory) / "404.html"
-        if code == 404 and page.is_file():
-            body = page.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-
 def serve(site: Path, prefix: str) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(type("H", (Handler,), {"prefix": prefix}), directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    """``site`` served as the page tests serve it (tests/page_server.py: gzip, the site's 404 page,
+    under ``prefix``), on any free port; (server, base address)."""
+    httpd = page_server.serve(site, 0, prefix=prefix)
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}{prefix}"
 
 
