@@ -1,5 +1,5 @@
 """The page tests' web server: the built site as static hosting serves it, and, under xdist, one
-site and server for every worker.
+site and server for every worker. tools/measure_pages.py (``make screenshots``) serves with it too.
 
 The page tests need the site built for the origin it is served from (instant navigation needs
 ``site_url`` to be that origin). With several workers the controller builds it once, after the
