@@ -22,6 +22,7 @@ p next to phat) are the true parameters the data were drawn from.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -605,7 +606,11 @@ def _torch_gaussian_derivatives(x: np.ndarray, mu: float, var: float) -> tuple[n
     theta = torch.tensor([mu, var], dtype=torch.float64)
     points = torch.as_tensor(x, dtype=torch.float64)
     grads = torch.func.vmap(torch.func.grad(log_prob), in_dims=(None, 0))(theta, points)
-    hessians = torch.func.vmap(torch.func.hessian(log_prob), in_dims=(None, 0))(theta, points)
+    with warnings.catch_warnings():
+        # torch.func.hessian's first call imports torch's forward-mode rules, which call the deprecated
+        # torch.jit.script (torch 2.13); MkDocs prints such a warning with a stack, like an error
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=DeprecationWarning)
+        hessians = torch.func.vmap(torch.func.hessian(log_prob), in_dims=(None, 0))(theta, points)
     return grads.numpy(), hessians.numpy()
 
 
