@@ -13,6 +13,7 @@ Targets (issue 13): at least 90% of the non-equivalent mutants caught by value, 
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,12 @@ def mutate_formula(tex: str, check: Any, *, label: str, file: str, line: int) ->
         except t.TexError:
             continue  # not an edit a writer could make (it would not render)
         try:
-            verify_formula(parsed, check, where=label, pts=pts, memo=memo)
+            with warnings.catch_warnings():
+                # a wrong edit often makes a log's argument negative or an optimum undefined: numpy's and
+                # scipy's RuntimeWarnings say so as the verdict does (np.errstate, where the evaluator
+                # raises on such a value, is not affected)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                verify_formula(parsed, check, where=label, pts=pts, memo=memo)
         except FormulaCheckError as err:
             out.append(Outcome(label, file, line, mutant, "value" if err.kind == "wrong" else "unreadable",
                                str(err)))
