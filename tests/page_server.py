@@ -19,6 +19,7 @@ import json
 import os
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -53,6 +54,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def send_head(self):  # type: ignore[no-untyped-def]
         path = Path(self.translate_path(self.path))
         if path.is_dir():
+            if not urllib.parse.urlsplit(self.path).path.endswith("/"):
+                return super().send_head()  # a redirect to the folder's address with its slash, as hosting does
             path = path / "index.html"
         if (path.suffix not in self.COMPRESS or not path.is_file()
                 or "gzip" not in self.headers.get("Accept-Encoding", "")):

@@ -1,5 +1,6 @@
 """Hosting and the contributor loop: the deploy workflow (linted; it cannot run here), page metadata,
-edit/view/source links from the one hosting setting, last-updated dates, 404 page and sitemap."""
+edit/view/source links from the one hosting setting, last-updated dates, 404 page and sitemap, and the
+page tests' server serving a site as static hosting does."""
 
 from __future__ import annotations
 
@@ -175,3 +176,30 @@ def test_chapters_link_their_notebook_download_and_colab(built_site: Path) -> No
         assert (built_site / "notebooks" / nb.stem / f"{nb.stem}.ipynb").is_file()
         assert f'href="{HOSTING.colab(f"notebooks/{nb.stem}.ipynb")}"' in html
         assert (built_site / "notebooks" / nb.stem / "index.html").is_file()
+
+
+@pytest.mark.parametrize("prefix", ["/", "/genmath/"])
+def test_the_page_server_redirects_a_folder_address_to_its_slash(tmp_path: Path, prefix: str) -> None:
+    """As GitHub Pages does: .../kl is redirected to .../kl/ (served as it is, the page's relative links
+    to its stylesheets would miss), and .../kl/ is the page, compressed as hosting sends it."""
+    import gzip
+    import http.client
+
+    import page_server
+
+    (tmp_path / "kl").mkdir()
+    (tmp_path / "kl" / "index.html").write_text("<p>the KL page</p>", encoding="utf-8")
+    httpd = page_server.serve(tmp_path, 0, prefix=prefix)
+    try:
+        def get(path: str) -> http.client.HTTPResponse:
+            conn = http.client.HTTPConnection("127.0.0.1", httpd.server_address[1], timeout=10)
+            conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
+            return conn.getresponse()
+
+        moved = get(f"{prefix}kl?q=1")
+        assert moved.status == 301 and moved.getheader("Location") == f"{prefix}kl/?q=1"
+        page = get(f"{prefix}kl/")
+        assert page.status == 200 and page.getheader("Content-Encoding") == "gzip"
+        assert gzip.decompress(page.read()) == b"<p>the KL page</p>"
+    finally:
+        httpd.shutdown()
