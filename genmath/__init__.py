@@ -9,11 +9,15 @@ Where things live (one module per topic, one test file per module):
 - ``genmath.validate``   -- input checks shared by every module; messages name the argument and value
 - ``genmath.numerics``   -- quadrature that locates the mass and raises when its result cannot be trusted
 - ``genmath.info``       -- entropy, cross-entropy, KL, JSD, Gaussian KLs
-- ``genmath.mle``        -- maximum-likelihood estimates and log-likelihoods
-- ``genmath.vae``        -- ELBO, linear-Gaussian model, IWAE, a small torch VAE
+- ``genmath.mle``        -- maximum-likelihood estimates and log-likelihoods, Fisher information and the
+                           Cramér-Rao bound, the sandwich covariance, MAP and weight decay, EM for mixtures
+- ``genmath.vae``        -- ELBO, linear-Gaussian model, IWAE, score-function and reparameterised gradients,
+                           a small torch VAE, encoder mutual information, per-point posteriors (amortisation gap)
 - ``genmath.gan``        -- optimal discriminator, value function by quadrature, W1 and its dual, f-GAN bounds,
                             a small torch GAN and WGAN
-- ``genmath.diffusion``  -- DDPM schedules, posterior, variational bound
+- ``genmath.diffusion``  -- DDPM schedules, posterior, variational bound and its weightings, a small epsilon
+                           network, DDPM and DDIM sampling, classifier-free guidance, the probability-flow
+                           ODE's likelihood, Frechet distance
 - ``genmath.flows``      -- change of variables, affine and sinh-arcsinh maps, coupling layers, RealNVP,
                            NICE, Glow's actnorm and 1x1 convolution, MAF/IAF, Hutchinson's trace estimator
 - ``genmath.score``      -- scores, denoising and sliced score matching, Tweedie, Langevin, NCSN, PC sampling
