@@ -123,6 +123,9 @@ def mask_code(lines: list[str]) -> list[str]:
             fence = m.group("fence")
             out.append(" " * len(line))
             continue
+        if not in_comment and "`" not in line and "<!--" not in line:
+            out.append(line)  # nothing to mask (most lines of prose)
+            continue
         masked = list(line)
         i = 0
         while i < len(line):
@@ -142,8 +145,9 @@ def mask_code(lines: list[str]) -> list[str]:
                     continue
                 masked[i:close + run] = " " * (close + run - i)
                 i = close + run
-            else:
-                i += 1
+            else:  # on to the next backtick or comment, whichever comes first
+                found = [p for p in (line.find("`", i), line.find("<!--", i)) if p >= 0]
+                i = min(found) if found else len(line)
         out.append("".join(masked))
     return out
 
