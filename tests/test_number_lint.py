@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 
 from genmath.sitebuild.lint import bad_allow_entries, hand_typed_numbers, significant_digits
-from genmath.sitebuild.scan import scan_file, scan_text
+from genmath.sitebuild.scan import mask_code, scan_file, scan_text
 
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md"))
@@ -18,6 +18,23 @@ def test_no_hand_typed_results(page) -> None:
     findings = hand_typed_numbers(chapter) + bad_allow_entries(chapter)  # type: ignore[operator]
     assert not findings, "quote these from a snippet, or allow-list them with a reason:\n" + "\n".join(
         map(str, findings))
+
+
+@pytest.mark.parametrize("lines,masked", [
+    (["plain 0.5 prose", ""], ["plain 0.5 prose", ""]),
+    (["a `x = 0.5` b ``y`z`` c"], ["a " + " " * 9 + " b " + " " * 7 + " c"]),
+    (["an unclosed ` tick 0.5"], ["an unclosed ` tick 0.5"]),
+    (["a ``` run ` then `0.5`"], ["a ``` run " + " " * 8 + "0.5`"]),  # ``` has no closing run
+    (["x <!-- 0.5", "still 2.5 -->y `3`"], ["x" + " " * 9, " " * 13 + "y    "]),
+    (["x <!-- a", "0.5 inside", "--> b"], ["x" + " " * 7, " " * 10, "    b"]),  # a line inside a comment
+    (["`<!--` 0.5 <!-- `1` --> 2"], ["       0.5              2"]),
+    (["```python", "x = 0.5", "```", "after 1.5"], ["         ", "       ", "   ", "after 1.5"]),
+    (["~~~~", "~~~ 0.5", "~~~~", "`2`"], ["    ", "       ", "    ", "   "]),
+])
+def test_mask_code_blanks_code_and_comments_and_keeps_columns(lines: list[str], masked: list[str]) -> None:
+    """What the number lint and the quote checks must not read: fenced code, code spans (any run of
+    backticks, closed by the same run) and HTML comments (across lines), each character a space."""
+    assert mask_code(lines) == masked
 
 
 @pytest.mark.parametrize("number,digits", [("0.5", 1), ("10", 1), ("1000", 1), ("0.02", 1),
